@@ -1,0 +1,222 @@
+//! Command-line interface: argument definitions and the commands behind them.
+//!
+//! `main.rs` parses a [`Cli`] and hands it to [`run`]; each command lives in
+//! its own file and returns an exit code.
+
+mod payload;
+mod receive;
+mod send;
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::event::{Dialect, Event, EventBuilder, EventKind, Override};
+
+/// Exit codes, stable for CI.
+pub mod exit {
+    /// Everything passed / was delivered.
+    pub const SUCCESS: i32 = 0;
+    /// A delivery or check failed.
+    pub const FAILURE: i32 = 1;
+    /// A usage error: bad arguments or input files.
+    pub const USAGE: i32 = 2;
+    /// The target could not be reached at all.
+    pub const UNREACHABLE: i32 = 3;
+}
+
+/// Imitates the Inference.net webhook sender and tests webhook receivers.
+#[derive(Debug, Parser)]
+#[command(name = "webhook-harness", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print an event's payload as pretty JSON.
+    Payload(PayloadArgs),
+    /// Deliver one event like the real sender: readiness check, POST, retries.
+    Send(SendArgs),
+    /// Run the reference receiver (OPTIONS, POST /webhook, GET /effects).
+    Receive(ReceiveArgs),
+}
+
+/// What event to build.
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// The event: generation.completed, async-embedding.completed,
+    /// slow-group.completed, webhook.test (or generation, embedding, group, test).
+    #[arg(value_parser = parse_event)]
+    pub event: EventKind,
+    /// Payload dialect: `current` (camelCase, the seed schema) or `legacy` (snake_case).
+    #[arg(long, default_value = "current", value_parser = parse_dialect)]
+    pub dialect: Dialect,
+    /// Override a field: PATH=VALUE, dotted path, VALUE as JSON or else a string
+    /// (e.g. `--set data.state=Failed`). Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
+    pub set: Vec<Override>,
+    /// Remove a field by dotted path (e.g. `--unset data.usage`). Repeatable.
+    #[arg(long = "unset", value_name = "PATH", value_parser = parse_unset)]
+    pub unset: Vec<Override>,
+    /// Fresh ids and current timestamps instead of the reproducible defaults.
+    #[arg(long)]
+    pub unique_ids: bool,
+    /// The webhook identifier (a secret; masked in output). Also read from
+    /// WEBHOOK_HARNESS_WEBHOOK_ID.
+    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true,
+          default_value = crate::event::DEFAULT_WEBHOOK_ID)]
+    pub webhook_id: String,
+}
+
+impl EventArgs {
+    /// The builder these arguments describe.
+    pub fn builder(&self) -> EventBuilder {
+        let mut builder = Event::builder(self.event)
+            .dialect(self.dialect)
+            .webhook_id(self.webhook_id.clone());
+        if self.unique_ids {
+            builder = builder.unique_ids();
+        }
+        for edit in self.set.iter().chain(&self.unset) {
+            builder = builder.apply(edit.clone());
+        }
+        builder
+    }
+}
+
+/// `payload` arguments.
+#[derive(Debug, Args)]
+pub struct PayloadArgs {
+    #[command(flatten)]
+    pub event: EventArgs,
+}
+
+/// `send` arguments.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub event: EventArgs,
+    /// The receiver's endpoint, e.g. http://127.0.0.1:3000/webhook.
+    #[arg(long, value_parser = parse_url)]
+    pub url: String,
+    /// Time allowed per attempt (e.g. 250ms, 2s, 1m).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Retries after the first attempt for 5xx, timeouts and connection errors.
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+    /// Delay before the first retry; doubled for each further retry.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub backoff: Duration,
+    /// Skip the OPTIONS readiness check.
+    #[arg(long)]
+    pub no_readiness: bool,
+    /// Print the webhook id in full.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// `receive` arguments.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Require this X-Inference-Webhook-ID (401 otherwise). Also read from
+    /// WEBHOOK_HARNESS_WEBHOOK_ID.
+    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true)]
+    pub webhook_id: Option<String>,
+    /// Print webhook ids in full in the log.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Payload(args) => payload::run(&args),
+            Command::Send(args) => send::run(&args).await,
+            Command::Receive(args) => receive::run(&args).await,
+        }
+    })
+}
+
+/// Prints a usage error and returns [`exit::USAGE`].
+fn usage_error(message: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {message}");
+    exit::USAGE
+}
+
+fn parse_event(s: &str) -> Result<EventKind, String> {
+    s.parse()
+}
+
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    s.parse()
+}
+
+fn parse_set(s: &str) -> Result<Override, String> {
+    Override::parse_set(s).map_err(|e| e.to_string())
+}
+
+fn parse_unset(s: &str) -> Result<Override, String> {
+    Override::parse_unset(s).map_err(|e| e.to_string())
+}
+
+/// Parses `250ms`, `2s`, `1m`, `1m30s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| {
+        format!("`{s}` is not a duration ({e}): write a number with a unit, e.g. 250ms, 2s, 1m")
+    })
+}
+
+/// Accepts absolute `http://` and `https://` URLs.
+pub fn parse_url(s: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(s).map_err(|e| {
+        format!("`{s}` is not a URL ({e}): give a full URL such as http://127.0.0.1:3000/webhook")
+    })?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(s.to_owned()),
+        scheme => Err(format!(
+            "`{s}` is not an http(s) URL (scheme `{scheme}`): give a URL such as http://127.0.0.1:3000/webhook"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_and_urls() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("soon").unwrap_err().contains("e.g. 250ms"));
+        assert!(parse_url("http://127.0.0.1:1/webhook").is_ok());
+        assert!(parse_url("127.0.0.1:1").unwrap_err().contains("http"));
+        assert!(parse_url("ftp://x/").unwrap_err().contains("scheme `ftp`"));
+    }
+}

@@ -1,0 +1,56 @@
+//! `webhook-harness send`: deliver one event, one line per attempt.
+
+use crate::secret;
+use crate::sender::{Sender, SenderConfig, event_headers};
+
+use super::{SendArgs, exit, usage_error};
+
+pub(super) async fn run(args: &SendArgs) -> i32 {
+    let event = match args.event.builder().build() {
+        Ok(event) => event,
+        Err(e) => return usage_error(e),
+    };
+    let config = SenderConfig {
+        timeout: args.timeout,
+        retries: args.retries,
+        backoff: args.backoff,
+        readiness: !args.no_readiness,
+    };
+    let sender = match Sender::new(config) {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let key = event.key().unwrap_or("(no key)");
+    println!(
+        "sending {} ({} dialect) key={key} webhook_id={} to {}",
+        event.kind(),
+        event.dialect(),
+        secret::display(event.webhook_id(), args.show_secrets),
+        args.url
+    );
+    let delivery = sender
+        .deliver_observed(
+            &args.url,
+            &event_headers(&event),
+            event.body().clone(),
+            &mut |a| println!("  {}", a.describe()),
+        )
+        .await;
+    let posts = delivery.posts();
+    println!(
+        "{}: {} ({} attempt{}, {posts} POST)",
+        event.kind(),
+        delivery.result.describe(),
+        delivery.attempts.len(),
+        if delivery.attempts.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+    );
+    if delivery.delivered() {
+        exit::SUCCESS
+    } else {
+        exit::FAILURE
+    }
+}

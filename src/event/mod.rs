@@ -1,0 +1,549 @@
+//! What is sent: event kinds, dialects, payload builders and headers.
+//!
+//! [`Event::builder`] makes a payload with realistic content, applies
+//! overrides, and derives the contract's headers and the idempotency key from
+//! the final JSON, so an override of `data.id` moves the key and its header too.
+
+pub mod content;
+pub mod ids;
+pub mod overrides;
+pub mod payload;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use ids::IdSource;
+pub use overrides::{Override, OverrideError};
+pub use payload::{Payload, State};
+
+use payload::{
+    Completion, Generation, GroupCompletion, GroupData, GroupMember, LegacyCompletion,
+    LegacyGeneration, LegacyGroupCompletion, LegacyGroupData, TestEvent,
+};
+
+/// The `User-Agent` of the sender.
+pub const USER_AGENT: &str = "inference.net-Webhook/1.0";
+/// The webhook identifier used when none is given (not a real secret).
+pub const DEFAULT_WEBHOOK_ID: &str = "wh_harness_test";
+
+/// The four events the sender emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    GenerationCompleted,
+    AsyncEmbeddingCompleted,
+    SlowGroupCompleted,
+    WebhookTest,
+}
+
+impl EventKind {
+    /// Every event, in catalog order.
+    pub const ALL: [EventKind; 4] = [
+        EventKind::GenerationCompleted,
+        EventKind::AsyncEmbeddingCompleted,
+        EventKind::SlowGroupCompleted,
+        EventKind::WebhookTest,
+    ];
+
+    /// The wire name, e.g. `generation.completed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::GenerationCompleted => "generation.completed",
+            EventKind::AsyncEmbeddingCompleted => "async-embedding.completed",
+            EventKind::SlowGroupCompleted => "slow-group.completed",
+            EventKind::WebhookTest => "webhook.test",
+        }
+    }
+
+    /// Whether the event is keyed by a group id rather than a generation id.
+    pub fn is_group(self) -> bool {
+        self == EventKind::SlowGroupCompleted
+    }
+
+    fn seed(self) -> u64 {
+        match self {
+            EventKind::GenerationCompleted => 1,
+            EventKind::AsyncEmbeddingCompleted => 2,
+            EventKind::SlowGroupCompleted => 3,
+            EventKind::WebhookTest => 4,
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl EventKind {
+    /// The event with this wire name, if any (no aliases).
+    pub fn from_wire(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = String;
+
+    /// Accepts the wire name or a short alias (`generation`, `embedding`, `group`, `test`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(kind) = EventKind::from_wire(s) {
+            return Ok(kind);
+        }
+        match s {
+            "generation" => Ok(EventKind::GenerationCompleted),
+            "embedding" => Ok(EventKind::AsyncEmbeddingCompleted),
+            "group" => Ok(EventKind::SlowGroupCompleted),
+            "test" => Ok(EventKind::WebhookTest),
+            _ => Err(format!(
+                "unknown event `{s}`: expected one of generation.completed, async-embedding.completed, slow-group.completed, webhook.test (or generation, embedding, group, test)"
+            )),
+        }
+    }
+}
+
+/// The two payload dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dialect {
+    /// The seed page's camelCase schema (the default).
+    #[default]
+    Current,
+    /// The quick-reference page's snake_case schema.
+    Legacy,
+}
+
+impl Dialect {
+    /// The name used on the command line and in scenarios.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Current => "current",
+            Dialect::Legacy => "legacy",
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "current" => Ok(Dialect::Current),
+            "legacy" => Ok(Dialect::Legacy),
+            _ => Err(format!(
+                "unknown dialect `{s}`: expected `current` or `legacy`"
+            )),
+        }
+    }
+}
+
+/// Builds an [`Event`]: kind, dialect, content options and overrides.
+#[derive(Debug, Clone)]
+pub struct EventBuilder {
+    kind: EventKind,
+    dialect: Dialect,
+    webhook_id: String,
+    ids: IdSource,
+    state: State,
+    group_size: usize,
+    failed_members: usize,
+    overrides: Vec<Override>,
+}
+
+impl EventBuilder {
+    /// Selects the payload dialect (default [`Dialect::Current`]).
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// The webhook identifier carried in the body and `X-Inference-Webhook-ID`.
+    pub fn webhook_id(mut self, id: impl Into<String>) -> Self {
+        self.webhook_id = id.into();
+        self
+    }
+
+    /// Fresh ids and the current time instead of the reproducible defaults.
+    pub fn unique_ids(mut self) -> Self {
+        self.ids = IdSource::unique();
+        self
+    }
+
+    /// Reproducible content from another seed (distinct ids, same shape).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.ids = IdSource::deterministic(seed);
+        self
+    }
+
+    /// Final state of the generation (all members, for a group: see [`Self::failed_members`]).
+    pub fn state(mut self, state: State) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// Number of generations in a group event (default 3; 0 is allowed).
+    pub fn group_size(mut self, size: usize) -> Self {
+        self.group_size = size;
+        self
+    }
+
+    /// How many of a group's generations failed (the last ones).
+    pub fn failed_members(mut self, count: usize) -> Self {
+        self.failed_members = count;
+        self
+    }
+
+    /// Adds an edit applied after the payload is built.
+    pub fn apply(mut self, edit: Override) -> Self {
+        self.overrides.push(edit);
+        self
+    }
+
+    /// Shorthand for `apply(Override::parse_set("PATH=VALUE"))`.
+    pub fn set(self, spec: &str) -> Result<Self, OverrideError> {
+        Ok(self.apply(Override::parse_set(spec)?))
+    }
+
+    /// The typed payload before overrides.
+    pub fn payload(&self) -> Payload {
+        let mut ids = self.ids.clone();
+        let base = ids.base_time();
+        let at = |secs: u64| ids::iso8601(base - Duration::from_secs(secs));
+        let timestamp = ids::iso8601(base);
+        let event = self.kind.name().to_owned();
+        let created = base
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if self.kind.is_group() {
+            let group_id = ids.id("grp_", 20);
+            let generations = (0..self.group_size)
+                .map(|i| {
+                    let failed = i + self.failed_members >= self.group_size;
+                    let state = if failed { State::Failed } else { self.state };
+                    let (request, pick) = content::chat_request(&mut ids, &self.webhook_id);
+                    let usage = content::chat_usage(&mut ids);
+                    let response = match state {
+                        State::Success => content::chat_response(&mut ids, pick, created, &usage),
+                        State::Failed => Value::Object(Default::default()),
+                    };
+                    GroupMember {
+                        generation_id: ids.id("gen_", 20),
+                        state,
+                        state_message: state.default_message().to_owned(),
+                        request,
+                        response,
+                        finished_at: Some(at(1)),
+                    }
+                })
+                .collect();
+            let size = self.group_size as u64;
+            let status = "completed".to_owned();
+            return match self.dialect {
+                Dialect::Current => Payload::Group(GroupCompletion {
+                    event,
+                    timestamp,
+                    group_id,
+                    data: GroupData {
+                        group_size: size,
+                        status,
+                        generations,
+                    },
+                }),
+                Dialect::Legacy => Payload::LegacyGroup(LegacyGroupCompletion {
+                    event,
+                    timestamp,
+                    group_id,
+                    data: LegacyGroupData {
+                        group_size: size,
+                        status,
+                        generations,
+                    },
+                }),
+            };
+        }
+        let embedding = self.kind == EventKind::AsyncEmbeddingCompleted;
+        let (request, usage, response, model) = if embedding {
+            let usage = content::embedding_usage(&mut ids);
+            let response = content::embedding_response(&mut ids, &usage);
+            let request = content::embedding_request(&self.webhook_id);
+            (request, usage, response, content::EMBEDDING_MODEL)
+        } else {
+            let (request, pick) = content::chat_request(&mut ids, &self.webhook_id);
+            let usage = content::chat_usage(&mut ids);
+            let response = content::chat_response(&mut ids, pick, created, &usage);
+            (request, usage, response, content::CHAT_MODEL)
+        };
+        let (response, usage) = match self.state {
+            State::Success => (response, usage),
+            State::Failed => (Value::Object(Default::default()), content::empty_usage()),
+        };
+        let id = ids.id("gen_", 20);
+        let state_message = self.state.default_message().to_owned();
+        match self.dialect {
+            Dialect::Current => {
+                let data = Generation {
+                    id,
+                    state: self.state,
+                    state_message,
+                    request,
+                    response,
+                    model: model.to_owned(),
+                    created_at: at(4),
+                    dispatched_at: at(3),
+                    finished_at: at(0),
+                    usage,
+                };
+                let webhook_id = self.webhook_id.clone();
+                if self.kind == EventKind::WebhookTest {
+                    Payload::Test(TestEvent {
+                        event,
+                        timestamp,
+                        webhook_id,
+                        data,
+                    })
+                } else {
+                    Payload::Completion(Completion {
+                        event,
+                        timestamp,
+                        webhook_id,
+                        data,
+                    })
+                }
+            }
+            Dialect::Legacy => Payload::LegacyCompletion(LegacyCompletion {
+                event,
+                timestamp,
+                webhook_id: self.webhook_id.clone(),
+                generation_id: id,
+                data: LegacyGeneration {
+                    state: self.state,
+                    state_message,
+                    request,
+                    response,
+                    dispatched_at: at(3),
+                    finished_at: at(0),
+                },
+            }),
+        }
+    }
+
+    /// Builds the payload, applies the overrides, derives key and headers.
+    pub fn build(self) -> Result<Event, OverrideError> {
+        let mut json = serde_json::to_value(self.payload())
+            .map_err(|e| OverrideError(format!("payload did not serialize: {e}")))?;
+        for edit in &self.overrides {
+            edit.apply(&mut json)?;
+        }
+        let body = serde_json::to_vec(&json)
+            .map_err(|e| OverrideError(format!("payload did not serialize: {e}")))?;
+        Ok(Event {
+            kind: self.kind,
+            dialect: self.dialect,
+            key: idempotency_key(&json),
+            webhook_id: self.webhook_id,
+            json,
+            body: body.into(),
+        })
+    }
+}
+
+/// A payload ready to send: JSON, its serialized bytes, and what derives from them.
+#[derive(Debug, Clone)]
+pub struct Event {
+    kind: EventKind,
+    dialect: Dialect,
+    webhook_id: String,
+    key: Option<String>,
+    json: Value,
+    body: bytes::Bytes,
+}
+
+impl Event {
+    /// Starts building an event of `kind` with deterministic content.
+    pub fn builder(kind: EventKind) -> EventBuilder {
+        EventBuilder {
+            kind,
+            dialect: Dialect::Current,
+            webhook_id: DEFAULT_WEBHOOK_ID.to_owned(),
+            ids: IdSource::deterministic(kind.seed()),
+            state: State::Success,
+            group_size: 3,
+            failed_members: 0,
+            overrides: Vec::new(),
+        }
+    }
+
+    /// The event kind (also sent as `X-Inference-Event`).
+    pub fn kind(&self) -> EventKind {
+        self.kind
+    }
+
+    /// The payload dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The webhook identifier (a secret: mask it before printing).
+    pub fn webhook_id(&self) -> &str {
+        &self.webhook_id
+    }
+
+    /// The idempotency key: the generation id, or the group id for group events.
+    /// `None` only when an override removed it.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// The payload as JSON.
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+
+    /// The serialized body, built once.
+    pub fn body(&self) -> &bytes::Bytes {
+        &self.body
+    }
+
+    /// The payload as indented JSON.
+    pub fn pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.json).unwrap_or_default()
+    }
+
+    /// The headers the sender puts on the POST, in a stable order.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = vec![
+            ("Content-Type", "application/json".to_owned()),
+            ("User-Agent", USER_AGENT.to_owned()),
+            ("X-Inference-Event", self.kind.name().to_owned()),
+            ("X-Inference-Webhook-ID", self.webhook_id.clone()),
+        ];
+        if let Some(key) = &self.key {
+            let name = if self.kind.is_group() {
+                "X-Inference-Group-ID"
+            } else {
+                "X-Inference-Generation-ID"
+            };
+            headers.push((name, key.clone()));
+        }
+        headers
+    }
+}
+
+/// The idempotency key of any payload in either dialect: `data.id`,
+/// `generation_id`, `groupId` or `group_id`, whichever is present.
+pub fn idempotency_key(json: &Value) -> Option<String> {
+    let candidates = [
+        json.get("groupId"),
+        json.get("group_id"),
+        json.get("generation_id"),
+        json.get("data").and_then(|d| d.get("id")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.as_str().map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_builder_same_bytes() {
+        for kind in EventKind::ALL {
+            let a = Event::builder(kind).build().unwrap();
+            let b = Event::builder(kind).build().unwrap();
+            assert_eq!(a.body(), b.body());
+        }
+    }
+
+    #[test]
+    fn unique_ids_give_fresh_keys() {
+        let a = Event::builder(EventKind::SlowGroupCompleted)
+            .unique_ids()
+            .build()
+            .unwrap();
+        let b = Event::builder(EventKind::SlowGroupCompleted)
+            .unique_ids()
+            .build()
+            .unwrap();
+        assert_ne!(a.key(), b.key());
+    }
+
+    #[test]
+    fn key_and_header_follow_overrides() {
+        let e = Event::builder(EventKind::GenerationCompleted)
+            .set("data.id=gen_custom")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(e.key(), Some("gen_custom"));
+        assert!(
+            e.headers()
+                .contains(&("X-Inference-Generation-ID", "gen_custom".into()))
+        );
+    }
+
+    #[test]
+    fn group_events_use_group_header() {
+        let e = Event::builder(EventKind::SlowGroupCompleted)
+            .dialect(Dialect::Legacy)
+            .build()
+            .unwrap();
+        let key = e.key().unwrap().to_owned();
+        assert!(key.starts_with("grp_"));
+        assert!(e.headers().contains(&("X-Inference-Group-ID", key)));
+    }
+
+    #[test]
+    fn every_payload_reads_back_as_its_type() {
+        for kind in EventKind::ALL {
+            for dialect in [Dialect::Current, Dialect::Legacy] {
+                let e = Event::builder(kind).dialect(dialect).build().unwrap();
+                let typed = Payload::from_json(e.json()).unwrap();
+                assert_eq!(&serde_json::to_value(typed).unwrap(), e.json());
+            }
+        }
+    }
+
+    #[test]
+    fn failed_members_are_the_last() {
+        let e = Event::builder(EventKind::SlowGroupCompleted)
+            .group_size(4)
+            .failed_members(1)
+            .build()
+            .unwrap();
+        let states: Vec<&str> = e.json()["data"]["generations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["state"].as_str().unwrap())
+            .collect();
+        assert_eq!(states, ["Success", "Success", "Success", "Failed"]);
+    }
+
+    #[test]
+    fn event_names_and_aliases_parse() {
+        for kind in EventKind::ALL {
+            assert_eq!(kind.name().parse::<EventKind>(), Ok(kind));
+        }
+        assert_eq!(
+            "group".parse::<EventKind>(),
+            Ok(EventKind::SlowGroupCompleted)
+        );
+        assert!(
+            "generation.failed"
+                .parse::<EventKind>()
+                .unwrap_err()
+                .contains("expected one of")
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! # webhook-harness
+//!
+//! Imitates the Inference.net webhook sender and tests a webhook receiver end
+//! to end: readiness check, delivery, retries, duplicates, every payload shape.
+//!
+//! Data flows one way: [`event`] (what is sent) → [`sender`] (how it is sent)
+//! → the command that reports it. [`receiver`] is a correct reference
+//! endpoint with an effects probe.
+//!
+//! ## Testing your own receiver from `cargo test`
+//!
+//! ```
+//! use webhook_harness::event::{Dialect, Event, EventKind};
+//! use webhook_harness::receiver::{Receiver, ReceiverConfig};
+//! use webhook_harness::sender::{Sender, SenderConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Your receiver goes here; the reference one stands in for it.
+//! let receiver = Receiver::start_local(ReceiverConfig::default()).await?;
+//!
+//! let event = Event::builder(EventKind::GenerationCompleted)
+//!     .dialect(Dialect::Current)
+//!     .unique_ids()
+//!     .set("data.state=Failed")?
+//!     .build()?;
+//!
+//! let sender = Sender::new(SenderConfig::default())?;
+//! let delivery = sender.deliver(&receiver.url(), &event).await;
+//! assert!(delivery.delivered());
+//! // The same event again: still 2xx, and the effect ran once.
+//! assert!(sender.deliver(&receiver.url(), &event).await.delivered());
+//! let key = event.key().expect("every built event has a key");
+//! assert_eq!(receiver.effects().get(key).effects, 1);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod cli;
+pub mod event;
+pub mod receiver;
+pub mod secret;
+pub mod sender;

@@ -1,0 +1,200 @@
+//! The reference receiver: a correct webhook endpoint, the Rust counterpart of
+//! the seed page's Bun server, with an effects probe.
+//!
+//! - `OPTIONS` (any path): 200 with the CORS headers of the reference receiver.
+//! - `POST /webhook`: 401 when a webhook id is configured and the
+//!   `X-Inference-Webhook-ID` header differs; 400 for a body that is not a JSON
+//!   object with a string `event` (and, for known events, an idempotency key);
+//!   otherwise the effect (recording the delivery) runs at most once per key and
+//!   the answer is 200 `{"success":true}`. Unknown event names: 200, ignored.
+//! - `GET /effects?key=KEY`: `{"key": KEY, "count": N}`, the times the effect ran.
+//! - `GET /effects`: totals `{"keys", "effects", "deliveries"}`.
+
+pub mod effects;
+pub mod server;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::event::{EventKind, idempotency_key};
+use crate::secret;
+
+pub use effects::{Effects, KeyStats, Totals};
+pub use server::{HttpRequest, HttpResponse, Server};
+
+/// Path the reference receiver takes webhooks on.
+pub const WEBHOOK_PATH: &str = "/webhook";
+/// Path of the effects probe.
+pub const EFFECTS_PATH: &str = "/effects";
+
+/// How the reference receiver behaves.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiverConfig {
+    /// When set, requests must carry this `X-Inference-Webhook-ID` (else 401).
+    pub webhook_id: Option<String>,
+    /// Print one line per webhook to standard output.
+    pub log: bool,
+    /// Print the webhook id in full in log lines.
+    pub show_secrets: bool,
+}
+
+/// A running reference receiver.
+#[derive(Debug)]
+pub struct Receiver {
+    server: Server,
+    effects: Arc<Effects>,
+}
+
+impl Receiver {
+    /// Starts on `addr` (use port 0 for a free port).
+    pub async fn start(addr: SocketAddr, config: ReceiverConfig) -> Result<Receiver, String> {
+        let listener = server::bind(addr).await?;
+        let effects = Arc::new(Effects::default());
+        let state = Arc::new((config, effects.clone()));
+        let server = server::serve(listener, move |req| {
+            let state = state.clone();
+            async move { handle(&state.0, &state.1, req) }
+        })
+        .map_err(|e| format!("cannot start the receiver on {addr}: {e}"))?;
+        Ok(Receiver { server, effects })
+    }
+
+    /// Starts on 127.0.0.1 with a free port.
+    pub async fn start_local(config: ReceiverConfig) -> Result<Receiver, String> {
+        Self::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// The webhook endpoint, e.g. `http://127.0.0.1:3000/webhook`.
+    pub fn url(&self) -> String {
+        format!("{}{WEBHOOK_PATH}", self.server.base_url())
+    }
+
+    /// The effects probe template, e.g. `http://127.0.0.1:3000/effects?key={key}`.
+    pub fn effects_url(&self) -> String {
+        format!("{}{EFFECTS_PATH}?key={{key}}", self.server.base_url())
+    }
+
+    /// The effect store, for in-process checks.
+    pub fn effects(&self) -> &Effects {
+        &self.effects
+    }
+
+    /// Stops the receiver.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+fn handle(config: &ReceiverConfig, effects: &Effects, req: HttpRequest) -> HttpResponse {
+    match (&req.method, req.path.as_str()) {
+        (&Method::OPTIONS, _) => readiness(),
+        (&Method::POST, WEBHOOK_PATH) => webhook(config, effects, &req),
+        (&Method::GET, EFFECTS_PATH) => match req.query_param("key") {
+            Some(key) => server::json(
+                StatusCode::OK,
+                &json!({"key": key, "count": effects.get(&key).effects}),
+            ),
+            None => server::json(StatusCode::OK, &json!(effects.totals())),
+        },
+        _ => server::respond(StatusCode::NOT_FOUND, "text/plain", "Not Found"),
+    }
+}
+
+fn readiness() -> HttpResponse {
+    let mut response = server::respond(StatusCode::OK, "text/plain", "");
+    let headers = response.headers_mut();
+    headers.insert(
+        "access-control-allow-origin",
+        hyper::header::HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        "access-control-allow-methods",
+        hyper::header::HeaderValue::from_static("POST, OPTIONS"),
+    );
+    headers.insert(
+        "access-control-allow-headers",
+        hyper::header::HeaderValue::from_static("Content-Type"),
+    );
+    response
+}
+
+fn error(status: StatusCode, message: &str) -> HttpResponse {
+    server::json(status, &json!({"success": false, "error": message}))
+}
+
+fn webhook(config: &ReceiverConfig, effects: &Effects, req: &HttpRequest) -> HttpResponse {
+    let given_id = req.header("x-inference-webhook-id");
+    if let Some(expected) = &config.webhook_id
+        && given_id != Some(expected.as_str())
+    {
+        log(
+            config,
+            format_args!(
+                "rejected: X-Inference-Webhook-ID {} does not match (401)",
+                given_id
+                    .map(|g| secret::display(g, config.show_secrets))
+                    .unwrap_or_else(|| "missing".into())
+            ),
+        );
+        return error(StatusCode::UNAUTHORIZED, "unknown webhook id");
+    }
+    let payload: Value = match serde_json::from_slice(&req.body) {
+        Ok(Value::Object(map)) => Value::Object(map),
+        Ok(_) => return error(StatusCode::BAD_REQUEST, "the body must be a JSON object"),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not valid JSON: {e}"),
+            );
+        }
+    };
+    let Some(event) = payload.get("event").and_then(Value::as_str) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the body has no string field `event`",
+        );
+    };
+    if EventKind::from_wire(event).is_none() {
+        log(
+            config,
+            format_args!("ignored unknown event {event:?} (200)"),
+        );
+        return server::json(StatusCode::OK, &json!({"success": true, "ignored": true}));
+    }
+    let Some(key) = idempotency_key(&payload) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the body has no generation or group id",
+        );
+    };
+    let first = effects.record(&key);
+    let id_shown = given_id
+        .map(|g| secret::display(g, config.show_secrets))
+        .unwrap_or_else(|| "none".into());
+    log(
+        config,
+        format_args!(
+            "received {event} key={key} webhook_id={id_shown} {} (200)",
+            if first {
+                "effect performed"
+            } else {
+                "duplicate, effect skipped"
+            }
+        ),
+    );
+    server::json(StatusCode::OK, &json!({"success": true}))
+}
+
+fn log(config: &ReceiverConfig, line: std::fmt::Arguments<'_>) {
+    if config.log {
+        println!("{line}");
+    }
+}

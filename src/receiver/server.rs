@@ -1,0 +1,262 @@
+//! A small HTTP/1.1 server for receivers: the reference one and test doubles.
+//!
+//! Requests reach the handler with their body already read (bounded in size
+//! and time), so a handler is a plain async function of a [`HttpRequest`].
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::service::service_fn;
+use hyper::{Method, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Largest request body a receiver reads (the contract's 10 MB limit, with room).
+pub const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
+/// Time allowed to read a request's headers or body.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A request with its body read.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl HttpRequest {
+    /// The first value of header `name` as text, if present and valid.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The decoded value of query parameter `name`.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let query = self.query.as_deref()?;
+        query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k) == name).then(|| percent_decode(v))
+        })
+    }
+}
+
+/// The response type handlers return.
+pub type HttpResponse = Response<Full<Bytes>>;
+
+/// Builds a response with a body and content type.
+pub fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> HttpResponse {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    if let Ok(v) = content_type.parse() {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, v);
+    }
+    response
+}
+
+/// Builds a JSON response.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> HttpResponse {
+    respond(status, "application/json", value.to_string())
+}
+
+/// A running server; dropping it stops accepting connections.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` with no trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting and closes open connections.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Binds `addr` (port 0 picks a free port), with a message that says what to do on failure.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {addr}: the port is in use; stop the other program or choose another port with --port"
+        ),
+        _ => format!("cannot listen on {addr}: {e}"),
+    })
+}
+
+/// Serves `handler` on `listener` until the returned [`Server`] is shut down or dropped.
+pub fn serve<H, F>(listener: TcpListener, handler: H) -> std::io::Result<Server>
+where
+    H: Fn(HttpRequest) -> F + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let handler = Arc::new(handler);
+    let task = tokio::spawn(accept_loop(listener, handler, stopped));
+    Ok(Server { addr, stop, task })
+}
+
+async fn accept_loop<H, F>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    mut stopped: watch::Receiver<bool>,
+) where
+    H: Fn(HttpRequest) -> F + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
+    loop {
+        let stream = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors or a reset during accept: back off briefly.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let mut conn_stopped = stopped.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let handler = handler.clone();
+                async move { Ok::<_, Infallible>(handle(req, handler.as_ref()).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = conn_stopped.changed() => {}
+            }
+        });
+    }
+}
+
+async fn handle<H, F>(req: hyper::Request<Incoming>, handler: &H) -> HttpResponse
+where
+    H: Fn(HttpRequest) -> F,
+    F: Future<Output = HttpResponse>,
+{
+    let (parts, body) = req.into_parts();
+    let read =
+        tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_REQUEST_BODY).collect()).await;
+    let body = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return respond(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text/plain",
+                format!("request body over {MAX_REQUEST_BODY} bytes"),
+            );
+        }
+        Ok(Err(_)) => {
+            return respond(
+                StatusCode::BAD_REQUEST,
+                "text/plain",
+                "request body could not be read",
+            );
+        }
+        Err(_) => {
+            return respond(
+                StatusCode::REQUEST_TIMEOUT,
+                "text/plain",
+                "request body too slow",
+            );
+        }
+    };
+    handler(HttpRequest {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+    })
+    .await
+}
+
+/// Decodes `%XX` escapes and `+` in a query component.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Encodes everything but unreserved characters as `%XX` (for query values).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_round_trip() {
+        for s in ["gen_abc", "a b&c=d", "é/?%", "%", "x%4"] {
+            assert_eq!(percent_decode(&percent_encode(s)), s);
+        }
+        assert_eq!(percent_decode("a%2Fb+c"), "a/b c");
+        assert_eq!(percent_decode("bad%zz%4"), "bad%zz%4");
+    }
+}

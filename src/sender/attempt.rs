@@ -1,0 +1,347 @@
+//! One HTTP attempt: send, read a bounded body, classify what came back.
+
+use std::error::Error as _;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+
+use super::{MAX_RESPONSE_BODY, Request};
+
+/// Which step of a delivery an attempt belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The `OPTIONS` readiness check.
+    Readiness,
+    /// The `POST` of the event (or any other request a scenario makes).
+    Delivery,
+}
+
+/// What an attempt came to, as the sender sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx.
+    Success,
+    /// 3xx: not followed.
+    Redirect,
+    /// 4xx: dropped, not retried.
+    ClientError,
+    /// 5xx: retried.
+    ServerError,
+    /// A status outside 200-599 (1xx as final answer, 6xx and up): not retried.
+    OtherStatus,
+    /// No complete answer within the timeout: retried.
+    Timeout,
+    /// Refused, reset, closed early, or not HTTP: retried.
+    ConnectionError,
+    /// The request could not be built (bad URL, method or header): not sent.
+    InvalidRequest,
+}
+
+impl Outcome {
+    /// Classifies a status code.
+    pub fn of_status(status: u16) -> Outcome {
+        match status {
+            200..=299 => Outcome::Success,
+            300..=399 => Outcome::Redirect,
+            400..=499 => Outcome::ClientError,
+            500..=599 => Outcome::ServerError,
+            _ => Outcome::OtherStatus,
+        }
+    }
+
+    /// Whether the sender retries after this outcome.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Outcome::ServerError | Outcome::Timeout | Outcome::ConnectionError
+        )
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Redirect => "redirect",
+            Outcome::ClientError => "client error",
+            Outcome::ServerError => "server error",
+            Outcome::OtherStatus => "unexpected status",
+            Outcome::Timeout => "timeout",
+            Outcome::ConnectionError => "connection error",
+            Outcome::InvalidRequest => "invalid request",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The record of one request and what came back.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub phase: Phase,
+    pub method: String,
+    pub url: String,
+    /// The status code, when a response head arrived.
+    pub status: Option<u16>,
+    /// Response headers, names in lower case, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// At most [`MAX_RESPONSE_BODY`] bytes of the response body.
+    pub body: Bytes,
+    /// Whether the body was longer than what was read.
+    pub body_truncated: bool,
+    /// From sending the request to the end of the body read (or the failure).
+    pub latency: Duration,
+    pub outcome: Outcome,
+    /// Plain words for a failure: what went wrong with the connection or body.
+    pub error: Option<String>,
+    /// The backoff waited before the next attempt, when one followed.
+    pub retry_in: Option<Duration>,
+}
+
+impl Attempt {
+    fn new(request: &Request<'_>) -> Attempt {
+        Attempt {
+            phase: request.phase,
+            method: request.method.to_owned(),
+            url: request.url.to_owned(),
+            status: None,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            body_truncated: false,
+            latency: Duration::ZERO,
+            outcome: Outcome::InvalidRequest,
+            error: None,
+            retry_in: None,
+        }
+    }
+
+    /// The first value of response header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (lossy), for messages.
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// One console line: `POST http://… -> 503 in 2.1ms (server error, retry in 1s)`.
+    pub fn describe(&self) -> String {
+        let answer = match self.status {
+            Some(s) => s.to_string(),
+            None => "no answer".to_owned(),
+        };
+        let mut detail = self.outcome.name().to_owned();
+        if let Some(e) = &self.error {
+            detail = format!("{detail}: {e}");
+        }
+        if let Some(wait) = self.retry_in {
+            detail = format!("{detail}, retry in {}", format_duration(wait));
+        }
+        format!(
+            "{:<7} {} -> {} in {} ({})",
+            self.method,
+            self.url,
+            answer,
+            format_duration(self.latency),
+            detail
+        )
+    }
+}
+
+/// Formats a duration compactly: `850us`, `12.3ms`, `1.50s`.
+pub fn format_duration(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros < 1_000 {
+        format!("{micros}us")
+    } else if micros < 1_000_000 {
+        format!("{:.1}ms", micros as f64 / 1_000.0)
+    } else {
+        format!("{:.2}s", d.as_secs_f64())
+    }
+}
+
+/// Sends one request and records what came back; never exceeds `timeout`.
+pub(super) async fn send(
+    client: &reqwest::Client,
+    timeout: Duration,
+    request: Request<'_>,
+) -> Attempt {
+    let mut attempt = Attempt::new(&request);
+    let built = match build(client, &request) {
+        Ok(b) => b,
+        Err(e) => {
+            attempt.error = Some(e);
+            return attempt;
+        }
+    };
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + timeout;
+    match tokio::time::timeout_at(deadline, client.execute(built)).await {
+        Err(_) => {
+            attempt.outcome = Outcome::Timeout;
+            attempt.error = Some(format!("no response within {}", format_duration(timeout)));
+        }
+        Ok(Err(e)) => {
+            attempt.outcome = Outcome::ConnectionError;
+            attempt.error = Some(describe_error(&e));
+        }
+        Ok(Ok(response)) => {
+            let status = response.status().as_u16();
+            attempt.status = Some(status);
+            attempt.outcome = Outcome::of_status(status);
+            attempt.headers = response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            read_body(response, deadline, &mut attempt).await;
+        }
+    }
+    attempt.latency = started.elapsed();
+    attempt
+}
+
+fn build(client: &reqwest::Client, request: &Request<'_>) -> Result<reqwest::Request, String> {
+    let method = reqwest::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| format!("`{}` is not a valid HTTP method", request.method))?;
+    let mut builder = client.request(method, request.url);
+    for (name, value) in request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder.body(request.body.clone()).build().map_err(|e| {
+        format!(
+            "request to {} could not be built: {}",
+            request.url,
+            chain(&e)
+        )
+    })
+}
+
+/// Reads at most [`MAX_RESPONSE_BODY`] bytes before `deadline`; a body that
+/// stalls or breaks keeps the status as the outcome and notes the problem.
+async fn read_body(
+    mut response: reqwest::Response,
+    deadline: tokio::time::Instant,
+    attempt: &mut Attempt,
+) {
+    let mut body = BytesMut::new();
+    loop {
+        match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Err(_) => {
+                attempt.error = Some(format!(
+                    "response body incomplete: stalled after {} bytes until the timeout",
+                    body.len()
+                ));
+                break;
+            }
+            Ok(Err(e)) => {
+                attempt.error = Some(format!(
+                    "response body incomplete after {} bytes: {}",
+                    body.len(),
+                    describe_error(&e)
+                ));
+                break;
+            }
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) => {
+                let room = MAX_RESPONSE_BODY - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    attempt.body_truncated = true;
+                    attempt.error = Some(format!(
+                        "response body exceeded {} KiB, not read further",
+                        MAX_RESPONSE_BODY / 1024
+                    ));
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
+    attempt.body = body.freeze();
+}
+
+/// Plain words for a transport failure.
+fn describe_error(e: &reqwest::Error) -> String {
+    let mut source = e.source();
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            let words = match io.kind() {
+                ConnectionRefused => Some("connection refused"),
+                ConnectionReset => Some("connection reset by the receiver"),
+                ConnectionAborted => Some("connection aborted by the receiver"),
+                BrokenPipe => Some("connection closed by the receiver while sending"),
+                UnexpectedEof => Some("connection closed before a complete response"),
+                _ => None,
+            };
+            if let Some(w) = words {
+                return w.to_owned();
+            }
+        }
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() {
+                return "connection closed before a complete response".to_owned();
+            }
+            if h.is_parse() || h.is_parse_status() {
+                return format!("not a valid HTTP response ({h})");
+            }
+        }
+        source = err.source();
+    }
+    if e.is_connect() {
+        return format!("could not connect: {}", chain(e));
+    }
+    chain(e)
+}
+
+/// An error and its causes, joined.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(err) = source {
+        let text = err.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = err.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_classes() {
+        assert_eq!(Outcome::of_status(204), Outcome::Success);
+        assert_eq!(Outcome::of_status(301), Outcome::Redirect);
+        assert_eq!(Outcome::of_status(409), Outcome::ClientError);
+        assert_eq!(Outcome::of_status(503), Outcome::ServerError);
+        assert_eq!(Outcome::of_status(101), Outcome::OtherStatus);
+        assert!(Outcome::Timeout.is_retryable());
+        assert!(!Outcome::Redirect.is_retryable());
+    }
+
+    #[test]
+    fn durations_are_compact() {
+        assert_eq!(format_duration(Duration::from_micros(850)), "850us");
+        assert_eq!(format_duration(Duration::from_micros(12_340)), "12.3ms");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.50s");
+    }
+}

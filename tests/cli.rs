@@ -1,0 +1,148 @@
+//! The binary end to end: `send` as a process against `receive` as a process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
+
+/// A `receive` process that is killed when dropped.
+struct ReceiveProcess {
+    child: Child,
+    url: String,
+}
+
+impl Drop for ReceiveProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_receiver(extra: &[&str]) -> ReceiveProcess {
+    let mut child = Command::new(BIN)
+        .args(["receive", "--port", "0"])
+        .args(extra)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("Listening on ").unwrap().to_owned();
+    // Keep draining the log so the receiver never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    ReceiveProcess { child, url }
+}
+
+fn harness(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn effect_count(receiver: &ReceiveProcess, key: &str) -> u64 {
+    let probe = receiver
+        .url
+        .replace("/webhook", &format!("/effects?key={key}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let body = reqwest::get(&probe).await.unwrap().text().await.unwrap();
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    })
+}
+
+#[test]
+fn send_each_event_to_receive() {
+    let receiver = start_receiver(&["--webhook-id", "AhALzdz8S"]);
+    for event in [
+        "generation.completed",
+        "async-embedding.completed",
+        "slow-group.completed",
+        "webhook.test",
+    ] {
+        let (code, stdout, stderr) = harness(&[
+            "send",
+            event,
+            "--url",
+            &receiver.url,
+            "--webhook-id",
+            "AhALzdz8S",
+            "--timeout",
+            "5s",
+        ]);
+        assert_eq!(code, 0, "{event}: {stdout}{stderr}");
+        assert!(stdout.contains("delivered"), "{stdout}");
+        assert!(!stdout.contains("AhALzdz8S"), "the secret leaked: {stdout}");
+        let (_, payload, _) = harness(&["payload", event]);
+        let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        let key = webhook_harness::event::idempotency_key(&json).unwrap();
+        assert_eq!(effect_count(&receiver, &key), 1, "{event}");
+    }
+}
+
+#[test]
+fn send_reports_failure_with_exit_1() {
+    let receiver = start_receiver(&["--webhook-id", "right"]);
+    let (code, stdout, _) = harness(&[
+        "send",
+        "generation",
+        "--url",
+        &receiver.url,
+        "--webhook-id",
+        "wrong",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("401"), "{stdout}");
+    assert!(stdout.contains("dropped"), "{stdout}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["send", "generation.failed", "--url", "http://127.0.0.1:1/"][..],
+        &["send", "generation", "--url", "not a url"],
+        &[
+            "send",
+            "generation",
+            "--url",
+            "http://127.0.0.1:1/",
+            "--timeout",
+            "soon",
+        ],
+        &["payload", "generation", "--set", "data..x=1"],
+        &["payload", "generation", "--set", "data.state.deeper=1"],
+    ] {
+        let (code, _, stderr) = harness(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains("error"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn payload_applies_overrides() {
+    let (code, stdout, _) = harness(&[
+        "payload",
+        "generation",
+        "--set",
+        "data.state=Failed",
+        "--unset",
+        "data.usage",
+    ]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["data"]["state"], "Failed");
+    assert!(json["data"].get("usage").is_none());
+}
