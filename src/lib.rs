@@ -39,5 +39,8 @@
 pub mod cli;
 pub mod event;
 pub mod receiver;
+pub mod report;
+pub mod runner;
+pub mod scenario;
 pub mod secret;
 pub mod sender;

@@ -5,7 +5,9 @@
 
 mod payload;
 mod receive;
+mod run;
 mod send;
+mod suite;
 
 use std::time::Duration;
 
@@ -42,6 +44,14 @@ pub enum Command {
     Send(SendArgs),
     /// Run the reference receiver (OPTIONS, POST /webhook, GET /effects).
     Receive(ReceiveArgs),
+    /// Run the conformance suite (built-in, or scenario files) against a receiver.
+    Run(RunArgs),
+    /// List the cases of the built-in suite (or of scenario files).
+    List(ListArgs),
+    /// Check scenario files without sending anything.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the scenario format.
+    Schema,
 }
 
 /// What event to build.
@@ -102,15 +112,8 @@ pub struct SendArgs {
     /// The receiver's endpoint, e.g. http://127.0.0.1:3000/webhook.
     #[arg(long, value_parser = parse_url)]
     pub url: String,
-    /// Time allowed per attempt (e.g. 250ms, 2s, 1m).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
-    pub timeout: Duration,
-    /// Retries after the first attempt for 5xx, timeouts and connection errors.
-    #[arg(long, default_value_t = 3)]
-    pub retries: u32,
-    /// Delay before the first retry; doubled for each further retry.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    pub backoff: Duration,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
     /// Skip the OPTIONS readiness check.
     #[arg(long)]
     pub no_readiness: bool,
@@ -137,6 +140,78 @@ pub struct ReceiveArgs {
     pub show_secrets: bool,
 }
 
+/// Time and retry options shared by the commands that deliver.
+#[derive(Debug, Args)]
+pub struct DeliveryArgs {
+    /// Time allowed per attempt (e.g. 250ms, 2s, 1m).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Retries after the first attempt for 5xx, timeouts and connection errors.
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+    /// Delay before the first retry; doubled for each further retry.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub backoff: Duration,
+}
+
+/// `run` arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files or folders (default: the built-in suite).
+    pub paths: Vec<std::path::PathBuf>,
+    /// Also run the built-in suite when PATHs are given.
+    #[arg(long)]
+    pub builtin: bool,
+    /// The receiver's endpoint. Without it, the built-in reference receiver is
+    /// started on 127.0.0.1 and tested.
+    #[arg(long, value_parser = parse_url)]
+    pub url: Option<String>,
+    /// The webhook id your receiver expects (a secret; masked in output). Also
+    /// read from WEBHOOK_HARNESS_WEBHOOK_ID.
+    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true,
+          default_value = crate::event::DEFAULT_WEBHOOK_ID)]
+    pub webhook_id: String,
+    /// Effects probe URL template with `{key}`, e.g.
+    /// http://127.0.0.1:3000/effects?key={key}. Without it idempotency cases are skipped.
+    #[arg(long)]
+    pub effects_url: Option<String>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+    /// Run only cases whose id contains PATTERN (or matches it, with `*`).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// `should` failures fail the run too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<std::path::PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<std::path::PathBuf>,
+    /// Print the webhook id in full.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// `list` arguments.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Scenario files or folders (default: the built-in suite).
+    pub paths: Vec<std::path::PathBuf>,
+}
+
+/// `validate` arguments.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario files or folders.
+    #[arg(required = true)]
+    pub paths: Vec<std::path::PathBuf>,
+}
+
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -154,8 +229,27 @@ pub fn run(cli: Cli) -> i32 {
             Command::Payload(args) => payload::run(&args),
             Command::Send(args) => send::run(&args).await,
             Command::Receive(args) => receive::run(&args).await,
+            Command::Run(args) => run::run(&args).await,
+            Command::List(args) => suite::list(&args),
+            Command::Validate(args) => suite::validate(&args),
+            Command::Schema => {
+                print!("{}", crate::scenario::json_schema());
+                exit::SUCCESS
+            }
         }
     })
+}
+
+impl DeliveryArgs {
+    /// The sender configuration these arguments describe.
+    pub fn sender_config(&self, readiness: bool) -> crate::sender::SenderConfig {
+        crate::sender::SenderConfig {
+            timeout: self.timeout,
+            retries: self.retries,
+            backoff: self.backoff,
+            readiness,
+        }
+    }
 }
 
 /// Prints a usage error and returns [`exit::USAGE`].

@@ -1,7 +1,7 @@
 //! `webhook-harness send`: deliver one event, one line per attempt.
 
 use crate::secret;
-use crate::sender::{Sender, SenderConfig, event_headers};
+use crate::sender::{Sender, event_headers};
 
 use super::{SendArgs, exit, usage_error};
 
@@ -10,13 +10,7 @@ pub(super) async fn run(args: &SendArgs) -> i32 {
         Ok(event) => event,
         Err(e) => return usage_error(e),
     };
-    let config = SenderConfig {
-        timeout: args.timeout,
-        retries: args.retries,
-        backoff: args.backoff,
-        readiness: !args.no_readiness,
-    };
-    let sender = match Sender::new(config) {
+    let sender = match Sender::new(args.delivery.sender_config(!args.no_readiness)) {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };

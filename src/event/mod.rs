@@ -144,6 +144,53 @@ impl FromStr for Dialect {
     }
 }
 
+/// Deserializes from the names accepted by `FromStr`, with its error message.
+macro_rules! named_enum_serde {
+    ($ty:ty, $schema_name:literal, $description:literal, [$($name:literal),*]) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = String::deserialize(d)?;
+                name.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $schema_name.into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "description": $description,
+                    "type": "string",
+                    "enum": [$($name),*]
+                })
+            }
+        }
+    };
+}
+
+named_enum_serde!(
+    EventKind,
+    "Event",
+    "An event name, or its short alias.",
+    [
+        "generation.completed",
+        "async-embedding.completed",
+        "slow-group.completed",
+        "webhook.test",
+        "generation",
+        "embedding",
+        "group",
+        "test"
+    ]
+);
+named_enum_serde!(
+    Dialect,
+    "Dialect",
+    "The payload dialect.",
+    ["current", "legacy"]
+);
+
 /// Builds an [`Event`]: kind, dialect, content options and overrides.
 #[derive(Debug, Clone)]
 pub struct EventBuilder {
@@ -155,6 +202,7 @@ pub struct EventBuilder {
     group_size: usize,
     failed_members: usize,
     overrides: Vec<Override>,
+    pad_to: Option<usize>,
 }
 
 impl EventBuilder {
@@ -203,6 +251,13 @@ impl EventBuilder {
     /// Adds an edit applied after the payload is built.
     pub fn apply(mut self, edit: Override) -> Self {
         self.overrides.push(edit);
+        self
+    }
+
+    /// Pads the serialized payload to about `bytes` by lengthening the
+    /// completion text (the embedding input, the first group member's answer).
+    pub fn pad_to(mut self, bytes: usize) -> Self {
+        self.pad_to = Some(bytes);
         self
     }
 
@@ -342,8 +397,13 @@ impl EventBuilder {
         for edit in &self.overrides {
             edit.apply(&mut json)?;
         }
-        let body = serde_json::to_vec(&json)
+        let mut body = serde_json::to_vec(&json)
             .map_err(|e| OverrideError(format!("payload did not serialize: {e}")))?;
+        if let Some(target) = self.pad_to.filter(|t| *t > body.len()) {
+            pad(&mut json, self.kind, target - body.len())?;
+            body = serde_json::to_vec(&json)
+                .map_err(|e| OverrideError(format!("payload did not serialize: {e}")))?;
+        }
         Ok(Event {
             kind: self.kind,
             dialect: self.dialect,
@@ -378,6 +438,7 @@ impl Event {
             group_size: 3,
             failed_members: 0,
             overrides: Vec::new(),
+            pad_to: None,
         }
     }
 
@@ -435,6 +496,48 @@ impl Event {
         }
         headers
     }
+}
+
+/// Appends `extra` bytes of plain text to the string that carries the bulk of
+/// a real large payload (the completion, or the embedding input).
+fn pad(json: &mut Value, kind: EventKind, extra: usize) -> Result<(), OverrideError> {
+    let path: &[&str] = match kind {
+        EventKind::AsyncEmbeddingCompleted => &["data", "request", "input", "0"],
+        EventKind::SlowGroupCompleted => &[
+            "data",
+            "generations",
+            "0",
+            "response",
+            "choices",
+            "0",
+            "message",
+            "content",
+        ],
+        _ => &["data", "response", "choices", "0", "message", "content"],
+    };
+    let mut node = Some(&mut *json);
+    for seg in path {
+        node = node.and_then(|n| match n {
+            Value::Object(map) => map.get_mut(*seg),
+            Value::Array(items) => seg.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => None,
+        });
+    }
+    let Some(Value::String(text)) = node else {
+        return Err(OverrideError(format!(
+            "cannot pad the payload: `{}` is not a string (an override removed it?)",
+            path.join(".")
+        )));
+    };
+    const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";
+    text.reserve(extra);
+    let mut left = extra;
+    while left > 0 {
+        let take = left.min(FILLER.len());
+        text.push_str(&FILLER[..take]);
+        left -= take;
+    }
+    Ok(())
 }
 
 /// The idempotency key of any payload in either dialect: `data.id`,
@@ -528,6 +631,19 @@ mod tests {
             .map(|g| g["state"].as_str().unwrap())
             .collect();
         assert_eq!(states, ["Success", "Success", "Success", "Failed"]);
+    }
+
+    #[test]
+    fn padding_reaches_the_target_size() {
+        for kind in EventKind::ALL {
+            let e = Event::builder(kind).pad_to(100_000).build().unwrap();
+            assert_eq!(e.body().len(), 100_000, "{kind}");
+        }
+        let small = Event::builder(EventKind::GenerationCompleted)
+            .pad_to(10)
+            .build()
+            .unwrap();
+        assert!(small.body().len() > 10, "never truncates");
     }
 
     #[test]

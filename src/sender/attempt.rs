@@ -15,6 +15,8 @@ pub enum Phase {
     Readiness,
     /// The `POST` of the event (or any other request a scenario makes).
     Delivery,
+    /// A question to the receiver's effects probe.
+    Probe,
 }
 
 /// What an attempt came to, as the sender sees it.

@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use crate::event::Event;
 
-pub use attempt::{Attempt, Outcome, Phase};
+pub use attempt::{Attempt, Outcome, Phase, format_duration};
 
 /// Most of a response body that is read; the rest is not read at all.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
@@ -148,6 +148,21 @@ impl Sender {
         Ok(Sender { client, config })
     }
 
+    /// The same sender (same connection pool) with the readiness check off.
+    pub fn without_readiness(&self) -> Sender {
+        let mut config = self.config.clone();
+        config.readiness = false;
+        self.with_config(config)
+    }
+
+    /// The same connection pool with another configuration.
+    pub fn with_config(&self, config: SenderConfig) -> Sender {
+        Sender {
+            client: self.client.clone(),
+            config,
+        }
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &SenderConfig {
         &self.config
@@ -203,7 +218,7 @@ impl Sender {
                 (Phase::Readiness, _) => Some(DeliveryResult::NotReady),
                 (Phase::Delivery, Outcome::ClientError) => Some(DeliveryResult::Dropped),
                 (Phase::Delivery, Outcome::Redirect) => Some(DeliveryResult::Redirected),
-                (Phase::Delivery, _) => Some(DeliveryResult::Unexpected),
+                (Phase::Delivery | Phase::Probe, _) => Some(DeliveryResult::Unexpected),
             };
             if let Some(result) = result {
                 observe(&attempt);

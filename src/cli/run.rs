@@ -1,0 +1,97 @@
+//! `webhook-harness run`: the conformance suite against a receiver.
+
+use crate::receiver::{Receiver, ReceiverConfig};
+use crate::report::{self, ReportOptions, console::ConsoleReporter};
+use crate::runner::{self, RunConfig, RunError};
+use crate::secret;
+
+use super::{RunArgs, exit, suite, usage_error};
+
+pub(super) async fn run(args: &RunArgs) -> i32 {
+    let mut scenarios = match suite::load(&args.paths, args.builtin) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::USAGE;
+        }
+    };
+    if let Some(pattern) = &args.filter {
+        scenarios.retain(|s| runner::matches_filter(&s.case.id, pattern));
+        if scenarios.is_empty() {
+            return usage_error(format!(
+                "--filter `{pattern}` matches no case; `webhook-harness list` shows the ids"
+            ));
+        }
+    }
+    // Without --url, the reference receiver stands in, with its probe wired in.
+    let mut builtin = None;
+    let (url, effects_url) = match &args.url {
+        Some(url) => (url.clone(), args.effects_url.clone()),
+        None => {
+            let config = ReceiverConfig {
+                webhook_id: Some(args.webhook_id.clone()),
+                ..ReceiverConfig::default()
+            };
+            match Receiver::start_local(config).await {
+                Ok(r) => {
+                    let urls = (
+                        r.url(),
+                        Some(args.effects_url.clone().unwrap_or_else(|| r.effects_url())),
+                    );
+                    builtin = Some(r);
+                    urls
+                }
+                Err(e) => return usage_error(e),
+            }
+        }
+    };
+    let options = ReportOptions {
+        strict: args.strict,
+        secret: Some(args.webhook_id.clone()),
+        show_secrets: args.show_secrets,
+    };
+    println!(
+        "webhook-harness: {} cases against {}{} (webhook id {})",
+        scenarios.len(),
+        url,
+        if builtin.is_some() {
+            " (built-in reference receiver)"
+        } else {
+            ""
+        },
+        secret::display(&args.webhook_id, args.show_secrets)
+    );
+    let config = RunConfig {
+        url,
+        webhook_id: args.webhook_id.clone(),
+        effects_url,
+        sender: args.delivery.sender_config(true),
+        jobs: usize::from(args.jobs),
+    };
+    let console = ConsoleReporter::new(scenarios.len(), options.clone());
+    let outcome = match runner::run(&config, scenarios, |c| console.case(c)).await {
+        Ok(o) => o,
+        Err(e @ RunError::Unreachable { .. }) => {
+            eprintln!("error: {e}");
+            return exit::UNREACHABLE;
+        }
+        Err(RunError::Setup(e)) => return usage_error(e),
+    };
+    console.finish(&outcome);
+    if let Some(r) = builtin {
+        r.shutdown().await;
+    }
+    if let Some(path) = &args.report_json
+        && let Err(e) = report::write_file(path, &report::json::render(&outcome, &options))
+    {
+        return usage_error(e);
+    }
+    if let Some(path) = &args.report_junit {
+        let written = report::junit::render(&outcome, &options)
+            .and_then(|xml| report::write_file(path, &xml));
+        if let Err(e) = written {
+            return usage_error(e);
+        }
+    }
+    report::exit_code(&outcome, args.strict)
+}

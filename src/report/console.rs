@@ -1,0 +1,87 @@
+//! The console report: a progress bar on a terminal, one line per case, the
+//! reasons of failures (h2spec style), and the summary line.
+
+use std::io::IsTerminal;
+
+use console::style;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::ReportOptions;
+use crate::runner::{CaseResult, CaseStatus, RunOutcome};
+
+/// Prints cases as they finish, with a progress bar on an interactive terminal.
+pub struct ConsoleReporter {
+    bar: Option<ProgressBar>,
+    options: ReportOptions,
+}
+
+impl ConsoleReporter {
+    /// A reporter for `total` cases. The bar shows only on a terminal outside
+    /// CI; colours follow the terminal and `NO_COLOR`.
+    pub fn new(total: usize, options: ReportOptions) -> Self {
+        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            console::set_colors_enabled(false);
+        }
+        let interactive = std::io::stdout().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = interactive.then(|| {
+            let bar = ProgressBar::new(total as u64);
+            if let Ok(s) =
+                ProgressStyle::with_template("{bar:30} {pos}/{len} cases {elapsed} {msg}")
+            {
+                bar.set_style(s);
+            }
+            bar
+        });
+        ConsoleReporter { bar, options }
+    }
+
+    /// Prints one finished case.
+    pub fn case(&self, c: &CaseResult) {
+        let text = self.options.redact(&case_text(c, self.options.strict));
+        match &self.bar {
+            Some(bar) => {
+                bar.println(text);
+                bar.inc(1);
+            }
+            None => println!("{text}"),
+        }
+    }
+
+    /// Clears the bar and prints notes and the summary line.
+    pub fn finish(&self, outcome: &RunOutcome) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        for note in &outcome.notes {
+            println!("note: {}", self.options.redact(note));
+        }
+        println!(
+            "{} in {}",
+            outcome.summary(self.options.strict).line(),
+            crate::sender::format_duration(outcome.duration)
+        );
+    }
+}
+
+/// The lines for one case: verdict line, then the reason when not passed.
+pub fn case_text(c: &CaseResult, strict: bool) -> String {
+    let tag = match c.status() {
+        CaseStatus::Passed => style("pass").green().to_string(),
+        CaseStatus::Skipped => style("skip").yellow().to_string(),
+        CaseStatus::Failed if c.fails_run(strict) => style("FAIL").red().bold().to_string(),
+        CaseStatus::Failed => style("warn").yellow().bold().to_string(),
+    };
+    let mut out = format!("{tag} {} [{}] {}", c.id, c.severity.name(), c.title);
+    if c.status() != CaseStatus::Passed {
+        for (i, line) in c.message().lines().enumerate() {
+            let prefix = if i == 0 { "  -> " } else { "     " };
+            out.push('\n');
+            out.push_str(prefix);
+            out.push_str(line);
+        }
+        if c.status() == CaseStatus::Failed {
+            out.push_str(&format!("\n     at {}", c.source));
+        }
+    }
+    out
+}

@@ -1,0 +1,75 @@
+//! The JSON report (`--report-json`).
+
+use serde_json::{Value, json};
+
+use super::ReportOptions;
+use crate::runner::{CaseResult, CheckOutcome, RunOutcome};
+use crate::sender::{Attempt, Phase};
+
+/// Most of a response body kept per attempt in the report.
+const BODY_IN_REPORT: usize = 1024;
+
+/// The report as JSON text.
+pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> String {
+    let summary = outcome.summary(options.strict);
+    let report = json!({
+        "summary": summary,
+        "target": outcome.url,
+        "strict": options.strict,
+        "duration_ms": ms(outcome.duration),
+        "notes": outcome.notes,
+        "cases": outcome.cases.iter().map(|c| case(c, options.strict)).collect::<Vec<_>>(),
+    });
+    let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    options.redact(&text)
+}
+
+fn case(c: &CaseResult, strict: bool) -> Value {
+    json!({
+        "id": c.id,
+        "title": c.title,
+        "severity": c.severity.name(),
+        "status": c.status().name(),
+        "fails_run": c.fails_run(strict),
+        "message": c.message(),
+        "source": c.source.to_string(),
+        "duration_ms": ms(c.duration),
+        "checks": c.checks.iter().map(|check| {
+            let mut v = json!({"step": check.step, "what": check.what});
+            match &check.outcome {
+                CheckOutcome::Passed => v["outcome"] = "passed".into(),
+                CheckOutcome::Failed { expected, actual } => {
+                    v["outcome"] = "failed".into();
+                    v["expected"] = expected.as_str().into();
+                    v["actual"] = actual.as_str().into();
+                }
+                CheckOutcome::Skipped { reason } => {
+                    v["outcome"] = "skipped".into();
+                    v["reason"] = reason.as_str().into();
+                }
+            }
+            v
+        }).collect::<Vec<_>>(),
+        "attempts": c.attempts.iter().map(attempt).collect::<Vec<_>>(),
+    })
+}
+
+/// One attempt as a JSON object (also used by other commands' reports).
+pub fn attempt(a: &Attempt) -> Value {
+    let body = String::from_utf8_lossy(&a.body[..a.body.len().min(BODY_IN_REPORT)]).into_owned();
+    json!({
+        "phase": match a.phase { Phase::Readiness => "readiness", Phase::Delivery => "delivery", Phase::Probe => "probe" },
+        "method": a.method,
+        "url": a.url,
+        "status": a.status,
+        "outcome": a.outcome.name(),
+        "latency_ms": ms(a.latency),
+        "error": a.error,
+        "body": body,
+        "body_truncated": a.body_truncated || a.body.len() > BODY_IN_REPORT,
+    })
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}

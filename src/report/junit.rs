@@ -1,0 +1,73 @@
+//! The JUnit XML report (`--report-junit`), written by quick-junit.
+//!
+//! One test suite per scenario file, one test case per case. A failure's
+//! message is the same text the console shows. A `should` failure without
+//! `--strict` is a passing test with the warning in its output, matching the
+//! exit code.
+
+use std::collections::BTreeMap;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::ReportOptions;
+use crate::runner::{CaseStatus, RunOutcome};
+
+/// The report as XML text.
+pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> Result<String, String> {
+    let mut report = Report::new("webhook-harness");
+    report.set_time(outcome.duration);
+    let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for c in &outcome.cases {
+        let file = c.source.file.as_str();
+        let suite = suites.entry(file).or_insert_with(|| {
+            order.push(file);
+            TestSuite::new(file)
+        });
+        let message = options.redact(&c.message());
+        let status = match c.status() {
+            CaseStatus::Passed => TestCaseStatus::success(),
+            CaseStatus::Skipped => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(message.clone());
+                s
+            }
+            CaseStatus::Failed if c.fails_run(options.strict) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(first_line(&message));
+                s.set_type(format!("{} requirement", c.severity.name()));
+                s.set_description(message.clone());
+                s
+            }
+            CaseStatus::Failed => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(c.id.as_str(), status);
+        case.set_classname(c.id.split('.').next().unwrap_or(&c.id));
+        case.set_time(c.duration);
+        case.add_property(Property::new("severity", c.severity.name()));
+        case.add_property(Property::new("title", c.title.as_str()));
+        if c.status() == CaseStatus::Failed && !c.fails_run(options.strict) {
+            case.add_property(Property::new("verdict", "warning"));
+            case.set_system_out(format!("warning ({}): {message}", c.severity.name()));
+        }
+        suite.add_test_case(case);
+    }
+    for name in order {
+        if let Some(suite) = suites.remove(name) {
+            report.add_test_suite(suite);
+        }
+    }
+    report
+        .to_string()
+        .map(|xml| options.redact(&xml))
+        .map_err(|e| format!("cannot write the JUnit report: {e}"))
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .find(|l| l.trim_start().starts_with("Expected"))
+        .or_else(|| text.lines().next())
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}

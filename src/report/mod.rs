@@ -1,0 +1,57 @@
+//! Reports of a run: console, JSON and JUnit, one file each.
+//!
+//! Every report shows the same words for a failure (requirement, expected,
+//! actual), and masks the webhook id unless asked not to.
+
+pub mod console;
+pub mod json;
+pub mod junit;
+
+use crate::runner::RunOutcome;
+
+/// What every report needs besides the outcome.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Whether `should` failures fail the run.
+    pub strict: bool,
+    /// The webhook id to mask in everything written, unless `show_secrets`.
+    pub secret: Option<String>,
+    pub show_secrets: bool,
+}
+
+impl ReportOptions {
+    /// `text` with the secret masked (unless shown).
+    pub fn redact(&self, text: &str) -> String {
+        match (&self.secret, self.show_secrets) {
+            (Some(secret), false) => crate::secret::redact(text, secret),
+            _ => text.to_owned(),
+        }
+    }
+}
+
+/// Writes `contents` to `path`, saying where on failure.
+pub fn write_file(path: &std::path::Path, contents: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            format!(
+                "cannot create folder {} for a report: {e}",
+                parent.display()
+            )
+        })?;
+    }
+    std::fs::write(path, contents).map_err(|e| {
+        format!(
+            "cannot write report {}: {e}; check the path and permissions",
+            path.display()
+        )
+    })
+}
+
+/// Exit code of a run: 0, or 1 when a case failed the run.
+pub fn exit_code(outcome: &RunOutcome, strict: bool) -> i32 {
+    if outcome.summary(strict).failed > 0 {
+        crate::cli::exit::FAILURE
+    } else {
+        crate::cli::exit::SUCCESS
+    }
+}

@@ -1,0 +1,529 @@
+//! Running one case: build its events, perform its steps, check expectations.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::RunContext;
+use super::verdict::{CaseResult, Check, CheckOutcome};
+use crate::event::{Event, EventKind, Override};
+use crate::scenario::model::{DeliverStep, Expect, Mode, ProbeStep, RawStep};
+use crate::scenario::values::{EffectSpec, LatencySpec};
+use crate::scenario::{Action, Scenario};
+use crate::sender::{Attempt, Delivery, Phase, Request, Sender, event_headers};
+
+/// Per-case state: the case's seed, template values, the last event used.
+struct CaseRun<'a> {
+    ctx: &'a RunContext,
+    case_id: &'a str,
+    seed: u64,
+    last: Option<(EventKind, u32)>,
+    keys: HashMap<(EventKind, u32), String>,
+    checks: Vec<Check>,
+    attempts: Vec<Attempt>,
+    step: usize,
+}
+
+/// Runs `scenario`; `index` makes its ids distinct from every other case's.
+pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseResult {
+    let started = Instant::now();
+    let case = &scenario.case;
+    let mut run = CaseRun {
+        ctx,
+        case_id: &case.id,
+        seed: ctx.run_seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        last: None,
+        keys: HashMap::new(),
+        checks: Vec::new(),
+        attempts: Vec::new(),
+        step: 0,
+    };
+    for (i, step) in case.steps.iter().enumerate() {
+        run.step = i + 1;
+        match &step.action {
+            Action::Options => {
+                let attempt = ctx.sender.readiness(&ctx.url).await;
+                run.check_answer(&step.expect, &attempt, "OPTIONS answer");
+                run.attempts.push(attempt);
+            }
+            Action::Deliver(d) => run.deliver(d, &step.expect).await,
+            Action::Raw(r) => run.raw(r, &step.expect).await,
+            Action::Probe(p) => run.probe(p).await,
+            Action::Wait(d) => tokio::time::sleep(*d).await,
+        }
+    }
+    CaseResult {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        severity: case.severity,
+        requirement: case.requirement.clone(),
+        source: scenario.source.clone(),
+        checks: run.checks,
+        attempts: run.attempts,
+        duration: started.elapsed(),
+    }
+}
+
+impl CaseRun<'_> {
+    fn push(&mut self, what: impl Into<String>, outcome: CheckOutcome) {
+        self.checks.push(Check {
+            step: self.step,
+            what: what.into(),
+            outcome,
+        });
+    }
+
+    fn fail(&mut self, what: &str, expected: impl Into<String>, actual: impl Into<String>) {
+        self.push(
+            what,
+            CheckOutcome::Failed {
+                expected: expected.into(),
+                actual: actual.into(),
+            },
+        );
+    }
+
+    /// The builder for (kind, instance): the same ids every time within this case.
+    fn builder(&self, kind: EventKind, instance: u32) -> crate::event::EventBuilder {
+        let seed = self.seed ^ (u64::from(instance) << 8) ^ kind_tag(kind);
+        Event::builder(kind)
+            .seed(seed)
+            .webhook_id(self.ctx.webhook_id.clone())
+    }
+
+    fn key_of(&mut self, kind: EventKind, instance: u32) -> String {
+        if let Some(k) = self.keys.get(&(kind, instance)) {
+            return k.clone();
+        }
+        let key = self
+            .builder(kind, instance)
+            .build()
+            .ok()
+            .and_then(|e| e.key().map(str::to_owned))
+            .unwrap_or_default();
+        self.keys.insert((kind, instance), key.clone());
+        key
+    }
+
+    fn template(&self, text: &str, key: &str) -> String {
+        let mut out = text.to_owned();
+        for (name, value) in [
+            ("key", key),
+            ("webhook_id", self.ctx.webhook_id.as_str()),
+            ("run_id", self.ctx.run_id.as_str()),
+            ("case_id", self.case_id),
+        ] {
+            for spelling in [format!("{{{{{name}}}}}"), format!("{{{{ {name} }}}}")] {
+                out = out.replace(&spelling, value);
+            }
+        }
+        out
+    }
+
+    fn template_json(&self, value: &Value, key: &str) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.template(s, key)),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.template_json(v, key)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.template_json(v, key)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    fn headers(
+        &self,
+        base: Vec<(String, String)>,
+        edits: &std::collections::BTreeMap<String, Option<String>>,
+        key: &str,
+    ) -> Vec<(String, String)> {
+        let mut headers = base;
+        for (name, value) in edits {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            if let Some(v) = value {
+                headers.push((name.clone(), self.template(v, key)));
+            }
+        }
+        headers
+    }
+
+    async fn deliver(&mut self, d: &DeliverStep, expect: &Expect) {
+        self.last = Some((d.event, d.instance));
+        let key = self.key_of(d.event, d.instance);
+        let mut builder = self.builder(d.event, d.instance).dialect(d.dialect);
+        if let Some(state) = d.state {
+            builder = builder.state(state);
+        }
+        if let Some(n) = d.group_size {
+            builder = builder.group_size(n);
+        }
+        if let Some(n) = d.failed_members {
+            builder = builder.failed_members(n);
+        }
+        if let Some(size) = d.size {
+            builder = builder.pad_to(size.0);
+        }
+        for (path, value) in &d.set {
+            match crate::event::overrides::parse_path(path) {
+                Ok(path) => {
+                    builder = builder.apply(Override::Set {
+                        path,
+                        value: self.template_json(value, &key),
+                    })
+                }
+                Err(e) => return self.fail("payload", "a valid override path", e.to_string()),
+            }
+        }
+        for path in &d.unset {
+            match Override::parse_unset(path) {
+                Ok(edit) => builder = builder.apply(edit),
+                Err(e) => return self.fail("payload", "a valid override path", e.to_string()),
+            }
+        }
+        let event = match builder.build() {
+            Ok(e) => e,
+            Err(e) => {
+                return self.fail("payload", "a payload the overrides apply to", e.to_string());
+            }
+        };
+        let headers = self.headers(event_headers(&event), &d.headers, &key);
+        let body = event.body().clone();
+        let ctx = self.ctx;
+        let sender = match d.mode {
+            Mode::Sender => ctx.delivery_sender(),
+            Mode::Single => single_attempt(&ctx.sender),
+        };
+        let copies = d.copies.unwrap_or(1);
+        let deliveries = if copies == 1 {
+            vec![
+                sender
+                    .deliver_observed(&ctx.url, &headers, body, &mut |_| {})
+                    .await,
+            ]
+        } else {
+            self.copies(&sender, copies, Arc::new(headers), body).await
+        };
+        let total = deliveries.len();
+        for (i, delivery) in deliveries.into_iter().enumerate() {
+            let label = if total > 1 {
+                format!("answer to copy {} of {total}", i + 1)
+            } else {
+                "answer".to_owned()
+            };
+            self.check_delivery(expect, &delivery, &label);
+            self.attempts.extend(delivery.attempts);
+        }
+    }
+
+    /// Sends `copies` copies released together: readiness first (once), then
+    /// every POST waits on one barrier.
+    async fn copies(
+        &mut self,
+        sender: &Sender,
+        copies: usize,
+        headers: Arc<Vec<(String, String)>>,
+        body: Bytes,
+    ) -> Vec<Delivery> {
+        let ctx = self.ctx;
+        if sender.config().readiness {
+            let ready = sender.readiness(&ctx.url).await;
+            let ok = ready.outcome == crate::sender::Outcome::Success;
+            self.attempts.push(ready);
+            if !ok {
+                let answer = self
+                    .attempts
+                    .last()
+                    .map(describe_answer)
+                    .unwrap_or_default();
+                self.fail("readiness check before the copies", "2xx", answer);
+                return Vec::new();
+            }
+        }
+        let sender = sender.without_readiness();
+        let barrier = Arc::new(tokio::sync::Barrier::new(copies));
+        let tasks: Vec<_> = (0..copies)
+            .map(|_| {
+                let (sender, barrier, headers, body, url) = (
+                    sender.clone(),
+                    barrier.clone(),
+                    headers.clone(),
+                    body.clone(),
+                    ctx.url.clone(),
+                );
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    sender
+                        .deliver_observed(&url, &headers, body, &mut |_| {})
+                        .await
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(copies);
+        for task in tasks {
+            match task.await {
+                Ok(d) => out.push(d),
+                Err(e) => self.fail(
+                    "copy",
+                    "every copy sent",
+                    format!("a copy's task failed: {e}"),
+                ),
+            }
+        }
+        out
+    }
+
+    async fn raw(&mut self, r: &RawStep, expect: &Expect) {
+        let kind = r.event.unwrap_or(EventKind::GenerationCompleted);
+        self.last = Some((kind, r.instance));
+        let key = self.key_of(kind, r.instance);
+        let base = if r.bare {
+            Vec::new()
+        } else {
+            match self.builder(kind, r.instance).build() {
+                Ok(event) => event_headers(&event),
+                Err(_) => Vec::new(),
+            }
+        };
+        let headers = self.headers(base, &r.headers, &key);
+        let body: Bytes = if let Some(text) = &r.body {
+            self.template(text, &key).into_bytes().into()
+        } else if let Some(json) = &r.body_json {
+            serde_json::to_vec(&self.template_json(json, &key))
+                .unwrap_or_default()
+                .into()
+        } else if let Some(size) = r.body_size {
+            filler_json(size.0).into()
+        } else {
+            Bytes::new()
+        };
+        let attempt = self
+            .ctx
+            .sender
+            .send(Request {
+                phase: Phase::Delivery,
+                method: r.method.as_deref().unwrap_or("POST"),
+                url: &self.ctx.url,
+                headers: &headers,
+                body,
+            })
+            .await;
+        self.check_answer(expect, &attempt, "answer");
+        self.attempts.push(attempt);
+    }
+
+    async fn probe(&mut self, p: &ProbeStep) {
+        let target = match (p.event, p.instance) {
+            (Some(kind), instance) => Some((kind, instance.unwrap_or(0))),
+            (None, Some(instance)) => self.last.map(|(kind, _)| (kind, instance)),
+            (None, None) => self.last,
+        };
+        let Some((kind, instance)) = target else {
+            return self.fail(
+                "effects probe",
+                "an event to probe",
+                "no event was delivered before this probe; name one with `event:`",
+            );
+        };
+        let key = self.key_of(kind, instance);
+        let what = format!("effect count for {key}");
+        let Some(probe) = &self.ctx.probe else {
+            return self.push(
+                what,
+                CheckOutcome::Skipped {
+                    reason: "no effects probe: pass --effects-url (see the README, \"The effects probe\") so idempotency can be checked".into(),
+                },
+            );
+        };
+        let within = p.within.map(|w| w.0).unwrap_or(Duration::ZERO);
+        match probe.expect(&key, p.effects, within).await {
+            Ok((count, attempt)) => {
+                self.attempts.push(attempt);
+                if p.effects.matches(count) {
+                    self.push(what, CheckOutcome::Passed);
+                } else {
+                    self.fail(
+                        &what,
+                        format!("effect count {}", p.effects),
+                        effect_words(count, p.effects),
+                    );
+                }
+            }
+            Err((message, attempt)) => {
+                self.attempts.extend(attempt);
+                self.fail(&what, format!("effect count {}", p.effects), message);
+            }
+        }
+    }
+
+    fn check_delivery(&mut self, expect: &Expect, delivery: &Delivery, label: &str) {
+        let Some(last) = delivery.attempts.last() else {
+            return;
+        };
+        if last.phase == Phase::Readiness
+            && expect.status.as_ref().is_some_and(|s| !s.matches(None))
+        {
+            let actual = format!(
+                "the readiness check (OPTIONS) got {}, so no POST was sent",
+                describe_answer(last)
+            );
+            let expected = expect
+                .status
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            return self.fail(label, expected, actual);
+        }
+        let posts = delivery.posts();
+        let mut checked = last.clone();
+        if posts > 1 {
+            checked.error = Some(format!(
+                "{}after {posts} POST attempts",
+                checked
+                    .error
+                    .as_deref()
+                    .map(|e| format!("{e}, "))
+                    .unwrap_or_default()
+            ));
+        }
+        self.check_answer(expect, &checked, label);
+    }
+
+    fn check_answer(&mut self, expect: &Expect, attempt: &Attempt, label: &str) {
+        if let Some(status) = &expect.status {
+            let what = format!("status of the {label}");
+            if status.matches(attempt.status) {
+                self.push(what, CheckOutcome::Passed);
+            } else {
+                self.fail(&what, status.to_string(), describe_answer(attempt));
+            }
+        }
+        if let Some(latency) = expect.latency {
+            let bound = match latency {
+                LatencySpec::Below(d) => d,
+                LatencySpec::BelowTimeout => self.ctx.sender.config().timeout,
+            };
+            let what = format!("time to the {label}");
+            let answered =
+                attempt.status.is_some() && attempt.outcome != crate::sender::Outcome::Timeout;
+            if answered && attempt.latency < bound {
+                self.push(what, CheckOutcome::Passed);
+            } else {
+                let actual = if answered {
+                    format!(
+                        "answered in {}",
+                        crate::sender::format_duration(attempt.latency)
+                    )
+                } else {
+                    describe_answer(attempt)
+                };
+                self.fail(
+                    &what,
+                    format!("an answer within {}", crate::sender::format_duration(bound)),
+                    actual,
+                );
+            }
+        }
+        for (name, value) in &expect.headers {
+            let what = format!("header {name} of the {label}");
+            match attempt.header(name) {
+                Some(v) if v == value => self.push(what, CheckOutcome::Passed),
+                Some(v) => self.fail(&what, format!("{name}: {value}"), format!("{name}: {v}")),
+                None => self.fail(
+                    &what,
+                    format!("{name}: {value}"),
+                    format!("no {name} header ({})", describe_answer(attempt)),
+                ),
+            }
+        }
+    }
+}
+
+/// A sender that makes exactly one POST.
+fn single_attempt(sender: &Sender) -> Sender {
+    let mut config = sender.config().clone();
+    config.retries = 0;
+    config.readiness = false;
+    sender.with_config(config)
+}
+
+fn kind_tag(kind: EventKind) -> u64 {
+    match kind {
+        EventKind::GenerationCompleted => 0x1000,
+        EventKind::AsyncEmbeddingCompleted => 0x2000,
+        EventKind::SlowGroupCompleted => 0x3000,
+        EventKind::WebhookTest => 0x4000,
+    }
+}
+
+/// `503 (server error) with body "..."`, or `no answer: connection refused`.
+pub fn describe_answer(attempt: &Attempt) -> String {
+    let mut text = match attempt.status {
+        Some(s) => format!("{s} ({})", attempt.outcome),
+        None => format!(
+            "no answer: {}",
+            attempt.error.as_deref().unwrap_or(attempt.outcome.name())
+        ),
+    };
+    if attempt.status.is_some() {
+        if let Some(location) = attempt
+            .header("location")
+            .filter(|_| (300..400).contains(&attempt.status.unwrap_or(0)))
+        {
+            text.push_str(&format!(" redirecting to {location}"));
+        }
+        let body = attempt.body_text();
+        let body = body.trim();
+        if !body.is_empty() {
+            let short: String = body.chars().take(120).collect();
+            let more = if short.len() < body.len() { "…" } else { "" };
+            text.push_str(&format!(" with body {short:?}{more}"));
+        }
+        if let Some(e) = &attempt.error {
+            text.push_str(&format!("; {e}"));
+        }
+    }
+    text
+}
+
+fn effect_words(count: u64, expected: EffectSpec) -> String {
+    let base = format!("effect count {count}");
+    match expected {
+        EffectSpec::Exactly(1) | EffectSpec::AtLeast(_) if count == 0 => {
+            format!("{base}: the event was answered but the work was not done")
+        }
+        EffectSpec::Exactly(0) if count > 0 => format!("{base}: the request was acted on"),
+        EffectSpec::AtMost(_) | EffectSpec::Exactly(1) if count > 1 => {
+            format!("{base}: the work was done {count} times")
+        }
+        _ => base,
+    }
+}
+
+/// A JSON object of exactly `size` bytes (at least `{"padding":""}`).
+fn filler_json(size: usize) -> Vec<u8> {
+    let mut out = br#"{"padding":""#.to_vec();
+    let closing = br#""}"#;
+    let fill = size.saturating_sub(out.len() + closing.len());
+    out.resize(out.len() + fill, b'x');
+    out.extend_from_slice(closing);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filler_has_the_size_and_parses() {
+        let body = filler_json(1000);
+        assert_eq!(body.len(), 1000);
+        assert!(serde_json::from_slice::<Value>(&body).is_ok());
+    }
+}

@@ -1,0 +1,214 @@
+//! Running scenarios against a receiver: preflight, cases (in parallel with
+//! `jobs`), expectations and verdicts. Reports are made from [`RunOutcome`].
+
+pub mod case;
+pub mod probe;
+pub mod verdict;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::event::IdSource;
+use crate::scenario::Scenario;
+use crate::sender::{Attempt, Outcome, Sender, SenderConfig};
+
+pub use probe::Probe;
+pub use verdict::{CaseResult, CaseStatus, Check, CheckOutcome, Summary};
+
+/// What to run against and how.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The receiver's endpoint.
+    pub url: String,
+    /// The webhook id the receiver expects.
+    pub webhook_id: String,
+    /// The effects probe template (`...{key}...`), if the receiver has one.
+    pub effects_url: Option<String>,
+    /// Timeout, retries and backoff of deliveries.
+    pub sender: SenderConfig,
+    /// Cases run at once (at least 1).
+    pub jobs: usize,
+}
+
+/// Shared by every case of a run.
+#[derive(Debug)]
+pub struct RunContext {
+    pub url: String,
+    pub webhook_id: String,
+    /// Distinct per run: goes into `{{run_id}}` and seeds every case's ids.
+    pub run_id: String,
+    pub run_seed: u64,
+    pub sender: Sender,
+    pub probe: Option<Probe>,
+    /// False when the preflight readiness check failed: deliveries then skip it.
+    pub readiness_ok: bool,
+}
+
+impl RunContext {
+    /// The sender for `deliver` steps in sender mode.
+    pub fn delivery_sender(&self) -> Sender {
+        if self.readiness_ok {
+            self.sender.clone()
+        } else {
+            self.sender.without_readiness()
+        }
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub url: String,
+    /// In the order the scenarios were given.
+    pub cases: Vec<CaseResult>,
+    /// Things the reader must know about the whole run.
+    pub notes: Vec<String>,
+    pub duration: Duration,
+}
+
+impl RunOutcome {
+    /// Counts of the run.
+    pub fn summary(&self, strict: bool) -> Summary {
+        Summary::of(&self.cases, strict)
+    }
+}
+
+/// Why a run could not take place.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RunError {
+    /// The target refused the connection or its name did not resolve.
+    #[error("cannot reach {url}: {reason}. Start your receiver, or check --url.")]
+    Unreachable { url: String, reason: String },
+    /// Bad configuration.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Runs `scenarios` against `config.url`; `on_case` sees each result in
+/// scenario order as soon as it and every earlier case are done.
+pub async fn run(
+    config: &RunConfig,
+    scenarios: Vec<Scenario>,
+    mut on_case: impl FnMut(&CaseResult),
+) -> Result<RunOutcome, RunError> {
+    let started = Instant::now();
+    let sender = Sender::new(config.sender.clone()).map_err(|e| RunError::Setup(e.to_string()))?;
+    let probe = match &config.effects_url {
+        Some(t) => Some(Probe::new(t, sender.clone()).map_err(RunError::Setup)?),
+        None => None,
+    };
+    let mut notes = Vec::new();
+    let preflight = sender.readiness(&config.url).await;
+    if is_unreachable(&preflight) {
+        return Err(RunError::Unreachable {
+            url: config.url.clone(),
+            reason: preflight.error.unwrap_or_else(|| "no answer".into()),
+        });
+    }
+    let readiness_ok = preflight.outcome == Outcome::Success;
+    if !readiness_ok {
+        notes.push(format!(
+            "The readiness check (OPTIONS) failed: {}. The real sender would deliver nothing; the other cases ran without the check so that they still tell you something.",
+            case::describe_answer(&preflight)
+        ));
+    }
+    if probe.is_none() {
+        notes.push(
+            "No effects probe (--effects-url): idempotency cases are skipped, not passed.".into(),
+        );
+    }
+    let mut ids = IdSource::unique();
+    let ctx = Arc::new(RunContext {
+        url: config.url.clone(),
+        webhook_id: config.webhook_id.clone(),
+        run_id: ids.id("run_", 12),
+        run_seed: ids.next_u64(),
+        sender,
+        probe,
+        readiness_ok,
+    });
+    let total = scenarios.len();
+    let scenarios = Arc::new(scenarios);
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..total {
+        let (ctx, scenarios, permits) = (ctx.clone(), scenarios.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.ok();
+            (index, case::run(&ctx, &scenarios[index], index).await)
+        });
+    }
+    let mut done: BTreeMap<usize, CaseResult> = BTreeMap::new();
+    let mut ordered = Vec::with_capacity(total);
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result) =
+            joined.map_err(|e| RunError::Setup(format!("a case task failed: {e}")))?;
+        done.insert(index, result);
+        while let Some(next) = done.remove(&ordered.len()) {
+            on_case(&next);
+            ordered.push(next);
+        }
+    }
+    Ok(RunOutcome {
+        url: config.url.clone(),
+        cases: ordered,
+        notes,
+        duration: started.elapsed(),
+    })
+}
+
+/// Refused or unresolvable: nothing listens there.
+fn is_unreachable(attempt: &Attempt) -> bool {
+    attempt.outcome == Outcome::ConnectionError
+        && attempt
+            .error
+            .as_deref()
+            .is_some_and(|e| e == "connection refused" || e.starts_with("could not connect"))
+}
+
+/// Whether a case id matches `--filter`: a substring, or a glob with `*`.
+pub fn matches_filter(id: &str, pattern: &str) -> bool {
+    if !pattern.contains('*') {
+        return id.contains(pattern);
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = id;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters() {
+        assert!(matches_filter(
+            "idempotency.concurrent-copies",
+            "concurrent"
+        ));
+        assert!(matches_filter(
+            "idempotency.concurrent-copies",
+            "idempotency.*"
+        ));
+        assert!(matches_filter("idempotency.concurrent-copies", "*copies"));
+        assert!(matches_filter("idempotency.concurrent-copies", "i*c*s"));
+        assert!(!matches_filter("events.unicode", "idempotency.*"));
+        assert!(!matches_filter("events.unicode", "*copies"));
+    }
+}

@@ -1,0 +1,169 @@
+//! What a case came to: checks, their outcomes, and the case verdict.
+
+use std::time::Duration;
+
+use crate::scenario::{Severity, Source};
+use crate::sender::Attempt;
+
+/// The outcome of one expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Passed,
+    Failed {
+        expected: String,
+        actual: String,
+    },
+    /// Not checked, and why (never counted as passed).
+    Skipped {
+        reason: String,
+    },
+}
+
+/// One expectation checked in a step.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// 1-based step number.
+    pub step: usize,
+    /// What was checked, e.g. `status of POST`.
+    pub what: String,
+    pub outcome: CheckOutcome,
+}
+
+/// A case's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStatus {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+impl CaseStatus {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaseStatus::Passed => "passed",
+            CaseStatus::Failed => "failed",
+            CaseStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// Everything known about one case after it ran.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub requirement: Option<String>,
+    pub source: Source,
+    pub checks: Vec<Check>,
+    /// Every request made, in order (copies in completion order).
+    pub attempts: Vec<Attempt>,
+    pub duration: Duration,
+}
+
+impl CaseResult {
+    /// Failed if any check failed; else skipped if any was skipped; else passed.
+    pub fn status(&self) -> CaseStatus {
+        if self
+            .checks
+            .iter()
+            .any(|c| matches!(c.outcome, CheckOutcome::Failed { .. }))
+        {
+            CaseStatus::Failed
+        } else if self
+            .checks
+            .iter()
+            .any(|c| matches!(c.outcome, CheckOutcome::Skipped { .. }))
+        {
+            CaseStatus::Skipped
+        } else {
+            CaseStatus::Passed
+        }
+    }
+
+    /// Whether this case's failure fails the run.
+    pub fn fails_run(&self, strict: bool) -> bool {
+        self.status() == CaseStatus::Failed
+            && match self.severity {
+                Severity::Must => true,
+                Severity::Should => strict,
+                Severity::Info => false,
+            }
+    }
+
+    /// The first failed check, if any.
+    pub fn first_failure(&self) -> Option<&Check> {
+        self.checks
+            .iter()
+            .find(|c| matches!(c.outcome, CheckOutcome::Failed { .. }))
+    }
+
+    /// One-paragraph explanation: the failure (expected / actual) or the skip reason.
+    pub fn message(&self) -> String {
+        if let Some(check) = self.first_failure()
+            && let CheckOutcome::Failed { expected, actual } = &check.outcome
+        {
+            let mut text = String::new();
+            if let Some(req) = &self.requirement {
+                text.push_str(req.trim());
+                text.push('\n');
+            }
+            text.push_str(&format!(
+                "Expected: {expected} (step {}, {})\n  Actual: {actual}",
+                check.step, check.what
+            ));
+            return text;
+        }
+        if let Some(Check {
+            outcome: CheckOutcome::Skipped { reason },
+            ..
+        }) = self
+            .checks
+            .iter()
+            .find(|c| matches!(c.outcome, CheckOutcome::Skipped { .. }))
+        {
+            return format!("skipped: {reason}");
+        }
+        String::new()
+    }
+}
+
+/// Counts over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub passed: usize,
+    /// Failures that fail the run (`must`, and `should` under `--strict`).
+    pub failed: usize,
+    /// Failures that do not (`should` without `--strict`, `info`).
+    pub warnings: usize,
+    pub skipped: usize,
+    pub total: usize,
+}
+
+impl Summary {
+    /// Counts `cases` with `strict` deciding what a `should` failure is.
+    pub fn of(cases: &[CaseResult], strict: bool) -> Summary {
+        let mut s = Summary {
+            total: cases.len(),
+            ..Summary::default()
+        };
+        for c in cases {
+            match c.status() {
+                CaseStatus::Passed => s.passed += 1,
+                CaseStatus::Skipped => s.skipped += 1,
+                CaseStatus::Failed if c.fails_run(strict) => s.failed += 1,
+                CaseStatus::Failed => s.warnings += 1,
+            }
+        }
+        s
+    }
+
+    /// `N passed, N failed, N warnings, N skipped`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} warnings, {} skipped",
+            self.passed, self.failed, self.warnings, self.skipped
+        )
+    }
+}

@@ -1,0 +1,176 @@
+//! What a user writes: the YAML scenario model, parsing with locations, validation.
+//!
+//! [`parse`] turns one file's text into [`Scenario`]s; errors carry
+//! `file:line:col` and a snippet of the offending line. The built-in suite is
+//! embedded from the top-level `scenarios/` folder at build time.
+
+pub mod model;
+pub mod validate;
+pub mod values;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use model::{Action, Case, Severity, Step};
+
+/// A case and where it was written.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub case: Case,
+    pub source: Source,
+}
+
+/// A place in a scenario file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A scenario file could not be read or is not valid. Its text names the
+/// file, line and column, shows the line, and says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError(pub String);
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// The built-in suite: (file name, contents), embedded at build time.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "readiness.yaml",
+        include_str!("../../scenarios/readiness.yaml"),
+    ),
+    ("events.yaml", include_str!("../../scenarios/events.yaml")),
+    (
+        "dialects.yaml",
+        include_str!("../../scenarios/dialects.yaml"),
+    ),
+    (
+        "idempotency.yaml",
+        include_str!("../../scenarios/idempotency.yaml"),
+    ),
+    (
+        "verification.yaml",
+        include_str!("../../scenarios/verification.yaml"),
+    ),
+    ("input.yaml", include_str!("../../scenarios/input.yaml")),
+    ("limits.yaml", include_str!("../../scenarios/limits.yaml")),
+];
+
+/// Parses one scenario file's text; `name` is used in messages.
+pub fn parse(name: &str, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    let file: model::ScenarioFile = serde_saphyr::from_str(text).map_err(|e| {
+        let options = serde_saphyr::render_options! { source_name: Some(name) };
+        ScenarioError(e.render_with_options(options))
+    })?;
+    Ok(file
+        .cases
+        .into_iter()
+        .map(|spanned| Scenario {
+            source: Source {
+                file: name.to_owned(),
+                line: spanned.referenced.line(),
+                column: spanned.referenced.column(),
+            },
+            case: spanned.value,
+        })
+        .collect())
+}
+
+/// The built-in suite, `builtin:` prefixed to its file names.
+pub fn builtin() -> Result<Vec<Scenario>, ScenarioError> {
+    let mut all = Vec::new();
+    for (name, text) in BUILTIN {
+        all.extend(parse(&format!("builtin:{name}"), text)?);
+    }
+    Ok(all)
+}
+
+/// Loads files and folders (every `*.yaml` / `*.yml` inside, sorted by name).
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut all = Vec::new();
+    for path in paths {
+        for file in files(path)? {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                ScenarioError(format!(
+                    "error: cannot read scenario file {}: {e}; check the path and permissions",
+                    file.display()
+                ))
+            })?;
+            all.extend(parse(&file.display().to_string(), &text)?);
+        }
+    }
+    Ok(all)
+}
+
+fn files(path: &Path) -> Result<Vec<PathBuf>, ScenarioError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        ScenarioError(format!(
+            "error: cannot read {}: {e}; give a scenario file or a folder of them",
+            path.display()
+        ))
+    })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| ScenarioError(format!("error: cannot list folder {}: {e}", path.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir() || matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        if f.is_dir() {
+            out.extend(self::files(&f)?);
+        } else {
+            out.push(f);
+        }
+    }
+    if out.is_empty() {
+        return Err(ScenarioError(format!(
+            "error: no scenario files (*.yaml, *.yml) in {}",
+            path.display()
+        )));
+    }
+    Ok(out)
+}
+
+/// Rejects two cases with the same id, naming both places.
+pub fn check_unique(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
+    let mut seen: HashMap<&str, &Source> = HashMap::new();
+    for s in scenarios {
+        if let Some(first) = seen.insert(&s.case.id, &s.source) {
+            return Err(ScenarioError(format!(
+                "error: case id `{}` is used twice\n --> {}\n --> {}\n  = help: give each case its own id",
+                s.case.id, first, s.source
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The JSON Schema of the scenario format, pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(model::ScenarioFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,266 @@
+//! The scenario format: what a user writes, as Rust types.
+//!
+//! A file holds `cases`; a case has an `id`, a `title`, a `severity`, the
+//! `requirement` in words, and `steps`. Each step does one thing (`options`,
+//! `deliver`, `raw`, `probe` or `wait`) and may `expect` things of the answer.
+//! Unknown keys are errors. The JSON Schema of the format is generated from
+//! these types (`webhook-harness schema`).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use super::values::{ByteSize, DurationText, EffectSpec, LatencySpec, StatusSpec};
+use crate::event::{Dialect, EventKind, State};
+
+/// A scenario file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "webhook-harness scenario file")]
+pub struct ScenarioFile {
+    /// The cases of this file, run in order (or in parallel with `--jobs`).
+    #[schemars(with = "Vec<Case>")]
+    pub cases: Vec<Spanned<Case>>,
+}
+
+/// One conformance case.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// A unique id, dotted by concern: `idempotency.concurrent-copies`.
+    pub id: String,
+    /// One line saying what the case checks.
+    pub title: String,
+    /// `must` fails the run; `should` is a warning (a failure under `--strict`); `info` is reported only.
+    #[serde(default)]
+    pub severity: Severity,
+    /// The requirement in words, shown when the case fails.
+    #[serde(default)]
+    pub requirement: Option<String>,
+    /// The steps, run in order.
+    pub steps: Vec<Step>,
+}
+
+/// How much a failing case matters (as in h2spec and Autobahn).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The contract requires it: a failure fails the run.
+    #[default]
+    Must,
+    /// The docs' best practice: a warning, a failure under `--strict`.
+    Should,
+    /// Reported only.
+    Info,
+}
+
+impl Severity {
+    /// The name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Must => "must",
+            Severity::Should => "should",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One step, validated: what it does and what it expects.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub action: Action,
+    /// Expectations on the answer (defaults applied).
+    pub expect: Expect,
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Options,
+    Deliver(DeliverStep),
+    Raw(RawStep),
+    Probe(ProbeStep),
+    Wait(std::time::Duration),
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::validate::step(StepInput::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Step {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Step".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = StepInput::json_schema(generator);
+        let one_of: Vec<Value> = ["options", "deliver", "raw", "probe", "wait"]
+            .iter()
+            .map(|k| serde_json::json!({"required": [k]}))
+            .collect();
+        schema.insert("oneOf".into(), Value::Array(one_of));
+        schema
+    }
+}
+
+/// One step as written: exactly one of `options`, `deliver`, `raw`, `probe`,
+/// `wait`, with `expect` for the first three.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Step")]
+pub struct StepInput {
+    /// An `OPTIONS` readiness check of the endpoint (write `options: {}`).
+    #[serde(default, deserialize_with = "present")]
+    pub options: Option<OptionsStep>,
+    /// Deliver an event like the sender.
+    #[serde(default)]
+    pub deliver: Option<DeliverStep>,
+    /// Send any request: method, headers and body as given.
+    #[serde(default)]
+    pub raw: Option<RawStep>,
+    /// Ask the effects probe how often the effect ran for an event's key.
+    #[serde(default)]
+    pub probe: Option<ProbeStep>,
+    /// Pause, e.g. `wait: 200ms`.
+    #[serde(default)]
+    pub wait: Option<DurationText>,
+    /// What the answer must look like. Default for `options` and `deliver`: `status: 2xx`.
+    #[serde(default)]
+    pub expect: Option<Expect>,
+}
+
+/// `options` takes no settings yet; `options: {}` or `options:` both work.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsStep {}
+
+/// How a `deliver` step sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The full sender: readiness check, then POST with retries.
+    #[default]
+    Sender,
+    /// One POST, no readiness check, no retry.
+    Single,
+}
+
+/// Deliver an event.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverStep {
+    /// Which event.
+    pub event: EventKind,
+    /// Payload dialect (default `current`).
+    #[serde(default)]
+    pub dialect: Dialect,
+    /// Events of the same kind and instance share their ids within a case run:
+    /// delivering the same one twice is a duplicate. Default 0.
+    #[serde(default)]
+    pub instance: u32,
+    /// Field overrides: dotted path to value (strings may use templates such as `{{key}}`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub set: serde_json::Map<String, Value>,
+    /// Fields to remove, by dotted path.
+    #[serde(default)]
+    pub unset: Vec<String>,
+    /// Header overrides: a value replaces the header, `null` removes it.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Option<String>>,
+    /// Final state of the generation (or of every group member).
+    #[serde(default)]
+    pub state: Option<State>,
+    /// Generations in a group event (default 3).
+    #[serde(default)]
+    pub group_size: Option<usize>,
+    /// How many group members failed.
+    #[serde(default)]
+    pub failed_members: Option<usize>,
+    /// Pad the payload to about this size (in the completion text).
+    #[serde(default)]
+    pub size: Option<ByteSize>,
+    /// `sender` (readiness, retries) or `single` (one POST).
+    #[serde(default)]
+    pub mode: Mode,
+    /// Send this many copies at once, released together (default 1).
+    #[serde(default)]
+    pub copies: Option<usize>,
+}
+
+/// Send an arbitrary request to the endpoint.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// HTTP method (default `POST`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The contract's headers of this event are sent (so the webhook id
+    /// check passes) unless `bare`; `{{key}}` is this event's key. Default `generation.completed`.
+    #[serde(default)]
+    pub event: Option<EventKind>,
+    /// As in `deliver`.
+    #[serde(default)]
+    pub instance: u32,
+    /// Send only the headers listed here.
+    #[serde(default)]
+    pub bare: bool,
+    /// Header overrides: a value replaces the header, `null` removes it.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Option<String>>,
+    /// The body as text (templates allowed).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The body as JSON, written in YAML.
+    #[serde(default)]
+    pub body_json: Option<Value>,
+    /// A JSON object of this size (filler text).
+    #[serde(default)]
+    pub body_size: Option<ByteSize>,
+}
+
+/// Check the effect count of an event's key through the effects probe.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeStep {
+    /// The event whose key is probed (default: that of the previous step).
+    #[serde(default)]
+    pub event: Option<EventKind>,
+    /// As in `deliver`.
+    #[serde(default)]
+    pub instance: Option<u32>,
+    /// The expected count.
+    pub effects: EffectSpec,
+    /// Keep asking until this long has passed, for receivers that work
+    /// asynchronously (default: ask once).
+    #[serde(default)]
+    pub within: Option<DurationText>,
+}
+
+/// Expectations on an answer (on each answer, for `copies`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Status code or class: `200`, `2xx`, `not 5xx`, `any`, or a list.
+    #[serde(default)]
+    pub status: Option<StatusSpec>,
+    /// Upper bound on the answer time: `< 1s`, `< timeout`.
+    #[serde(default)]
+    pub latency: Option<LatencySpec>,
+    /// Response headers that must have exactly these values (names case-insensitive).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Deserializes a present key as `Some`, also when its value is empty (`options:`).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Some(Option::<T>::deserialize(d)?.unwrap_or_default()))
+}

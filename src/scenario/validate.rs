@@ -1,0 +1,193 @@
+//! Checks beyond the types: one action per step, known templates, valid paths.
+//!
+//! These run inside deserialization, so the YAML parser reports them with the
+//! step's line and column and a snippet, like any other error.
+
+use super::model::{Action, Expect, RawStep, Step, StepInput};
+use super::values::StatusSpec;
+use crate::event::overrides::parse_path;
+
+/// Template variables a string may use, e.g. `{{key}}`.
+pub const TEMPLATE_VARIABLES: &[&str] = &["key", "webhook_id", "run_id", "case_id"];
+
+/// Most copies one step may send at once.
+pub const MAX_COPIES: usize = 1000;
+
+/// Validates a step as written and applies defaults.
+pub fn step(input: StepInput) -> Result<Step, String> {
+    let StepInput {
+        options,
+        deliver,
+        raw,
+        probe,
+        wait,
+        expect,
+    } = input;
+    let mut given = Vec::new();
+    if options.is_some() {
+        given.push("options");
+    }
+    if deliver.is_some() {
+        given.push("deliver");
+    }
+    if raw.is_some() {
+        given.push("raw");
+    }
+    if probe.is_some() {
+        given.push("probe");
+    }
+    if wait.is_some() {
+        given.push("wait");
+    }
+    if given.len() != 1 {
+        let found = if given.is_empty() {
+            "none".to_owned()
+        } else {
+            given
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        return Err(format!(
+            "a step does exactly one thing: give one of `options`, `deliver`, `raw`, `probe`, `wait` (found {found}); split it into several steps"
+        ));
+    }
+    let takes_expect = options.is_some() || deliver.is_some() || raw.is_some();
+    if expect.is_some() && !takes_expect {
+        return Err(format!(
+            "`expect` goes with `options`, `deliver` or `raw`, not with `{}`{}",
+            given[0],
+            if probe.is_some() {
+                "; a probe states its count with `effects:`"
+            } else {
+                ""
+            }
+        ));
+    }
+    let default_status = options.is_some() || deliver.is_some();
+    let mut expect = expect.unwrap_or_default();
+    if expect.status.is_none() && default_status {
+        expect.status = Some(StatusSpec::success());
+    }
+    let action = if options.is_some() {
+        Action::Options
+    } else if let Some(d) = deliver {
+        for path in d.set.keys().chain(&d.unset) {
+            parse_path(path).map_err(|e| format!("in `deliver`: {e}"))?;
+        }
+        for value in d.set.values() {
+            check_templates_in_json(value)?;
+        }
+        for value in d.headers.values().flatten() {
+            check_templates(value)?;
+        }
+        match d.copies {
+            Some(0) => return Err("`copies: 0` sends nothing: give 1 or more".into()),
+            Some(n) if n > MAX_COPIES => {
+                return Err(format!(
+                    "`copies: {n}` is more than {MAX_COPIES}: use `webhook-harness load` for volume"
+                ));
+            }
+            _ => {}
+        }
+        if !d.event.is_group() && (d.group_size.is_some() || d.failed_members.is_some()) {
+            return Err(format!(
+                "`group_size` and `failed_members` apply to slow-group.completed, not {}",
+                d.event
+            ));
+        }
+        Action::Deliver(d)
+    } else if let Some(r) = raw {
+        raw_step(&r)?;
+        Action::Raw(r)
+    } else if let Some(p) = probe {
+        Action::Probe(p)
+    } else if let Some(w) = wait {
+        Action::Wait(w.0)
+    } else {
+        unreachable!("exactly one action was counted above")
+    };
+    Ok(Step {
+        action,
+        expect: Expect { ..expect },
+    })
+}
+
+fn raw_step(r: &RawStep) -> Result<(), String> {
+    let bodies = [
+        r.body.is_some(),
+        r.body_json.is_some(),
+        r.body_size.is_some(),
+    ];
+    if bodies.iter().filter(|b| **b).count() > 1 {
+        return Err("give at most one of `body`, `body_json`, `body_size`".into());
+    }
+    if let Some(m) = &r.method
+        && (m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'))
+    {
+        return Err(format!(
+            "`{m}` is not an HTTP method: write e.g. POST, PUT, GET"
+        ));
+    }
+    if let Some(body) = &r.body {
+        check_templates(body)?;
+    }
+    for value in r.headers.values().flatten() {
+        check_templates(value)?;
+    }
+    Ok(())
+}
+
+fn check_templates_in_json(value: &serde_json::Value) -> Result<(), String> {
+    match value {
+        serde_json::Value::String(s) => check_templates(s),
+        serde_json::Value::Array(items) => items.iter().try_for_each(check_templates_in_json),
+        serde_json::Value::Object(map) => map.values().try_for_each(check_templates_in_json),
+        _ => Ok(()),
+    }
+}
+
+/// Rejects `{{name}}` with an unknown name.
+pub fn check_templates(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            return Err(format!("`{text}` opens `{{{{` without closing `}}}}`"));
+        };
+        let name = after[..end].trim();
+        if !TEMPLATE_VARIABLES.contains(&name) {
+            return Err(format!(
+                "unknown template `{{{{{name}}}}}`: expected one of {}",
+                TEMPLATE_VARIABLES
+                    .iter()
+                    .map(|v| format!("{{{{{v}}}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        rest = &after[end + 2..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates() {
+        assert!(check_templates("id-{{key}}-{{ run_id }}").is_ok());
+        assert!(
+            check_templates("{{nope}}")
+                .unwrap_err()
+                .contains("unknown template `{{nope}}`")
+        );
+        assert!(
+            check_templates("{{key")
+                .unwrap_err()
+                .contains("without closing")
+        );
+    }
+}

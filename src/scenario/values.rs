@@ -1,0 +1,415 @@
+//! Small value types of the scenario format, each parsed from a short string.
+//!
+//! Each implements `Deserialize` through `TryFrom`, so a bad value is reported
+//! by the YAML parser with its line and column and these messages.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+
+/// A scalar as written: a number or a string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Int(u64),
+    Float(f64),
+    Text(String),
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One accepted status: an exact code or a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusPattern {
+    /// Exactly this code.
+    Code(u16),
+    /// Any code of this class: `2` for `2xx`.
+    Class(u16),
+    /// Any code not of this class (`not 5xx`); a missing answer does not match.
+    NotClass(u16),
+    /// Any answer at all (including none).
+    Any,
+}
+
+/// What status an answer must have: one pattern or a list (any matches).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSpec(pub Vec<StatusPattern>);
+
+impl StatusSpec {
+    /// `2xx`.
+    pub fn success() -> Self {
+        StatusSpec(vec![StatusPattern::Class(2)])
+    }
+
+    /// Whether an answer with `status` (None: no answer) matches.
+    pub fn matches(&self, status: Option<u16>) -> bool {
+        self.0.iter().any(|p| match (p, status) {
+            (StatusPattern::Any, _) => true,
+            (_, None) => false,
+            (StatusPattern::Code(c), Some(s)) => *c == s,
+            (StatusPattern::Class(c), Some(s)) => s / 100 == *c,
+            (StatusPattern::NotClass(c), Some(s)) => s / 100 != *c,
+        })
+    }
+
+    fn parse_one(text: &str) -> Result<StatusPattern, String> {
+        let t = text.trim();
+        let class = |s: &str| -> Option<u16> {
+            let b = s.as_bytes();
+            (b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && s[1..].eq_ignore_ascii_case("xx"))
+                .then(|| u16::from(b[0] - b'0'))
+        };
+        if t == "any" {
+            return Ok(StatusPattern::Any);
+        }
+        if let Some(c) = class(t) {
+            return Ok(StatusPattern::Class(c));
+        }
+        if let Some(rest) = t.strip_prefix("not ")
+            && let Some(c) = class(rest.trim())
+        {
+            return Ok(StatusPattern::NotClass(c));
+        }
+        match t.parse::<u16>() {
+            Ok(code) if (100..=999).contains(&code) => Ok(StatusPattern::Code(code)),
+            _ => Err(format!(
+                "`{text}` is not a status: write a code (200), a class (2xx), `not 5xx`, or `any`"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for StatusSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|p| match p {
+                StatusPattern::Code(c) => c.to_string(),
+                StatusPattern::Class(c) => format!("{c}xx"),
+                StatusPattern::NotClass(c) => format!("not {c}xx"),
+                StatusPattern::Any => "any".into(),
+            })
+            .collect();
+        f.write_str(&parts.join(" or "))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StatusInput {
+    One(Scalar),
+    Many(Vec<Scalar>),
+}
+
+impl TryFrom<StatusInput> for StatusSpec {
+    type Error = String;
+    fn try_from(input: StatusInput) -> Result<Self, String> {
+        let items = match input {
+            StatusInput::One(s) => vec![s],
+            StatusInput::Many(v) if v.is_empty() => {
+                return Err("an empty list of statuses matches nothing: give at least one".into());
+            }
+            StatusInput::Many(v) => v,
+        };
+        items
+            .iter()
+            .map(|s| StatusSpec::parse_one(&s.to_string()))
+            .collect::<Result<_, _>>()
+            .map(StatusSpec)
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        StatusInput::deserialize(d)?
+            .try_into()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for StatusSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Status".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let one = json_schema!({
+            "anyOf": [
+                {"type": "integer", "minimum": 100, "maximum": 999},
+                {"type": "string", "pattern": "^(any|[1-5][xX][xX]|not [1-5][xX][xX]|[1-9][0-9][0-9])$"}
+            ]
+        });
+        json_schema!({
+            "description": "A status code (200), a class (2xx), `not 5xx`, `any`, or a list of these (any matches).",
+            "anyOf": [one, {"type": "array", "items": one, "minItems": 1}]
+        })
+    }
+}
+
+/// A duration written `250ms`, `2s`, `1m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationText(pub Duration);
+
+impl TryFrom<String> for DurationText {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        crate::cli::parse_duration(&s).map(DurationText)
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Scalar::deserialize(d)?;
+        DurationText::try_from(s.to_string()).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for DurationText {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A duration with a unit: 250ms, 2s, 1m, 1m30s.",
+            "type": "string",
+            "pattern": "^([0-9]+(\\.[0-9]+)?\\s*[a-z]+\\s*)+$"
+        })
+    }
+}
+
+/// A latency bound: `< 1s`, `1s` (the same), or `< timeout` (the run's per-attempt timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatencySpec {
+    Below(Duration),
+    BelowTimeout,
+}
+
+impl TryFrom<String> for LatencySpec {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let t = s.trim();
+        let bound = t.strip_prefix('<').map(str::trim).unwrap_or(t);
+        if bound == "timeout" {
+            return Ok(LatencySpec::BelowTimeout);
+        }
+        crate::cli::parse_duration(bound)
+            .map(LatencySpec::Below)
+            .map_err(|_| {
+                format!("`{s}` is not a latency bound: write `< 1s`, `< 250ms` or `< timeout`")
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for LatencySpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Scalar::deserialize(d)?;
+        LatencySpec::try_from(s.to_string()).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for LatencySpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Latency".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An upper bound on the answer time: `< 1s`, `< 250ms`, or `< timeout`.",
+            "type": "string"
+        })
+    }
+}
+
+/// An expected effect count: `1` (exactly), `<= 1`, `>= 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EffectSpec {
+    Exactly(u64),
+    AtMost(u64),
+    AtLeast(u64),
+}
+
+impl EffectSpec {
+    /// Whether `count` satisfies the expectation.
+    pub fn matches(self, count: u64) -> bool {
+        match self {
+            EffectSpec::Exactly(n) => count == n,
+            EffectSpec::AtMost(n) => count <= n,
+            EffectSpec::AtLeast(n) => count >= n,
+        }
+    }
+}
+
+impl fmt::Display for EffectSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EffectSpec::Exactly(n) => write!(f, "{n}"),
+            EffectSpec::AtMost(n) => write!(f, "at most {n}"),
+            EffectSpec::AtLeast(n) => write!(f, "at least {n}"),
+        }
+    }
+}
+
+impl TryFrom<String> for EffectSpec {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let t = s.trim();
+        let (make, rest): (fn(u64) -> EffectSpec, &str) = if let Some(r) = t.strip_prefix("<=") {
+            (EffectSpec::AtMost, r)
+        } else if let Some(r) = t.strip_prefix(">=") {
+            (EffectSpec::AtLeast, r)
+        } else {
+            (EffectSpec::Exactly, t)
+        };
+        rest.trim()
+            .parse::<u64>()
+            .map(make)
+            .map_err(|_| format!("`{s}` is not an effect count: write `1`, `0`, `<= 1` or `>= 1`"))
+    }
+}
+
+impl<'de> Deserialize<'de> for EffectSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Scalar::deserialize(d)?;
+        EffectSpec::try_from(s.to_string()).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for EffectSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "EffectCount".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Expected effect count for the event's key: 1, 0, `<= 1`, `>= 1`.",
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^(<=|>=)?\\s*[0-9]+$"}
+            ]
+        })
+    }
+}
+
+/// A size in bytes: `9.5MB`, `512KB`, `1MiB`, `2000` (bytes). KB/MB are decimal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub usize);
+
+/// The contract's payload limit (10 MB); sizes above it are refused.
+pub const MAX_PAYLOAD: usize = 10_000_000;
+
+impl TryFrom<String> for ByteSize {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let t = s.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let factor: f64 = match unit.trim() {
+            "" | "B" => 1.0,
+            "KB" | "kB" => 1e3,
+            "MB" => 1e6,
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            _ => f64::NAN,
+        };
+        let bytes = number
+            .parse::<f64>()
+            .map(|n| n * factor)
+            .unwrap_or(f64::NAN);
+        if !bytes.is_finite() || bytes < 0.0 {
+            return Err(format!(
+                "`{s}` is not a size: write e.g. 2000, 512KB, 9.5MB or 1MiB"
+            ));
+        }
+        if bytes > MAX_PAYLOAD as f64 {
+            return Err(format!("`{s}` is over the contract's 10 MB payload limit"));
+        }
+        Ok(ByteSize(bytes as usize))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Scalar::deserialize(d)?;
+        ByteSize::try_from(s.to_string()).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for ByteSize {
+    fn schema_name() -> Cow<'static, str> {
+        "Size".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A size: bytes (2000) or with a unit (512KB, 9.5MB, 1MiB); at most 10 MB.",
+            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(s: &str) -> Result<StatusSpec, String> {
+        StatusSpec::try_from(StatusInput::One(Scalar::Text(s.into())))
+    }
+
+    #[test]
+    fn statuses() {
+        assert!(status("2xx").unwrap().matches(Some(204)));
+        assert!(!status("2xx").unwrap().matches(Some(301)));
+        assert!(status("not 5xx").unwrap().matches(Some(400)));
+        assert!(!status("not 5xx").unwrap().matches(Some(503)));
+        assert!(!status("not 5xx").unwrap().matches(None));
+        assert!(status("any").unwrap().matches(None));
+        assert!(status("409").unwrap().matches(Some(409)));
+        assert!(status("6xx").unwrap_err().contains("not a status"));
+        assert_eq!(status("not 5xx").unwrap().to_string(), "not 5xx");
+    }
+
+    #[test]
+    fn latencies_effects_sizes() {
+        assert_eq!(
+            LatencySpec::try_from("< 1s".to_owned()),
+            Ok(LatencySpec::Below(Duration::from_secs(1)))
+        );
+        assert_eq!(
+            LatencySpec::try_from("< timeout".to_owned()),
+            Ok(LatencySpec::BelowTimeout)
+        );
+        assert_eq!(
+            EffectSpec::try_from("<= 1".to_owned()),
+            Ok(EffectSpec::AtMost(1))
+        );
+        assert_eq!(
+            EffectSpec::try_from("0".to_owned()),
+            Ok(EffectSpec::Exactly(0))
+        );
+        assert!(EffectSpec::try_from("one".to_owned()).is_err());
+        assert_eq!(
+            ByteSize::try_from("9.5MB".to_owned()),
+            Ok(ByteSize(9_500_000))
+        );
+        assert_eq!(
+            ByteSize::try_from("1MiB".to_owned()),
+            Ok(ByteSize(1_048_576))
+        );
+        assert!(
+            ByteSize::try_from("11MB".to_owned())
+                .unwrap_err()
+                .contains("10 MB")
+        );
+        assert!(ByteSize::try_from("lots".to_owned()).is_err());
+    }
+}
