@@ -146,3 +146,134 @@ fn payload_applies_overrides() {
     assert_eq!(json["data"]["state"], "Failed");
     assert!(json["data"].get("usage").is_none());
 }
+
+#[test]
+fn run_builtin_suite_writes_valid_reports() {
+    let dir = std::env::temp_dir().join(format!("wh-reports-{}", std::process::id()));
+    let (json_path, junit_path) = (dir.join("report.json"), dir.join("junit/report.xml"));
+    let (code, stdout, stderr) = harness(&[
+        "run",
+        "--webhook-id",
+        "SuperSecret123",
+        "--jobs",
+        "4",
+        "--report-json",
+        json_path.to_str().unwrap(),
+        "--report-junit",
+        junit_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let summary_line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains(" passed, "))
+        .unwrap();
+    assert!(
+        summary_line.starts_with("29 passed, 0 failed, 0 warnings, 0 skipped"),
+        "{summary_line}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(json["summary"]["passed"], 29);
+    assert_eq!(json["summary"]["total"], 29);
+    let case = &json["cases"][0];
+    for field in ["id", "title", "severity", "status", "message", "attempts"] {
+        assert!(case.get(field).is_some(), "case lacks {field}: {case}");
+    }
+
+    let xml = std::fs::read_to_string(&junit_path).unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(junit.tests, 29);
+    assert_eq!(junit.failures, 0);
+
+    for artifact in [
+        &stdout,
+        &stderr,
+        &std::fs::read_to_string(&json_path).unwrap(),
+        &xml,
+    ] {
+        assert!(
+            !artifact.contains("SuperSecret123"),
+            "the webhook id leaked"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn run_reports_failures_in_every_format() {
+    // A receiver requiring another id rejects every delivery: `must` cases fail.
+    let receiver = start_receiver(&["--webhook-id", "another-id"]);
+    let dir = std::env::temp_dir().join(format!("wh-fail-{}", std::process::id()));
+    let junit_path = dir.join("junit.xml");
+    let (code, stdout, _) = harness(&[
+        "run",
+        "--url",
+        &receiver.url,
+        "--filter",
+        "events.generation-*",
+        "--timeout",
+        "5s",
+        "--report-junit",
+        junit_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("FAIL events.generation-completed [must]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Expected: 2xx"), "{stdout}");
+    assert!(stdout.contains("Actual: 401"), "{stdout}");
+    let junit =
+        quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&junit_path).unwrap())
+            .unwrap();
+    assert_eq!(junit.failures, 2);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn run_against_nothing_exits_3_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+    drop(listener);
+    let (code, stdout, stderr) = harness(&["run", "--url", &url]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("connection refused"), "{stderr}");
+}
+
+#[test]
+fn validate_and_list() {
+    let dir = std::env::temp_dir().join(format!("wh-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "cases:\n  - id: a\n    title: t\n    steps:\n      - delivr: {}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = harness(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("bad.yaml:5:9"), "{stderr}");
+    assert!(stderr.contains("unknown field `delivr`"), "{stderr}");
+
+    let (code, stdout, _) = harness(&[
+        "validate",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"),
+    ]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("ok: 29 cases in 7 files"), "{stdout}");
+
+    let (code, stdout, _) = harness(&["list"]);
+    assert_eq!(code, 0);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("idempotency.concurrent-copies"))
+        .unwrap();
+    assert!(
+        line.contains(" must ") && line.contains("Five copies"),
+        "{line}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,282 @@
+//! Receivers written for the tests: a correct one, and variants with one known bug each.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper::{Method, StatusCode};
+use serde_json::{Value, json};
+use webhook_harness::event::idempotency_key;
+use webhook_harness::receiver::server::{self, HttpRequest, HttpResponse, Server};
+
+/// The webhook id every test receiver expects.
+pub const WEBHOOK_ID: &str = "AhALzdz8S";
+
+/// One known bug (or none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bug {
+    None,
+    /// OPTIONS answered 405.
+    OptionsNotAllowed,
+    /// OPTIONS answered after 2.5 s.
+    OptionsSlow,
+    /// Only `webhookId` (camelCase) is accepted as the body's webhook id.
+    RequiresCamelWebhookId,
+    /// A group with no generations is rejected.
+    RejectsEmptyGroup,
+    /// A group of more than 20 generations crashes the handler (500).
+    FailsLargeGroup,
+    /// A group with a Failed member crashes the handler (500).
+    CrashesOnFailedMember,
+    /// A generation with state Failed is rejected (422).
+    RejectsFailedGeneration,
+    /// Top-level fields it does not know are rejected (400).
+    RejectsUnknownFields,
+    /// Bodies with non-ASCII bytes are rejected (400).
+    AsciiOnly,
+    /// Only the current dialect's key fields are read.
+    LegacyUnsupported,
+    /// POST /webhook answered 308 to /webhook/.
+    Redirects,
+    /// A key already seen is answered 409.
+    ConflictOnDuplicate,
+    /// The effect runs on every delivery.
+    NotIdempotent,
+    /// Check-then-act with a gap: concurrent copies both perform the effect.
+    RacyDedup,
+    /// The first delivery of a group performs the effect, then fails with 503
+    /// before recording the key; the retry performs it again.
+    FailsFirstGroupAttempt,
+    /// Answers 200 to everything and does nothing.
+    Stub,
+    /// Does not check X-Inference-Webhook-ID.
+    IgnoresWebhookId,
+    /// Bodies that do not parse crash the handler (500).
+    CrashesOnBadInput,
+    /// Bodies over 1 MB are refused (413).
+    SmallBodyLimit,
+    /// Every POST is answered after 1.1 s.
+    Slow,
+    /// A non-ASCII character anywhere in `data.response` crashes the handler.
+    NonAsciiInResponse,
+    /// A payload without `data.usage` crashes the handler (generation events).
+    RequiresUsage,
+    /// A top-level JSON array crashes the handler (500) instead of a 400.
+    ArrayIs500,
+}
+
+/// What a test receiver did: effect counts per key, and keys it completed.
+#[derive(Debug, Default)]
+pub struct Store {
+    counts: Mutex<HashMap<String, u64>>,
+    completed: Mutex<HashSet<String>>,
+    failed_once: Mutex<HashSet<String>>,
+}
+
+impl Store {
+    pub fn count(&self, key: &str) -> u64 {
+        self.counts.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+
+    /// Performs the effect (whether or not it ran before).
+    fn perform(&self, key: &str) {
+        *self
+            .counts
+            .lock()
+            .unwrap()
+            .entry(key.to_owned())
+            .or_default() += 1;
+    }
+
+    /// Performs the effect unless it ran before, atomically; true when it ran now.
+    fn perform_once(&self, key: &str) -> bool {
+        let mut counts = self.counts.lock().unwrap();
+        let count = counts.entry(key.to_owned()).or_default();
+        let first = *count == 0;
+        if first {
+            *count = 1;
+        }
+        first
+    }
+}
+
+/// A running test receiver.
+pub struct TestReceiver {
+    pub server: Server,
+    pub store: Arc<Store>,
+}
+
+impl TestReceiver {
+    pub async fn start(bug: Bug) -> TestReceiver {
+        let listener = server::bind(([127, 0, 0, 1], 0).into()).await.unwrap();
+        let store = Arc::new(Store::default());
+        let state = (bug, store.clone());
+        let server = server::serve(listener, move |req| {
+            let (bug, store) = state.clone();
+            async move { handle(bug, &store, req).await }
+        })
+        .unwrap();
+        TestReceiver { server, store }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/webhook", self.server.base_url())
+    }
+
+    pub fn effects_url(&self) -> String {
+        format!("{}/effects?key={{key}}", self.server.base_url())
+    }
+}
+
+fn answer(status: u16, message: &str) -> HttpResponse {
+    server::json(
+        StatusCode::from_u16(status).unwrap(),
+        &json!({"success": status < 300, "message": message}),
+    )
+}
+
+async fn handle(bug: Bug, store: &Store, req: HttpRequest) -> HttpResponse {
+    match (&req.method, req.path.as_str()) {
+        (&Method::OPTIONS, _) => match bug {
+            Bug::OptionsNotAllowed => answer(405, "method not allowed"),
+            Bug::OptionsSlow => {
+                tokio::time::sleep(Duration::from_millis(2500)).await;
+                answer(200, "")
+            }
+            _ => answer(200, ""),
+        },
+        (&Method::GET, "/effects") => {
+            let key = req.query_param("key").unwrap_or_default();
+            let count = if bug == Bug::Stub {
+                0
+            } else {
+                store.count(&key)
+            };
+            server::json(StatusCode::OK, &json!({ "count": count }))
+        }
+        (&Method::POST, "/webhook") => webhook(bug, store, &req).await,
+        _ => answer(404, "not found"),
+    }
+}
+
+async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
+    if bug == Bug::Stub {
+        return answer(200, "ok");
+    }
+    if bug == Bug::Redirects {
+        let mut r = answer(308, "moved");
+        r.headers_mut()
+            .insert("location", "/webhook/".parse().unwrap());
+        return r;
+    }
+    if bug == Bug::Slow {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    if bug == Bug::SmallBodyLimit && req.body.len() > 1_000_000 {
+        return answer(413, "payload too large");
+    }
+    if bug != Bug::IgnoresWebhookId && req.header("x-inference-webhook-id") != Some(WEBHOOK_ID) {
+        return answer(401, "unknown webhook id");
+    }
+    if bug == Bug::AsciiOnly && !req.body.is_ascii() {
+        return answer(400, "non-ASCII body");
+    }
+    let bad_input = if bug == Bug::CrashesOnBadInput {
+        500
+    } else {
+        400
+    };
+    let body: Value = match serde_json::from_slice(&req.body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(Value::Array(_)) if bug == Bug::ArrayIs500 => return answer(500, "internal error"),
+        Ok(_) => return answer(bad_input, "not an object"),
+        Err(_) => return answer(bad_input, "invalid JSON"),
+    };
+    let event = body["event"].as_str().unwrap_or_default().to_owned();
+    let data = &body["data"];
+    let generations = data["generations"].as_array().cloned().unwrap_or_default();
+    if bug == Bug::RejectsEmptyGroup && event == "slow-group.completed" && generations.is_empty() {
+        return answer(400, "empty group");
+    }
+    if bug == Bug::FailsLargeGroup && generations.len() > 20 {
+        return answer(500, "too many generations");
+    }
+    if bug == Bug::CrashesOnFailedMember && generations.iter().any(|g| g["state"] == "Failed") {
+        return answer(500, "cannot read choices of a failed member");
+    }
+    if bug == Bug::RejectsFailedGeneration && data["state"] == "Failed" {
+        return answer(422, "generation failed");
+    }
+    if bug == Bug::RejectsUnknownFields {
+        let known = [
+            "event",
+            "timestamp",
+            "webhookId",
+            "webhook_id",
+            "generation_id",
+            "groupId",
+            "group_id",
+            "data",
+        ];
+        if body
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| !known.contains(&k.as_str()))
+        {
+            return answer(400, "unknown field");
+        }
+    }
+    if bug == Bug::RequiresCamelWebhookId
+        && event != "slow-group.completed"
+        && body.get("webhookId").is_none()
+    {
+        return answer(400, "missing webhookId");
+    }
+    if bug == Bug::NonAsciiInResponse && !data["response"].to_string().is_ascii() {
+        return answer(500, "encoding error");
+    }
+    if bug == Bug::RequiresUsage && event == "generation.completed" && data.get("usage").is_none() {
+        return answer(500, "usage missing");
+    }
+    let key = if bug == Bug::LegacyUnsupported {
+        body.get("groupId")
+            .or_else(|| data.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    } else {
+        idempotency_key(&body)
+    };
+    let Some(key) = key else {
+        return answer(400, "no generation or group id");
+    };
+    match bug {
+        Bug::NotIdempotent => store.perform(&key),
+        Bug::RacyDedup => {
+            if store.count(&key) == 0 {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                store.perform(&key);
+            }
+        }
+        Bug::ConflictOnDuplicate => {
+            if !store.perform_once(&key) {
+                return answer(409, "duplicate");
+            }
+        }
+        Bug::FailsFirstGroupAttempt if event == "slow-group.completed" => {
+            if store.completed.lock().unwrap().contains(&key) {
+                return answer(200, "ok");
+            }
+            store.perform(&key);
+            if store.failed_once.lock().unwrap().insert(key.clone()) {
+                return answer(503, "downstream unavailable");
+            }
+            store.completed.lock().unwrap().insert(key);
+        }
+        _ => {
+            store.perform_once(&key);
+        }
+    }
+    answer(200, "ok")
+}

@@ -1,0 +1,299 @@
+//! The built-in suite against receivers written for the tests: the correct
+//! one passes every case; each buggy one fails exactly the cases meant to
+//! catch its bug.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{Bug, TestReceiver, WEBHOOK_ID};
+use webhook_harness::runner::{self, CaseStatus, RunConfig, RunOutcome};
+use webhook_harness::scenario;
+use webhook_harness::sender::SenderConfig;
+
+async fn run_against(bug: Bug) -> RunOutcome {
+    let receiver = TestReceiver::start(bug).await;
+    let config = RunConfig {
+        url: receiver.url(),
+        webhook_id: WEBHOOK_ID.into(),
+        effects_url: Some(receiver.effects_url()),
+        sender: SenderConfig {
+            timeout: Duration::from_secs(2),
+            retries: 3,
+            backoff: Duration::from_millis(10),
+            readiness: true,
+        },
+        jobs: 8,
+    };
+    runner::run(&config, scenario::builtin().unwrap(), |_| {})
+        .await
+        .unwrap()
+}
+
+fn failed(outcome: &RunOutcome) -> BTreeSet<&str> {
+    outcome
+        .cases
+        .iter()
+        .filter(|c| c.status() == CaseStatus::Failed)
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
+async fn assert_fails_exactly(bug: Bug, expected: &[&str]) -> RunOutcome {
+    let outcome = run_against(bug).await;
+    let expected: BTreeSet<&str> = expected.iter().copied().collect();
+    let got = failed(&outcome);
+    let messages: Vec<String> = outcome
+        .cases
+        .iter()
+        .filter(|c| c.status() == CaseStatus::Failed)
+        .map(|c| format!("{}: {}", c.id, c.message()))
+        .collect();
+    assert_eq!(got, expected, "{bug:?}\n{}", messages.join("\n"));
+    outcome
+}
+
+fn message_of(outcome: &RunOutcome, id: &str) -> String {
+    outcome.cases.iter().find(|c| c.id == id).unwrap().message()
+}
+
+#[tokio::test]
+async fn correct_receiver_passes_every_case() {
+    let outcome = assert_fails_exactly(Bug::None, &[]).await;
+    assert!(
+        outcome
+            .cases
+            .iter()
+            .all(|c| c.status() == CaseStatus::Passed)
+    );
+    assert!(outcome.notes.is_empty(), "{:?}", outcome.notes);
+}
+
+#[tokio::test]
+async fn options_not_2xx() {
+    let outcome = assert_fails_exactly(Bug::OptionsNotAllowed, &["readiness.options-2xx"]).await;
+    assert!(message_of(&outcome, "readiness.options-2xx").contains("405"));
+    assert!(outcome.notes[0].contains("readiness check (OPTIONS) failed"));
+}
+
+#[tokio::test]
+async fn options_slower_than_the_timeout() {
+    let outcome = assert_fails_exactly(
+        Bug::OptionsSlow,
+        &["readiness.options-2xx", "readiness.options-in-time"],
+    )
+    .await;
+    assert!(message_of(&outcome, "readiness.options-in-time").contains("no response within"));
+}
+
+#[tokio::test]
+async fn test_event_webhook_id_quirk() {
+    assert_fails_exactly(
+        Bug::RequiresCamelWebhookId,
+        &[
+            "events.webhook-test",
+            "dialects.legacy-generation",
+            "dialects.legacy-embedding",
+            "dialects.legacy-test",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn payload_variations() {
+    assert_fails_exactly(Bug::RejectsEmptyGroup, &["events.group-empty"]).await;
+    assert_fails_exactly(Bug::FailsLargeGroup, &["events.group-many"]).await;
+    assert_fails_exactly(Bug::CrashesOnFailedMember, &["events.group-failed-members"]).await;
+    assert_fails_exactly(Bug::RejectsFailedGeneration, &["events.generation-failed"]).await;
+    assert_fails_exactly(Bug::RejectsUnknownFields, &["events.unknown-fields"]).await;
+    assert_fails_exactly(Bug::AsciiOnly, &["events.unicode"]).await;
+    assert_fails_exactly(Bug::SmallBodyLimit, &["limits.large-payload"]).await;
+}
+
+#[tokio::test]
+async fn legacy_dialect_not_accepted() {
+    let outcome = assert_fails_exactly(
+        Bug::LegacyUnsupported,
+        &[
+            "dialects.legacy-generation",
+            "dialects.legacy-embedding",
+            "dialects.legacy-group",
+            "dialects.legacy-test",
+        ],
+    )
+    .await;
+    assert_eq!(
+        outcome.summary(false).failed,
+        0,
+        "legacy cases are `should`: warnings"
+    );
+    assert_eq!(outcome.summary(false).warnings, 4);
+    assert_eq!(
+        outcome.summary(true).failed,
+        4,
+        "--strict makes them failures"
+    );
+}
+
+#[tokio::test]
+async fn redirect_instead_of_2xx() {
+    let outcome = run_against(Bug::Redirects).await;
+    let got = failed(&outcome);
+    let expected: BTreeSet<&str> = outcome
+        .cases
+        .iter()
+        .map(|c| c.id.as_str())
+        .filter(|id| {
+            !id.starts_with("readiness.")
+                && ![
+                    "idempotency.concurrent-copies",
+                    "idempotency.retry-after-failure",
+                ]
+                .contains(id)
+        })
+        .collect();
+    assert_eq!(got, expected, "every case that needs a POST answered fails");
+    let message = message_of(&outcome, "events.no-redirect");
+    assert!(
+        message.contains("308") && message.contains("redirecting to /webhook/"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_answered_409() {
+    let outcome = assert_fails_exactly(
+        Bug::ConflictOnDuplicate,
+        &["idempotency.duplicate-answered-2xx"],
+    )
+    .await;
+    assert!(message_of(&outcome, "idempotency.duplicate-answered-2xx").contains("409"));
+}
+
+#[tokio::test]
+async fn effect_performed_twice() {
+    let outcome = assert_fails_exactly(
+        Bug::NotIdempotent,
+        &[
+            "idempotency.sequential-duplicate",
+            "idempotency.concurrent-copies",
+            "idempotency.retry-after-failure",
+        ],
+    )
+    .await;
+    let message = message_of(&outcome, "idempotency.concurrent-copies");
+    assert!(
+        message.contains("effect count 5: the work was done 5 times"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn check_then_act_race() {
+    assert_fails_exactly(Bug::RacyDedup, &["idempotency.concurrent-copies"]).await;
+}
+
+#[tokio::test]
+async fn retry_after_5xx_redoes_the_work() {
+    let outcome = assert_fails_exactly(
+        Bug::FailsFirstGroupAttempt,
+        &["idempotency.retry-after-failure"],
+    )
+    .await;
+    assert!(message_of(&outcome, "idempotency.retry-after-failure").contains("effect count 2"));
+}
+
+#[tokio::test]
+async fn stub_that_always_says_200() {
+    let outcome = assert_fails_exactly(
+        Bug::Stub,
+        &[
+            "idempotency.effect-once",
+            "verification.wrong-webhook-id",
+            "verification.missing-webhook-id",
+            "input.malformed-json",
+            "input.non-object-body",
+            "input.empty-body",
+        ],
+    )
+    .await;
+    let message = message_of(&outcome, "idempotency.effect-once");
+    assert!(message.contains("the work was not done"), "{message}");
+}
+
+#[tokio::test]
+async fn webhook_id_not_checked() {
+    assert_fails_exactly(
+        Bug::IgnoresWebhookId,
+        &[
+            "verification.wrong-webhook-id",
+            "verification.missing-webhook-id",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unparseable_bodies_answered_5xx() {
+    assert_fails_exactly(
+        Bug::CrashesOnBadInput,
+        &[
+            "input.malformed-json",
+            "input.non-object-body",
+            "input.empty-body",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn slow_answers() {
+    let outcome = assert_fails_exactly(Bug::Slow, &["limits.fast-answer"]).await;
+    assert!(message_of(&outcome, "limits.fast-answer").contains("an answer within 1.00s"));
+}
+
+#[tokio::test]
+async fn without_a_probe_effect_checks_are_skipped_not_passed() {
+    let receiver = TestReceiver::start(Bug::None).await;
+    let config = RunConfig {
+        url: receiver.url(),
+        webhook_id: WEBHOOK_ID.into(),
+        effects_url: None,
+        sender: SenderConfig::default(),
+        jobs: 4,
+    };
+    let outcome = runner::run(&config, scenario::builtin().unwrap(), |_| {})
+        .await
+        .unwrap();
+    let skipped: BTreeSet<&str> = outcome
+        .cases
+        .iter()
+        .filter(|c| c.status() == CaseStatus::Skipped)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(skipped.contains("idempotency.effect-once"));
+    assert!(skipped.contains("verification.wrong-webhook-id"));
+    assert!(failed(&outcome).is_empty());
+    let message = message_of(&outcome, "idempotency.concurrent-copies");
+    assert!(message.contains("--effects-url"), "{message}");
+}
+
+#[tokio::test]
+async fn unreachable_target_is_one_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+    drop(listener);
+    let config = RunConfig {
+        url,
+        webhook_id: WEBHOOK_ID.into(),
+        effects_url: None,
+        sender: SenderConfig::default(),
+        jobs: 1,
+    };
+    let err = runner::run(&config, scenario::builtin().unwrap(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("connection refused"), "{err}");
+}

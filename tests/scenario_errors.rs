@@ -1,0 +1,207 @@
+//! Every error path of the scenario parser, with the message as a snapshot:
+//! each names file:line:col, shows the line, and says what was expected.
+
+use webhook_harness::scenario;
+
+fn error_of(yaml: &str) -> String {
+    match scenario::parse("case.yaml", yaml) {
+        Ok(_) => panic!("expected an error for:\n{yaml}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Wraps steps in a minimal case.
+fn steps(body: &str) -> String {
+    format!("cases:\n  - id: x.y\n    title: t\n    steps:\n{body}")
+}
+
+macro_rules! error_snapshot {
+    ($name:ident, $yaml:expr, $must_contain:expr) => {
+        #[test]
+        fn $name() {
+            let message = error_of(&$yaml);
+            assert!(message.contains("case.yaml:"), "no file:line:col in\n{message}");
+            assert!(message.contains($must_contain), "{message}");
+            insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+                insta::assert_snapshot!(concat!("scenario-error-", stringify!($name)), message);
+            });
+        }
+    };
+}
+
+error_snapshot!(yaml_syntax, "cases: [\n  - id: a\n", "case.yaml:");
+error_snapshot!(missing_cases, "title: no cases here\n", "cases");
+error_snapshot!(
+    unknown_step_key,
+    steps("      - delivr:\n          event: generation\n"),
+    "unknown field `delivr`"
+);
+error_snapshot!(
+    unknown_case_key,
+    "cases:\n  - id: a\n    title: t\n    severty: must\n    steps: []\n",
+    "severty"
+);
+error_snapshot!(
+    bad_severity,
+    "cases:\n  - id: a\n    title: t\n    severity: critical\n    steps: []\n",
+    "critical"
+);
+error_snapshot!(
+    unknown_event,
+    steps("      - deliver: { event: generation.failed }\n"),
+    "unknown event"
+);
+error_snapshot!(
+    bad_dialect,
+    steps("      - deliver: { event: generation, dialect: old }\n"),
+    "unknown dialect"
+);
+error_snapshot!(
+    bad_status,
+    steps("      - options: {}\n        expect: { status: 6xx }\n"),
+    "not a status"
+);
+error_snapshot!(
+    empty_status_list,
+    steps("      - options: {}\n        expect: { status: [] }\n"),
+    "empty list"
+);
+error_snapshot!(
+    bad_latency,
+    steps("      - options: {}\n        expect: { latency: quick }\n"),
+    "latency bound"
+);
+error_snapshot!(
+    bad_duration,
+    steps("      - wait: soon\n"),
+    "not a duration"
+);
+error_snapshot!(
+    bad_effects,
+    steps("      - probe: { effects: once }\n"),
+    "effect count"
+);
+error_snapshot!(
+    bad_size,
+    steps("      - deliver: { event: generation, size: 12MB }\n"),
+    "10 MB"
+);
+error_snapshot!(
+    two_actions,
+    steps("      - wait: 1s\n        options: {}\n"),
+    "exactly one thing"
+);
+error_snapshot!(
+    no_action,
+    steps("      - expect: { status: 2xx }\n"),
+    "found none"
+);
+error_snapshot!(
+    expect_on_probe,
+    steps("      - probe: { effects: 1 }\n        expect: { status: 2xx }\n"),
+    "`expect` goes with"
+);
+error_snapshot!(
+    unknown_template,
+    steps("      - deliver: { event: generation, set: { data.id: \"{{nope}}\" } }\n"),
+    "unknown template"
+);
+error_snapshot!(
+    bad_set_path,
+    steps("      - deliver: { event: generation, set: { data..id: 1 } }\n"),
+    "empty segment"
+);
+error_snapshot!(
+    zero_copies,
+    steps("      - deliver: { event: generation, copies: 0 }\n"),
+    "copies: 0"
+);
+error_snapshot!(
+    group_size_on_generation,
+    steps("      - deliver: { event: generation, group_size: 3 }\n"),
+    "apply to slow-group.completed"
+);
+error_snapshot!(
+    two_bodies,
+    steps("      - raw: { body: x, body_json: [1] }\n"),
+    "at most one of"
+);
+error_snapshot!(
+    bad_method,
+    steps("      - raw: { method: \"PO ST\" }\n"),
+    "not an HTTP method"
+);
+error_snapshot!(
+    unknown_expect_key,
+    steps("      - options: {}\n        expect: { stauts: 200 }\n"),
+    "stauts"
+);
+
+#[test]
+fn duplicate_ids_name_both_places() {
+    let mut all = scenario::parse("a.yaml", &steps("      - wait: 1ms\n")).unwrap();
+    all.extend(scenario::parse("b.yaml", &steps("      - wait: 1ms\n")).unwrap());
+    let message = scenario::check_unique(&all).unwrap_err().to_string();
+    assert!(
+        message.contains("a.yaml:2:5") && message.contains("b.yaml:2:5"),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_file_says_what_to_do() {
+    let message = scenario::load(&["no/such/file.yaml".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("no/such/file.yaml") && message.contains("give a scenario file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_valid_file_parses_with_locations() {
+    let yaml = steps(
+        "      - options:\n      - deliver: { event: group, group_size: 0, copies: 3 }\n      - probe: { effects: \"<= 1\", within: 1s }\n",
+    );
+    let parsed = scenario::parse("ok.yaml", &yaml).unwrap();
+    assert_eq!(parsed.len(), 1);
+    assert_eq!(parsed[0].source.to_string(), "ok.yaml:2:5");
+    assert_eq!(parsed[0].case.steps.len(), 3);
+}
+
+#[test]
+fn builtin_suite_parses_and_embeds_every_file() {
+    let cases = scenario::builtin().unwrap();
+    scenario::check_unique(&cases).unwrap();
+    let mut on_disk: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yaml"))
+            .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = scenario::BUILTIN
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    embedded.sort();
+    assert_eq!(
+        on_disk, embedded,
+        "add new scenario files to scenario::BUILTIN"
+    );
+}
+
+#[test]
+fn json_schema_is_in_sync() {
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/scenario.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        committed,
+        scenario::json_schema(),
+        "schema/scenario.schema.json is stale: run `cargo run -- schema > schema/scenario.schema.json`"
+    );
+}
