@@ -297,3 +297,55 @@ async fn unreachable_target_is_one_error() {
         .unwrap_err();
     assert!(err.to_string().contains("connection refused"), "{err}");
 }
+
+#[tokio::test]
+async fn user_scenarios_use_every_step_kind() {
+    let yaml = r#"
+cases:
+  - id: custom.headers-and-raw
+    title: CORS headers, raw bodies, templates, instances
+    steps:
+      - options: {}
+        expect:
+          status: 200
+          headers: { Access-Control-Allow-Methods: "POST, OPTIONS" }
+      - raw:
+          body_size: 9.5MB
+        expect: { status: 4xx }
+      - raw:
+          event: slow-group.completed
+          body: '{"event": "slow-group.completed", "groupId": "{{key}}", "data": {"groupSize": 0, "status": "completed", "generations": []}}'
+        expect: { status: 2xx }
+      - probe: { effects: 1, within: 500ms }
+      - deliver: { event: slow-group.completed, instance: 1 }
+      - probe: { event: slow-group.completed, instance: 1, effects: 1 }
+      - probe: { event: slow-group.completed, instance: 0, effects: 1 }
+      - raw: { method: GET, bare: true }
+        expect: { status: 404 }
+  - id: custom.must-fail
+    title: A wrong expectation fails with what came back
+    steps:
+      - deliver: { event: test, set: { data.note: "{{case_id}}/{{run_id}}" } }
+        expect: { status: 204 }
+"#;
+    let receiver = TestReceiver::start(Bug::None).await;
+    let config = RunConfig {
+        url: receiver.url(),
+        webhook_id: WEBHOOK_ID.into(),
+        effects_url: Some(receiver.effects_url()),
+        sender: SenderConfig::default(),
+        jobs: 2,
+    };
+    let scenarios = scenario::parse("custom.yaml", yaml).unwrap();
+    let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
+    let first = &outcome.cases[0];
+    assert_eq!(first.status(), CaseStatus::Passed, "{}", first.message());
+    assert_eq!(first.checks.len(), 9);
+    let second = &outcome.cases[1];
+    assert_eq!(second.status(), CaseStatus::Failed);
+    let message = second.message();
+    assert!(
+        message.contains("Expected: 204") && message.contains("Actual: 200 (success)"),
+        "{message}"
+    );
+}

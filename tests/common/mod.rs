@@ -144,7 +144,14 @@ async fn handle(bug: Bug, store: &Store, req: HttpRequest) -> HttpResponse {
                 tokio::time::sleep(Duration::from_millis(2500)).await;
                 answer(200, "")
             }
-            _ => answer(200, ""),
+            _ => {
+                let mut r = answer(200, "");
+                r.headers_mut().insert(
+                    "access-control-allow-methods",
+                    "POST, OPTIONS".parse().unwrap(),
+                );
+                r
+            }
         },
         (&Method::GET, "/effects") => {
             let key = req.query_param("key").unwrap_or_default();
