@@ -38,6 +38,7 @@
 
 pub mod cli;
 pub mod event;
+pub mod fuzz;
 pub mod receiver;
 pub mod report;
 pub mod runner;

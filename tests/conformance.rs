@@ -23,6 +23,7 @@ async fn run_against(bug: Bug) -> RunOutcome {
             retries: 3,
             backoff: Duration::from_millis(10),
             readiness: true,
+            title_case_headers: false,
         },
         jobs: 8,
     };

@@ -13,6 +13,7 @@ fn sender() -> Sender {
         retries: 3,
         backoff: Duration::from_millis(5),
         readiness: true,
+        title_case_headers: false,
     })
     .unwrap()
 }
@@ -119,6 +120,7 @@ async fn slow_response_times_out_and_is_retried() {
         retries: 1,
         backoff: Duration::from_millis(1),
         readiness: true,
+        title_case_headers: false,
     })
     .unwrap();
     let d = sender.deliver(&server.uri(), &event()).await;

@@ -3,6 +3,7 @@
 //! `main.rs` parses a [`Cli`] and hands it to [`run`]; each command lives in
 //! its own file and returns an exit code.
 
+mod fuzz;
 mod payload;
 mod receive;
 mod run;
@@ -46,6 +47,8 @@ pub enum Command {
     Receive(ReceiveArgs),
     /// Run the conformance suite (built-in, or scenario files) against a receiver.
     Run(RunArgs),
+    /// Generate payloads with proptest, send them, shrink what fails to a reproducer.
+    Fuzz(FuzzArgs),
     /// List the cases of the built-in suite (or of scenario files).
     List(ListArgs),
     /// Check scenario files without sending anything.
@@ -197,6 +200,64 @@ pub struct RunArgs {
     pub show_secrets: bool,
 }
 
+/// `fuzz` arguments.
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// The receiver's endpoint. Without it, the built-in reference receiver is fuzzed.
+    #[arg(long, value_parser = parse_url)]
+    pub url: Option<String>,
+    /// The webhook id your receiver expects (a secret; masked in output). Also
+    /// read from WEBHOOK_HARNESS_WEBHOOK_ID.
+    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true,
+          default_value = crate::event::DEFAULT_WEBHOOK_ID)]
+    pub webhook_id: String,
+    /// Effects probe URL template with `{key}`: valid payloads must then have
+    /// the effect exactly once.
+    #[arg(long)]
+    pub effects_url: Option<String>,
+    /// Number of generated cases.
+    #[arg(long, default_value_t = 1000)]
+    pub cases: u64,
+    /// Seed of the generator (printed on every run; a fresh one by default).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Time allowed per request.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub jobs: u16,
+    /// Only one kind of input: valid, invalid or headers.
+    #[arg(long, value_parser = parse_category)]
+    pub only: Option<crate::fuzz::Category>,
+    /// Folder for reproducers.
+    #[arg(long, default_value = "fuzz-findings")]
+    pub out: std::path::PathBuf,
+    /// Stop after this many findings.
+    #[arg(long, default_value_t = 1)]
+    pub max_findings: usize,
+    /// Most shrink steps per finding.
+    #[arg(long, default_value_t = 500)]
+    pub max_shrink_steps: usize,
+    /// Write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<std::path::PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<std::path::PathBuf>,
+    /// Print the webhook id in full.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+fn parse_category(s: &str) -> Result<crate::fuzz::Category, String> {
+    use crate::fuzz::Category;
+    [Category::Valid, Category::Invalid, Category::Headers]
+        .into_iter()
+        .find(|c| c.name() == s)
+        .ok_or_else(|| format!("unknown kind `{s}`: expected valid, invalid or headers"))
+}
+
 /// `list` arguments.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -230,6 +291,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Send(args) => send::run(&args).await,
             Command::Receive(args) => receive::run(&args).await,
             Command::Run(args) => run::run(&args).await,
+            Command::Fuzz(args) => fuzz::run(&args).await,
             Command::List(args) => suite::list(&args),
             Command::Validate(args) => suite::validate(&args),
             Command::Schema => {
@@ -248,6 +310,7 @@ impl DeliveryArgs {
             retries: self.retries,
             backoff: self.backoff,
             readiness,
+            title_case_headers: false,
         }
     }
 }

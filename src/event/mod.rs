@@ -292,7 +292,7 @@ impl EventBuilder {
                     GroupMember {
                         generation_id: ids.id("gen_", 20),
                         state,
-                        state_message: state.default_message().to_owned(),
+                        state_message: Some(state.default_message().to_owned()),
                         request,
                         response,
                         finished_at: Some(at(1)),
@@ -341,7 +341,7 @@ impl EventBuilder {
             State::Failed => (Value::Object(Default::default()), content::empty_usage()),
         };
         let id = ids.id("gen_", 20);
-        let state_message = self.state.default_message().to_owned();
+        let state_message = Some(self.state.default_message().to_owned());
         match self.dialect {
             Dialect::Current => {
                 let data = Generation {
@@ -350,10 +350,10 @@ impl EventBuilder {
                     state_message,
                     request,
                     response,
-                    model: model.to_owned(),
-                    created_at: at(4),
-                    dispatched_at: at(3),
-                    finished_at: at(0),
+                    model: Some(model.to_owned()),
+                    created_at: Some(at(4)),
+                    dispatched_at: Some(at(3)),
+                    finished_at: Some(at(0)),
                     usage,
                 };
                 let webhook_id = self.webhook_id.clone();
@@ -383,8 +383,8 @@ impl EventBuilder {
                     state_message,
                     request,
                     response,
-                    dispatched_at: at(3),
-                    finished_at: at(0),
+                    dispatched_at: Some(at(3)),
+                    finished_at: Some(at(0)),
                 },
             }),
         }

@@ -26,18 +26,29 @@ impl State {
 }
 
 /// `data` of a `current`-dialect generation or embedding completion.
+///
+/// Fields the sender may omit or send as null are optional here, so any
+/// payload a receiver must accept reads back into this type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Generation {
     pub id: String,
     pub state: State,
-    pub state_message: String,
+    #[serde(default)]
+    pub state_message: Option<String>,
+    #[serde(default)]
     pub request: Value,
+    #[serde(default)]
     pub response: Value,
-    pub model: String,
-    pub created_at: String,
-    pub dispatched_at: String,
-    pub finished_at: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub dispatched_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
     pub usage: Value,
 }
 
@@ -65,11 +76,16 @@ pub struct TestEvent {
 #[serde(rename_all = "camelCase")]
 pub struct LegacyGeneration {
     pub state: State,
-    pub state_message: String,
+    #[serde(default)]
+    pub state_message: Option<String>,
+    #[serde(default)]
     pub request: Value,
+    #[serde(default)]
     pub response: Value,
-    pub dispatched_at: String,
-    pub finished_at: String,
+    #[serde(default)]
+    pub dispatched_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
 }
 
 /// Generation, embedding and test events, `legacy` dialect.
@@ -88,10 +104,14 @@ pub struct LegacyCompletion {
 pub struct GroupMember {
     pub generation_id: String,
     pub state: State,
-    pub state_message: String,
+    #[serde(default)]
+    pub state_message: Option<String>,
+    #[serde(default)]
     pub request: Value,
+    #[serde(default)]
     pub response: Value,
     /// ISO 8601 timestamp, or `null` when the member never finished.
+    #[serde(default)]
     pub finished_at: Option<String>,
 }
 

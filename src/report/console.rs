@@ -65,11 +65,15 @@ impl ConsoleReporter {
 
 /// The lines for one case: verdict line, then the reason when not passed.
 pub fn case_text(c: &CaseResult, strict: bool) -> String {
-    let tag = match c.status() {
-        CaseStatus::Passed => style("pass").green().to_string(),
-        CaseStatus::Skipped => style("skip").yellow().to_string(),
-        CaseStatus::Failed if c.fails_run(strict) => style("FAIL").red().bold().to_string(),
-        CaseStatus::Failed => style("warn").yellow().bold().to_string(),
+    let tag = match (c.status(), c.finding) {
+        (CaseStatus::Passed, false) => style("pass").green().to_string(),
+        (CaseStatus::Passed, true) => style("fixed").green().to_string(),
+        (CaseStatus::Skipped, _) => style("skip").yellow().to_string(),
+        (CaseStatus::Failed, true) => style("still failing").red().bold().to_string(),
+        (CaseStatus::Failed, false) if c.fails_run(strict) => {
+            style("FAIL").red().bold().to_string()
+        }
+        (CaseStatus::Failed, false) => style("warn").yellow().bold().to_string(),
     };
     let mut out = format!("{tag} {} [{}] {}", c.id, c.severity.name(), c.title);
     if c.status() != CaseStatus::Passed {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::RunContext;
 use super::verdict::{CaseResult, Check, CheckOutcome};
 use crate::event::{Event, EventKind, Override};
-use crate::scenario::model::{DeliverStep, Expect, Mode, ProbeStep, RawStep};
+use crate::scenario::model::{DeliverStep, Expect, HeaderValues, Mode, ProbeStep, RawStep};
 use crate::scenario::values::{EffectSpec, LatencySpec};
 use crate::scenario::{Action, Scenario};
 use crate::sender::{Attempt, Delivery, Phase, Request, Sender, event_headers};
@@ -60,6 +60,7 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         title: case.title.clone(),
         severity: case.severity,
         requirement: case.requirement.clone(),
+        finding: case.finding,
         source: scenario.source.clone(),
         checks: run.checks,
         attempts: run.attempts,
@@ -141,13 +142,13 @@ impl CaseRun<'_> {
     fn headers(
         &self,
         base: Vec<(String, String)>,
-        edits: &std::collections::BTreeMap<String, Option<String>>,
+        edits: &std::collections::BTreeMap<String, Option<HeaderValues>>,
         key: &str,
     ) -> Vec<(String, String)> {
         let mut headers = base;
-        for (name, value) in edits {
+        for (name, values) in edits {
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-            if let Some(v) = value {
+            for v in values.iter().flat_map(|v| v.values()) {
                 headers.push((name.clone(), self.template(v, key)));
             }
         }

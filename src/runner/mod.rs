@@ -159,7 +159,7 @@ pub async fn run(
 }
 
 /// Refused or unresolvable: nothing listens there.
-fn is_unreachable(attempt: &Attempt) -> bool {
+pub fn is_unreachable(attempt: &Attempt) -> bool {
     attempt.outcome == Outcome::ConnectionError
         && attempt
             .error

@@ -55,6 +55,8 @@ pub struct CaseResult {
     pub title: String,
     pub severity: Severity,
     pub requirement: Option<String>,
+    /// A fuzz reproducer: reported as fixed / still failing.
+    pub finding: bool,
     pub source: Source,
     pub checks: Vec<Check>,
     /// Every request made, in order (copies in completion order).

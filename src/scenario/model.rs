@@ -40,6 +40,9 @@ pub struct Case {
     /// The requirement in words, shown when the case fails.
     #[serde(default)]
     pub requirement: Option<String>,
+    /// A reproducer written by `fuzz`: reported as `fixed` or `still failing`.
+    #[serde(default)]
+    pub finding: bool,
     /// The steps, run in order.
     pub steps: Vec<Step>,
 }
@@ -169,9 +172,10 @@ pub struct DeliverStep {
     /// Fields to remove, by dotted path.
     #[serde(default)]
     pub unset: Vec<String>,
-    /// Header overrides: a value replaces the header, `null` removes it.
+    /// Header overrides: a value replaces the header, a list sends it once
+    /// per value, `null` removes it.
     #[serde(default)]
-    pub headers: BTreeMap<String, Option<String>>,
+    pub headers: BTreeMap<String, Option<HeaderValues>>,
     /// Final state of the generation (or of every group member).
     #[serde(default)]
     pub state: Option<State>,
@@ -209,9 +213,10 @@ pub struct RawStep {
     /// Send only the headers listed here.
     #[serde(default)]
     pub bare: bool,
-    /// Header overrides: a value replaces the header, `null` removes it.
+    /// Header overrides: a value replaces the header, a list sends it once
+    /// per value, `null` removes it.
     #[serde(default)]
-    pub headers: BTreeMap<String, Option<String>>,
+    pub headers: BTreeMap<String, Option<HeaderValues>>,
     /// The body as text (templates allowed).
     #[serde(default)]
     pub body: Option<String>,
@@ -221,6 +226,24 @@ pub struct RawStep {
     /// A JSON object of this size (filler text).
     #[serde(default)]
     pub body_size: Option<ByteSize>,
+}
+
+/// One header value, or several (the header is sent once per value).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum HeaderValues {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl HeaderValues {
+    /// The values in order.
+    pub fn values(&self) -> &[String] {
+        match self {
+            HeaderValues::One(v) => std::slice::from_ref(v),
+            HeaderValues::Many(v) => v,
+        }
+    }
 }
 
 /// Check the effect count of an event's key through the effects probe.

@@ -79,7 +79,7 @@ pub fn step(input: StepInput) -> Result<Step, String> {
         for value in d.set.values() {
             check_templates_in_json(value)?;
         }
-        for value in d.headers.values().flatten() {
+        for value in d.headers.values().flatten().flat_map(|v| v.values()) {
             check_templates(value)?;
         }
         match d.copies {
@@ -133,7 +133,7 @@ fn raw_step(r: &RawStep) -> Result<(), String> {
     if let Some(body) = &r.body {
         check_templates(body)?;
     }
-    for value in r.headers.values().flatten() {
+    for value in r.headers.values().flatten().flat_map(|v| v.values()) {
         check_templates(value)?;
     }
     Ok(())

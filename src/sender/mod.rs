@@ -30,6 +30,8 @@ pub struct SenderConfig {
     pub backoff: Duration,
     /// Whether an `OPTIONS` readiness check precedes the first `POST`.
     pub readiness: bool,
+    /// Send header names in Title-Case (`Content-Type`) rather than lower case.
+    pub title_case_headers: bool,
 }
 
 impl Default for SenderConfig {
@@ -39,6 +41,7 @@ impl Default for SenderConfig {
             retries: 3,
             backoff: Duration::from_secs(1),
             readiness: true,
+            title_case_headers: false,
         }
     }
 }
@@ -138,7 +141,11 @@ impl Sender {
     /// A sender with its own connection pool. Redirects are never followed and
     /// proxies from the environment are not used.
     pub fn new(config: SenderConfig) -> Result<Sender, SetupError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if config.title_case_headers {
+            builder = builder.http1_title_case_headers();
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))

@@ -1,0 +1,269 @@
+//! `webhook-harness fuzz`: generated payloads, shrunk findings, reproducers.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::fuzz::{self, FuzzConfig, FuzzOutcome, reproducer};
+use crate::receiver::{Receiver, ReceiverConfig};
+use crate::report::{self, ReportOptions};
+use crate::runner::{self, CaseResult, Check, CheckOutcome, RunOutcome};
+use crate::scenario::{Severity, Source};
+use crate::secret;
+use crate::sender::{Sender, SenderConfig};
+
+use super::{FuzzArgs, exit, usage_error};
+
+/// Most of a minimal payload printed on the console.
+const PRINTED_PAYLOAD: usize = 2000;
+
+pub(super) async fn run(args: &FuzzArgs) -> i32 {
+    let mut builtin = None;
+    let (url, effects_url) = match &args.url {
+        Some(url) => (url.clone(), args.effects_url.clone()),
+        None => {
+            let config = ReceiverConfig {
+                webhook_id: Some(args.webhook_id.clone()),
+                ..ReceiverConfig::default()
+            };
+            match Receiver::start_local(config).await {
+                Ok(r) => {
+                    let urls = (
+                        r.url(),
+                        Some(args.effects_url.clone().unwrap_or_else(|| r.effects_url())),
+                    );
+                    builtin = Some(r);
+                    urls
+                }
+                Err(e) => return usage_error(e),
+            }
+        }
+    };
+    let seed = args
+        .seed
+        .unwrap_or_else(|| crate::event::IdSource::unique().next_u64() % 1_000_000_000);
+    let config = FuzzConfig {
+        url: url.clone(),
+        webhook_id: args.webhook_id.clone(),
+        effects_url,
+        cases: args.cases,
+        seed,
+        timeout: args.timeout,
+        jobs: usize::from(args.jobs),
+        only: args.only,
+        max_findings: args.max_findings,
+        max_shrink_steps: args.max_shrink_steps,
+    };
+    // The sender checks readiness once, like `run`; nothing listening is exit 3.
+    let probe = Sender::new(SenderConfig {
+        timeout: args.timeout,
+        ..SenderConfig::default()
+    });
+    if let Ok(sender) = probe {
+        let ready = sender.readiness(&url).await;
+        if runner::is_unreachable(&ready) {
+            eprintln!(
+                "error: cannot reach {url}: {}. Start your receiver, or check --url.",
+                ready.error.as_deref().unwrap_or("no answer")
+            );
+            return exit::UNREACHABLE;
+        }
+    }
+    println!(
+        "fuzzing {url}{} with seed {seed}: {} cases, {} at once, webhook id {} (replay with --seed {seed})",
+        if builtin.is_some() {
+            " (built-in reference receiver)"
+        } else {
+            ""
+        },
+        args.cases,
+        args.jobs,
+        secret::display(&args.webhook_id, args.show_secrets)
+    );
+    let bar = (std::io::stdout().is_terminal() && std::env::var_os("CI").is_none()).then(|| {
+        let bar = ProgressBar::new(args.cases);
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} cases {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let outcome = fuzz::run(&config, |p| {
+        if let Some(bar) = &bar {
+            bar.set_position(p.done);
+            bar.set_message(if p.shrinking {
+                format!("{} findings, shrinking…", p.findings + 1)
+            } else {
+                format!("{} findings, {:.0} cases/s", p.findings, p.per_second)
+            });
+        }
+    })
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    if let Some(r) = builtin {
+        r.shutdown().await;
+    }
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return usage_error(e),
+    };
+    let options = ReportOptions {
+        strict: false,
+        secret: Some(args.webhook_id.clone()),
+        show_secrets: args.show_secrets,
+    };
+    for (n, finding) in outcome.findings.iter().enumerate() {
+        let written = reproducer::write(&args.out, seed, finding, &args.webhook_id);
+        let text = match written {
+            Ok((yaml, body)) => {
+                describe_finding(n + 1, seed, finding, &url, &yaml, &body, &args.webhook_id)
+            }
+            Err(e) => return usage_error(e),
+        };
+        println!("{}", options.redact(&text));
+    }
+    let categories: Vec<String> = outcome
+        .per_category
+        .iter()
+        .map(|(c, n)| format!("{n} {}", c.name()))
+        .collect();
+    println!(
+        "{} cases ({}) in {}: {:.0} cases/s; {} finding{}; seed {seed}",
+        outcome.cases_run,
+        categories.join(", "),
+        crate::sender::format_duration(outcome.duration),
+        outcome.cases_per_second(),
+        outcome.findings.len(),
+        if outcome.findings.len() == 1 { "" } else { "s" },
+    );
+    let run_outcome = as_run_outcome(&outcome, &url);
+    if let Some(path) = &args.report_json
+        && let Err(e) = report::write_file(path, &report::json::render(&run_outcome, &options))
+    {
+        return usage_error(e);
+    }
+    if let Some(path) = &args.report_junit {
+        let written = report::junit::render(&run_outcome, &options)
+            .and_then(|xml| report::write_file(path, &xml));
+        if let Err(e) = written {
+            return usage_error(e);
+        }
+    }
+    if outcome.findings.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::FAILURE
+    }
+}
+
+fn describe_finding(
+    n: usize,
+    seed: u64,
+    finding: &fuzz::Finding,
+    url: &str,
+    yaml: &std::path::Path,
+    body: &std::path::Path,
+    webhook_id: &str,
+) -> String {
+    let payload = String::from_utf8_lossy(&finding.input.body);
+    let shown = match serde_json::from_slice::<serde_json::Value>(&finding.input.body) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+        Err(_) => format!("{payload:?} (not valid JSON)"),
+    };
+    let shown = if shown.len() > PRINTED_PAYLOAD {
+        let cut: String = shown.chars().take(PRINTED_PAYLOAD).collect();
+        format!(
+            "{cut}\n… ({} bytes in all; the full body is in {})",
+            finding.input.body.len(),
+            body.display()
+        )
+    } else {
+        shown
+    };
+    format!(
+        "finding {n}: case {} of seed {seed}, shrunk in {} steps from {} to {} bytes\n  input:   {}\n  problem: {}\n  payload:\n{}\n  replay:  {}\n  written: {} (webhook-harness run {} --url {url})",
+        finding.case,
+        finding.shrink_steps,
+        finding.original_size,
+        finding.input.body.len(),
+        finding.input.description,
+        finding.reason,
+        indent(&shown, "    "),
+        reproducer::curl(finding, url, webhook_id, body),
+        yaml.display(),
+        yaml.parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    )
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The fuzz run in the shape the JSON and JUnit reports take: one case per
+/// kind of input run, failed when it has a finding.
+fn as_run_outcome(outcome: &FuzzOutcome, url: &str) -> RunOutcome {
+    let cases = outcome
+        .per_category
+        .iter()
+        .map(|(category, count)| {
+            let findings: Vec<&fuzz::Finding> = outcome
+                .findings
+                .iter()
+                .filter(|f| f.input.category == *category)
+                .collect();
+            let checks = if findings.is_empty() {
+                vec![Check {
+                    step: 1,
+                    what: format!("{count} generated inputs"),
+                    outcome: CheckOutcome::Passed,
+                }]
+            } else {
+                findings
+                    .iter()
+                    .map(|f| Check {
+                        step: 1,
+                        what: format!("case {} ({})", f.case, f.input.description),
+                        outcome: CheckOutcome::Failed {
+                            expected: match category {
+                                fuzz::Category::Valid => "2xx and the effect once".into(),
+                                _ => "no 5xx and no dropped connection".into(),
+                            },
+                            actual: f.reason.clone(),
+                        },
+                    })
+                    .collect()
+            };
+            CaseResult {
+                id: format!("fuzz.{}", category.name()),
+                title: format!(
+                    "{count} generated {} inputs (seed {})",
+                    category.name(),
+                    outcome.seed
+                ),
+                severity: Severity::Must,
+                requirement: None,
+                finding: false,
+                source: Source {
+                    file: "fuzz".into(),
+                    line: 0,
+                    column: 0,
+                },
+                checks,
+                attempts: findings.iter().filter_map(|f| f.attempt.clone()).collect(),
+                duration: outcome.duration,
+            }
+        })
+        .collect();
+    RunOutcome {
+        url: url.to_owned(),
+        cases,
+        notes: Vec::new(),
+        duration: outcome.duration,
+    }
+}

@@ -1,0 +1,344 @@
+//! Property-based fuzzing of receivers: generate inputs with proptest, send
+//! them like the sender, shrink a failing one to a minimal reproducer.
+//!
+//! Generation is sequential and seeded (deterministic for `--seed`); sending
+//! runs `jobs` requests at once over a shared connection pool. A failing
+//! input is shrunk with proptest's value trees; each candidate that fails is
+//! sent once more before it is accepted, so a flaky receiver cannot steer the
+//! shrinking to an input that does not really fail.
+
+pub mod reproducer;
+pub mod strategies;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+use crate::event::IdSource;
+use crate::runner::Probe;
+use crate::sender::{Attempt, Outcome, Phase, Request, Sender, SenderConfig};
+
+pub use strategies::{Category, FuzzInput, Recipe};
+
+/// How a fuzz run goes.
+#[derive(Debug, Clone)]
+pub struct FuzzConfig {
+    pub url: String,
+    pub webhook_id: String,
+    pub effects_url: Option<String>,
+    /// Number of generated cases.
+    pub cases: u64,
+    pub seed: u64,
+    pub timeout: Duration,
+    pub jobs: usize,
+    pub only: Option<Category>,
+    /// Stop after this many findings.
+    pub max_findings: usize,
+    /// Most shrink steps per finding.
+    pub max_shrink_steps: usize,
+}
+
+/// A minimal failing input and why it fails.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The number of the generated case that first failed (0-based).
+    pub case: u64,
+    pub input: FuzzInput,
+    /// Why it is a finding, in words.
+    pub reason: String,
+    /// The last request made with the minimal input.
+    pub attempt: Option<Attempt>,
+    /// Shrink steps that were accepted.
+    pub shrink_steps: usize,
+    /// The failing input before shrinking: its size in bytes.
+    pub original_size: usize,
+}
+
+/// Progress, reported while running.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    pub done: u64,
+    pub findings: usize,
+    pub per_second: f64,
+    pub shrinking: bool,
+}
+
+/// The result of a fuzz run.
+#[derive(Debug, Clone)]
+pub struct FuzzOutcome {
+    pub seed: u64,
+    pub cases_run: u64,
+    pub findings: Vec<Finding>,
+    pub duration: Duration,
+    /// Cases per category, for the summary.
+    pub per_category: Vec<(Category, u64)>,
+}
+
+impl FuzzOutcome {
+    /// Generated cases per second (shrinking excluded).
+    pub fn cases_per_second(&self) -> f64 {
+        self.cases_run as f64 / self.duration.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Sends inputs and judges the answers.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    url: String,
+    sender: Sender,
+    title_case: Sender,
+    probe: Option<Probe>,
+}
+
+impl Checker {
+    /// A checker for `config`'s target.
+    pub fn new(config: &FuzzConfig) -> Result<Checker, String> {
+        let sender_config = SenderConfig {
+            timeout: config.timeout,
+            retries: 0,
+            backoff: Duration::ZERO,
+            readiness: false,
+            title_case_headers: false,
+        };
+        let sender = Sender::new(sender_config.clone()).map_err(|e| e.to_string())?;
+        let title_case = Sender::new(SenderConfig {
+            title_case_headers: true,
+            ..sender_config
+        })
+        .map_err(|e| e.to_string())?;
+        let probe = match &config.effects_url {
+            Some(t) => Some(Probe::new(t, sender.clone())?),
+            None => None,
+        };
+        Ok(Checker {
+            url: config.url.clone(),
+            sender,
+            title_case,
+            probe,
+        })
+    }
+
+    /// Sends `input` once; `Err` says why it is a finding.
+    pub async fn check(&self, input: &FuzzInput) -> (Result<(), String>, Attempt) {
+        let sender = if input.title_case_headers {
+            &self.title_case
+        } else {
+            &self.sender
+        };
+        let attempt = sender
+            .send(Request {
+                phase: Phase::Delivery,
+                method: "POST",
+                url: &self.url,
+                headers: &input.headers,
+                body: input.body.clone().into(),
+            })
+            .await;
+        let verdict = self.judge(input, &attempt).await;
+        (verdict, attempt)
+    }
+
+    async fn judge(&self, input: &FuzzInput, attempt: &Attempt) -> Result<(), String> {
+        let answer = crate::runner::case::describe_answer(attempt);
+        let must_succeed = input.category == Category::Valid || input.title_case_headers;
+        match attempt.outcome {
+            Outcome::Success => {}
+            Outcome::Timeout | Outcome::ConnectionError => {
+                return Err(format!("no usable answer: {answer}"));
+            }
+            Outcome::ServerError => {
+                return Err(format!(
+                    "answered {answer}: a 5xx makes the sender retry in vain"
+                ));
+            }
+            _ if must_succeed => {
+                return Err(format!("a valid payload was answered {answer}, not 2xx"));
+            }
+            _ => return Ok(()),
+        }
+        if let (Some(probe), Some(key), Category::Valid) = (&self.probe, &input.key, input.category)
+        {
+            let (count, _) = probe.count(key).await;
+            match count {
+                Ok(1) => {}
+                Ok(n) => {
+                    return Err(format!(
+                        "answered 2xx but the effect count for {key} is {n}, not 1"
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A seeded proptest runner: the same seed generates the same cases.
+pub fn seeded_runner(seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(
+            &(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes(),
+        );
+    }
+    let config = Config {
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+/// Runs the fuzzer; `progress` is called now and then from this task.
+pub async fn run(
+    config: &FuzzConfig,
+    mut progress: impl FnMut(Progress),
+) -> Result<FuzzOutcome, String> {
+    let started = Instant::now();
+    let checker = Checker::new(config)?;
+    let strategy = strategies::recipe(config.only);
+    let mut runner = seeded_runner(config.seed);
+    let mut ids = IdSource::unique();
+    let run_tag = ids.id("", 6);
+    let key_for = |case: u64, step: usize| format!("fuzz_{run_tag}_{case}_{step}");
+    let mut trees: HashMap<u64, Box<dyn ValueTree<Value = Recipe>>> = HashMap::new();
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut findings = Vec::new();
+    let mut per_category: HashMap<Category, u64> = HashMap::new();
+    let mut next = 0u64;
+    let mut done = 0u64;
+    let mut failed: Vec<(u64, String)> = Vec::new();
+    let mut last_report = Instant::now();
+    let jobs = config.jobs.max(1);
+    loop {
+        while in_flight.len() < jobs && next < config.cases && failed.is_empty() {
+            let tree = strategy
+                .new_tree(&mut runner)
+                .map_err(|e| format!("could not generate a case: {e}"))?;
+            let input = tree.current().input(&key_for(next, 0), &config.webhook_id);
+            *per_category.entry(input.category).or_default() += 1;
+            trees.insert(next, tree);
+            let checker = checker.clone();
+            let index = next;
+            in_flight.spawn(async move {
+                let (verdict, _) = checker.check(&input).await;
+                (index, verdict)
+            });
+            next += 1;
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let (index, verdict) = joined.map_err(|e| format!("a fuzz task failed: {e}"))?;
+        done += 1;
+        match verdict {
+            Ok(()) => {
+                trees.remove(&index);
+            }
+            Err(reason) => failed.push((index, reason)),
+        }
+        if last_report.elapsed() > Duration::from_millis(200) {
+            last_report = Instant::now();
+            progress(Progress {
+                done,
+                findings: findings.len(),
+                per_second: done as f64 / started.elapsed().as_secs_f64(),
+                shrinking: false,
+            });
+        }
+        if !failed.is_empty() && in_flight.is_empty() {
+            // Shrink the earliest failing case, so the result does not depend on timing.
+            failed.sort_by_key(|(i, _)| *i);
+            let (index, reason) = failed.remove(0);
+            failed.clear();
+            if let Some(tree) = trees.remove(&index) {
+                progress(Progress {
+                    done,
+                    findings: findings.len(),
+                    per_second: 0.0,
+                    shrinking: true,
+                });
+                let finding = shrink(&checker, config, tree, index, reason, &key_for).await;
+                findings.push(finding);
+            }
+            trees.clear();
+            if findings.len() >= config.max_findings.max(1) {
+                break;
+            }
+        }
+        if next >= config.cases && in_flight.is_empty() && failed.is_empty() {
+            break;
+        }
+    }
+    let mut per_category: Vec<(Category, u64)> = per_category.into_iter().collect();
+    per_category.sort_by_key(|(c, _)| c.name());
+    Ok(FuzzOutcome {
+        seed: config.seed,
+        cases_run: done,
+        findings,
+        duration: started.elapsed(),
+        per_category,
+    })
+}
+
+/// Shrinks a failing case: proptest proposes simpler recipes; a candidate is
+/// accepted only if it fails twice in a row.
+async fn shrink(
+    checker: &Checker,
+    config: &FuzzConfig,
+    mut tree: Box<dyn ValueTree<Value = Recipe>>,
+    case: u64,
+    reason: String,
+    key_for: &impl Fn(u64, usize) -> String,
+) -> Finding {
+    let original = tree.current().input(&key_for(case, 0), &config.webhook_id);
+    let original_size = original.body.len();
+    let mut best = (original, reason, None);
+    let mut accepted = 0;
+    let mut steps = 0;
+    let mut step_key = 1;
+    if tree.simplify() {
+        while steps < config.max_shrink_steps {
+            steps += 1;
+            let candidate = tree
+                .current()
+                .input(&key_for(case, step_key), &config.webhook_id);
+            step_key += 1;
+            let (first, attempt) = checker.check(&candidate).await;
+            let confirmed = match first {
+                Err(reason) => {
+                    let recheck = tree
+                        .current()
+                        .input(&key_for(case, step_key), &config.webhook_id);
+                    step_key += 1;
+                    match checker.check(&recheck).await {
+                        (Err(_), _) => Some((reason, attempt)),
+                        (Ok(()), _) => None,
+                    }
+                }
+                Ok(()) => None,
+            };
+            let more = match confirmed {
+                Some((reason, attempt)) => {
+                    best = (candidate, reason, Some(attempt));
+                    accepted += 1;
+                    tree.simplify()
+                }
+                None => tree.complicate(),
+            };
+            if !more {
+                break;
+            }
+        }
+    }
+    let (input, reason, attempt) = best;
+    Finding {
+        case,
+        input,
+        reason,
+        attempt,
+        shrink_steps: accepted,
+        original_size,
+    }
+}

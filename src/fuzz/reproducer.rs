@@ -1,0 +1,201 @@
+//! Reproducers of findings: a scenario file `webhook-harness run` replays, the
+//! body beside it, and a `curl` command. The webhook id is never written: the
+//! scenario uses `{{webhook_id}}` and curl reads `$WEBHOOK_HARNESS_WEBHOOK_ID`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Finding;
+use super::strategies::Category;
+
+/// The environment variable reproducers read the webhook id from.
+pub const WEBHOOK_ID_VAR: &str = "WEBHOOK_HARNESS_WEBHOOK_ID";
+
+#[derive(Serialize)]
+struct File {
+    cases: Vec<Case>,
+}
+
+#[derive(Serialize)]
+struct Case {
+    id: String,
+    title: String,
+    severity: &'static str,
+    finding: bool,
+    requirement: String,
+    steps: Vec<Step>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Step {
+    Raw { raw: Raw, expect: Expect },
+    Probe { probe: Probe },
+}
+
+#[derive(Serialize)]
+struct Raw {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'static str>,
+    bare: bool,
+    headers: BTreeMap<String, HeaderValue>,
+    body: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum HeaderValue {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Serialize)]
+struct Expect {
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct Probe {
+    effects: u64,
+}
+
+/// The case id of a finding: `fuzz.s<seed>-c<case>`.
+pub fn case_id(seed: u64, finding: &Finding) -> String {
+    format!("fuzz.s{seed}-c{}", finding.case)
+}
+
+/// The finding's body with its key and webhook id replaced by templates.
+fn templated_body(finding: &Finding, webhook_id: &str) -> String {
+    let mut body = String::from_utf8_lossy(&finding.input.body).into_owned();
+    if let Some(key) = &finding.input.key {
+        body = body.replace(key.as_str(), "{{key}}");
+    }
+    if !webhook_id.is_empty() {
+        body = body.replace(webhook_id, "{{webhook_id}}");
+    }
+    body
+}
+
+/// The reproducer scenario as YAML.
+pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<String, String> {
+    let input = &finding.input;
+    let mut headers: BTreeMap<String, HeaderValue> = BTreeMap::new();
+    for (name, value) in &input.headers {
+        let mut value = value.clone();
+        if let Some(key) = &input.key {
+            value = value.replace(key.as_str(), "{{key}}");
+        }
+        if !webhook_id.is_empty() {
+            value = value.replace(webhook_id, "{{webhook_id}}");
+        }
+        match headers.remove(name) {
+            None => headers.insert(name.clone(), HeaderValue::One(value)),
+            Some(HeaderValue::One(first)) => {
+                headers.insert(name.clone(), HeaderValue::Many(vec![first, value]))
+            }
+            Some(HeaderValue::Many(mut all)) => {
+                all.push(value);
+                headers.insert(name.clone(), HeaderValue::Many(all))
+            }
+        };
+    }
+    let valid = input.category == Category::Valid || input.title_case_headers;
+    let mut steps = vec![Step::Raw {
+        raw: Raw {
+            event: input.event.map(|e| e.name()),
+            bare: true,
+            headers,
+            body: templated_body(finding, webhook_id),
+        },
+        expect: Expect {
+            status: if valid { "2xx" } else { "not 5xx" },
+        },
+    }];
+    if input.category == Category::Valid {
+        steps.push(Step::Probe {
+            probe: Probe { effects: 1 },
+        });
+    }
+    let file = File {
+        cases: vec![Case {
+            id: case_id(seed, finding),
+            title: input.description.clone(),
+            severity: "must",
+            finding: true,
+            requirement: finding.reason.clone(),
+            steps,
+        }],
+    };
+    let yaml =
+        serde_saphyr::to_string(&file).map_err(|e| format!("cannot write the reproducer: {e}"))?;
+    let mut header = format!(
+        "# yaml-language-server: $schema=https://json-schema.org/draft/2020-12/schema\n\
+         # webhook-harness fuzz finding (seed {seed}, case {}, {} shrink steps, {} -> {} bytes)\n\
+         # Replay: webhook-harness run <this folder> --url URL  (webhook id from --webhook-id or ${WEBHOOK_ID_VAR})\n",
+        finding.case,
+        finding.shrink_steps,
+        finding.original_size,
+        input.body.len()
+    );
+    if input.title_case_headers {
+        header.push_str("# Note: the finding used Title-Case header names; this replay sends them in lower case.\n");
+    }
+    Ok(format!("{header}{yaml}"))
+}
+
+/// A shell-quoted string.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A `curl` command that sends the finding's request; the body is read from `body_path`.
+pub fn curl(finding: &Finding, url: &str, webhook_id: &str, body_path: &Path) -> String {
+    let mut parts = vec!["curl -i -X POST".to_owned(), quote(url)];
+    for (name, value) in &finding.input.headers {
+        if !webhook_id.is_empty() && value.contains(webhook_id) {
+            let (before, after) = value.split_once(webhook_id).unwrap_or((value, ""));
+            parts.push(format!(
+                "-H {}\"${WEBHOOK_ID_VAR}\"{}",
+                quote(&format!("{name}: {before}")),
+                if after.is_empty() {
+                    String::new()
+                } else {
+                    quote(after)
+                }
+            ));
+        } else {
+            parts.push(format!("-H {}", quote(&format!("{name}: {value}"))));
+        }
+    }
+    parts.push(format!(
+        "--data-binary @{}",
+        quote(&body_path.display().to_string())
+    ));
+    parts.join(" ")
+}
+
+/// Writes `<id>.yaml` and `<id>.body` under `dir`; returns the YAML path.
+pub fn write(
+    dir: &Path,
+    seed: u64,
+    finding: &Finding,
+    webhook_id: &str,
+) -> Result<(PathBuf, PathBuf), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let id = case_id(seed, finding);
+    let yaml_path = dir.join(format!("{id}.yaml"));
+    let body_path = dir.join(format!("{id}.body"));
+    std::fs::write(&yaml_path, scenario_yaml(seed, finding, webhook_id)?)
+        .map_err(|e| format!("cannot write {}: {e}", yaml_path.display()))?;
+    let body = finding.input.body.clone();
+    let body = if webhook_id.is_empty() {
+        body
+    } else {
+        crate::secret::redact(&String::from_utf8_lossy(&body), webhook_id).into_bytes()
+    };
+    std::fs::write(&body_path, body)
+        .map_err(|e| format!("cannot write {}: {e}", body_path.display()))?;
+    Ok((yaml_path, body_path))
+}

@@ -1,0 +1,160 @@
+//! `fuzz` against receivers with bugs only generated inputs reveal: each is
+//! found within a bounded number of cases at a fixed seed, shrunk, and its
+//! written reproducer replays the failure through `run`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Bug, TestReceiver, WEBHOOK_ID};
+use webhook_harness::fuzz::{self, Category, FuzzConfig, reproducer};
+use webhook_harness::runner::{self, CaseStatus, RunConfig};
+use webhook_harness::scenario;
+use webhook_harness::sender::SenderConfig;
+
+fn config(receiver: &TestReceiver, seed: u64, cases: u64, only: Option<Category>) -> FuzzConfig {
+    FuzzConfig {
+        url: receiver.url(),
+        webhook_id: WEBHOOK_ID.into(),
+        effects_url: Some(receiver.effects_url()),
+        cases,
+        seed,
+        timeout: Duration::from_secs(5),
+        jobs: 8,
+        only,
+        max_findings: 1,
+        max_shrink_steps: 300,
+    }
+}
+
+/// Fuzzes a buggy receiver, checks the finding, replays its reproducer
+/// against the buggy receiver (still failing) and a correct one (fixed).
+async fn find_and_replay(
+    bug: Bug,
+    only: Option<Category>,
+    cases: u64,
+    reason: &str,
+) -> fuzz::Finding {
+    let receiver = TestReceiver::start(bug).await;
+    let outcome = fuzz::run(&config(&receiver, 7, cases, only), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.findings.len(),
+        1,
+        "{bug:?} not found in {cases} cases"
+    );
+    let finding = outcome.findings[0].clone();
+    assert!(
+        finding.reason.contains(reason),
+        "{bug:?}: {}",
+        finding.reason
+    );
+
+    let dir = std::env::temp_dir().join(format!("wh-fuzz-{bug:?}-{}", std::process::id()));
+    let (yaml, _) = reproducer::write(&dir, 7, &finding, WEBHOOK_ID).unwrap();
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    assert!(
+        !text.contains(WEBHOOK_ID),
+        "the reproducer embeds the secret:\n{text}"
+    );
+    let scenarios = scenario::load(std::slice::from_ref(&dir)).unwrap();
+    for (target, expected) in [(bug, CaseStatus::Failed), (Bug::None, CaseStatus::Passed)] {
+        let receiver = TestReceiver::start(target).await;
+        let run = RunConfig {
+            url: receiver.url(),
+            webhook_id: WEBHOOK_ID.into(),
+            effects_url: Some(receiver.effects_url()),
+            sender: SenderConfig::default(),
+            jobs: 1,
+        };
+        let replay = runner::run(&run, scenarios.clone(), |_| {}).await.unwrap();
+        let case = &replay.cases[0];
+        assert!(case.finding);
+        assert_eq!(
+            case.status(),
+            expected,
+            "replay against {target:?}: {}\n{text}",
+            case.message()
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    finding
+}
+
+#[tokio::test]
+async fn finds_non_ascii_deep_in_response() {
+    let finding = find_and_replay(Bug::NonAsciiInResponse, Some(Category::Valid), 400, "500").await;
+    let json: serde_json::Value = serde_json::from_slice(&finding.input.body).unwrap();
+    let response = json["data"]["response"].to_string();
+    let non_ascii: Vec<char> = response.chars().filter(|c| !c.is_ascii()).collect();
+    assert_eq!(
+        non_ascii.len(),
+        1,
+        "shrunk to one offending character: {response}"
+    );
+}
+
+#[tokio::test]
+async fn finds_missing_usage() {
+    let finding = find_and_replay(Bug::RequiresUsage, Some(Category::Valid), 400, "500").await;
+    let json: serde_json::Value = serde_json::from_slice(&finding.input.body).unwrap();
+    assert_eq!(json["event"], "generation.completed");
+    assert!(json["data"].get("usage").is_none());
+    assert!(
+        finding.input.body.len() < 3000,
+        "shrunk: {} bytes",
+        finding.input.body.len()
+    );
+}
+
+#[tokio::test]
+async fn finds_5xx_for_a_top_level_array() {
+    let finding = find_and_replay(
+        Bug::ArrayIs500,
+        Some(Category::Invalid),
+        400,
+        "a 5xx makes the sender retry",
+    )
+    .await;
+    assert_eq!(finding.input.body, b"[]", "shrunk to the simplest array");
+}
+
+#[tokio::test]
+async fn finds_a_body_limit_below_10_mb() {
+    let finding = find_and_replay(Bug::SmallBodyLimit, Some(Category::Valid), 600, "413").await;
+    let size = finding.input.body.len();
+    assert!(
+        (1_000_000..1_100_000).contains(&size),
+        "shrunk near the 1 MB limit: {size}"
+    );
+}
+
+#[tokio::test]
+async fn correct_receiver_survives_thousands_of_cases() {
+    let receiver = TestReceiver::start(Bug::None).await;
+    let outcome = fuzz::run(&config(&receiver, 11, 2000, None), |_| {})
+        .await
+        .unwrap();
+    let reasons: Vec<&str> = outcome.findings.iter().map(|f| f.reason.as_str()).collect();
+    assert!(outcome.findings.is_empty(), "{reasons:?}");
+    assert_eq!(outcome.cases_run, 2000);
+    assert_eq!(outcome.per_category.len(), 3, "all three kinds generated");
+}
+
+#[tokio::test]
+async fn same_seed_same_cases() {
+    let receiver = TestReceiver::start(Bug::RequiresUsage).await;
+    let a = fuzz::run(&config(&receiver, 99, 300, Some(Category::Valid)), |_| {})
+        .await
+        .unwrap();
+    let b = fuzz::run(&config(&receiver, 99, 300, Some(Category::Valid)), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(a.findings.len(), 1);
+    assert_eq!(a.findings[0].case, b.findings[0].case);
+    assert_eq!(
+        a.findings[0].input.description,
+        b.findings[0].input.description
+    );
+}
