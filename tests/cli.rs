@@ -1,5 +1,7 @@
 //! The binary end to end: `send` as a process against `receive` as a process.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -276,4 +278,98 @@ fn validate_and_list() {
         "{line}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A test receiver served from a runtime of its own, for the binary to target.
+fn background_receiver(bug: common::Bug) -> (tokio::runtime::Runtime, common::TestReceiver) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let receiver = rt.block_on(common::TestReceiver::start(bug));
+    (rt, receiver)
+}
+
+#[test]
+fn fuzz_finds_writes_a_reproducer_and_replays_it() {
+    let dir = std::env::temp_dir().join(format!("wh-fuzz-cli-{}", std::process::id()));
+    let out = dir.join("findings");
+    let report = dir.join("fuzz.json");
+    let (_rt, buggy) = background_receiver(common::Bug::ArrayIs500);
+    let id = common::WEBHOOK_ID;
+    let (code, stdout, stderr) = harness(&[
+        "fuzz",
+        "--url",
+        &buggy.url(),
+        "--effects-url",
+        &buggy.effects_url(),
+        "--webhook-id",
+        id,
+        "--seed",
+        "3",
+        "--cases",
+        "400",
+        "--only",
+        "invalid",
+        "--out",
+        out.to_str().unwrap(),
+        "--report-json",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    for expected in [
+        "with seed 3",
+        "finding 1: case",
+        "problem: answered 500",
+        "replay:  curl -i -X POST",
+        "1 finding; seed 3",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["summary"]["failed"], 1);
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let text = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&text).contains(id),
+            "a reproducer file holds the secret"
+        );
+    }
+    assert!(!stdout.contains(id), "the secret was printed");
+
+    let replay = |url: &str, effects: &str| {
+        harness(&[
+            "run",
+            out.to_str().unwrap(),
+            "--url",
+            url,
+            "--effects-url",
+            effects,
+            "--webhook-id",
+            id,
+        ])
+    };
+    let (code, stdout, _) = replay(&buggy.url(), &buggy.effects_url());
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("still failing fuzz.s3-c"), "{stdout}");
+    let (_rt2, fixed) = background_receiver(common::Bug::None);
+    let (code, stdout, _) = replay(&fixed.url(), &fixed.effects_url());
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("fixed fuzz.s3-c"), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn fuzz_against_the_builtin_receiver_finds_nothing() {
+    let (code, stdout, stderr) = harness(&["fuzz", "--seed", "5", "--cases", "300"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("300 cases (") && stdout.contains("0 findings; seed 5"),
+        "{stdout}"
+    );
 }

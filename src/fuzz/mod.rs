@@ -72,6 +72,8 @@ pub struct FuzzOutcome {
     pub cases_run: u64,
     pub findings: Vec<Finding>,
     pub duration: Duration,
+    /// Time spent shrinking findings (not counted in the case rate).
+    pub shrinking: Duration,
     /// Cases per category, for the summary.
     pub per_category: Vec<(Category, u64)>,
 }
@@ -79,7 +81,8 @@ pub struct FuzzOutcome {
 impl FuzzOutcome {
     /// Generated cases per second (shrinking excluded).
     pub fn cases_per_second(&self) -> f64 {
-        self.cases_run as f64 / self.duration.as_secs_f64().max(1e-9)
+        let generating = self.duration.saturating_sub(self.shrinking);
+        self.cases_run as f64 / generating.as_secs_f64().max(1e-9)
     }
 }
 
@@ -210,6 +213,7 @@ pub async fn run(
     let mut done = 0u64;
     let mut failed: Vec<(u64, String)> = Vec::new();
     let mut last_report = Instant::now();
+    let mut shrinking = Duration::ZERO;
     let jobs = config.jobs.max(1);
     loop {
         while in_flight.len() < jobs && next < config.cases && failed.is_empty() {
@@ -243,7 +247,12 @@ pub async fn run(
             progress(Progress {
                 done,
                 findings: findings.len(),
-                per_second: done as f64 / started.elapsed().as_secs_f64(),
+                per_second: done as f64
+                    / started
+                        .elapsed()
+                        .saturating_sub(shrinking)
+                        .as_secs_f64()
+                        .max(1e-9),
                 shrinking: false,
             });
         }
@@ -259,7 +268,9 @@ pub async fn run(
                     per_second: 0.0,
                     shrinking: true,
                 });
+                let shrink_started = Instant::now();
                 let finding = shrink(&checker, config, tree, index, reason, &key_for).await;
+                shrinking += shrink_started.elapsed();
                 findings.push(finding);
             }
             trees.clear();
@@ -278,6 +289,7 @@ pub async fn run(
         cases_run: done,
         findings,
         duration: started.elapsed(),
+        shrinking,
         per_category,
     })
 }

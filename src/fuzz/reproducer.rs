@@ -131,8 +131,7 @@ pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<S
     let yaml =
         serde_saphyr::to_string(&file).map_err(|e| format!("cannot write the reproducer: {e}"))?;
     let mut header = format!(
-        "# yaml-language-server: $schema=https://json-schema.org/draft/2020-12/schema\n\
-         # webhook-harness fuzz finding (seed {seed}, case {}, {} shrink steps, {} -> {} bytes)\n\
+        "# webhook-harness fuzz finding (seed {seed}, case {}, {} shrink steps, {} -> {} bytes)\n\
          # Replay: webhook-harness run <this folder> --url URL  (webhook id from --webhook-id or ${WEBHOOK_ID_VAR})\n",
         finding.case,
         finding.shrink_steps,

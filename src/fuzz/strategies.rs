@@ -594,18 +594,20 @@ impl ValidRecipe {
         if self.kind.is_group() {
             parts.push(format!("{} generations", self.group_size));
         }
+        let paths = |fields: &[OptionalField]| -> String {
+            let names: Vec<&str> = fields.iter().filter_map(|f| f.path(self.kind)).collect();
+            names.join(", ")
+        };
         if !self.absent.is_empty() {
-            parts.push(format!("without {:?}", self.absent));
+            parts.push(format!("without {}", paths(&self.absent)));
         }
         if !self.null.is_empty() {
-            parts.push(format!("null {:?}", self.null));
+            parts.push(format!("null {}", paths(&self.null)));
         }
         for (slot, text) in &self.texts {
             let shown: String = text.chars().take(24).collect();
-            parts.push(format!(
-                "{slot:?} text {shown:?}{}",
-                if text.chars().count() > 24 { "…" } else { "" }
-            ));
+            let more = if text.chars().count() > 24 { "…" } else { "" };
+            parts.push(format!("text {shown:?}{more} at {}", slot.path(self.kind)));
         }
         if self.nesting > 0 {
             parts.push(format!("nesting {}", self.nesting));
@@ -675,6 +677,11 @@ pub struct BaseRecipe {
 }
 
 impl BaseRecipe {
+    /// `generation.completed (legacy)`.
+    fn name(self) -> String {
+        format!("{} ({})", self.kind, self.dialect)
+    }
+
     fn recipe(self) -> ValidRecipe {
         ValidRecipe {
             kind: self.kind,
@@ -782,7 +789,7 @@ impl InvalidRecipe {
                     Some(base.kind),
                     input.headers,
                     input.body,
-                    format!("{} body truncated to {cut} bytes", base.kind),
+                    format!("{} body truncated to {cut} bytes", base.name()),
                 )
             }
             InvalidRecipe::Malformed {
@@ -802,7 +809,8 @@ impl InvalidRecipe {
                     input.body,
                     format!(
                         "{} body with byte {at} replaced by {:?}",
-                        base.kind, *byte as char
+                        base.name(),
+                        *byte as char
                     ),
                 )
             }
@@ -830,7 +838,7 @@ impl InvalidRecipe {
                     Some(base.kind),
                     recipe.headers(key, webhook_id),
                     recipe.body(json),
-                    format!("{} with `{path}` set to {value}", base.kind),
+                    format!("{} with `{path}` set to {value}", base.name()),
                 )
             }
             InvalidRecipe::Missing { base, field } => {
@@ -851,7 +859,7 @@ impl InvalidRecipe {
                     Some(base.kind),
                     recipe.headers(key, webhook_id),
                     recipe.body(json),
-                    format!("{} without `{path}`", base.kind),
+                    format!("{} without `{path}`", base.name()),
                 )
             }
             InvalidRecipe::Empty => {
@@ -877,7 +885,7 @@ impl InvalidRecipe {
                     Some(base.kind),
                     input.headers,
                     input.body,
-                    format!("{} sent as Content-Type {content_type}", base.kind),
+                    format!("{} sent as Content-Type {content_type}", base.name()),
                 )
             }
         };
@@ -949,13 +957,15 @@ impl HeaderRecipe {
                 {
                     h.1 = header_event.name().to_owned();
                 }
-                input.description =
-                    format!("{} body with X-Inference-Event: {header_event}", base.kind);
+                input.description = format!(
+                    "{} body with X-Inference-Event: {header_event}",
+                    base.name()
+                );
             }
             HeaderRecipe::TitleCase { .. } => {
                 input.title_case_headers = true;
                 input.key = Some(key.to_owned());
-                input.description = format!("{} with Title-Case header names", base.kind);
+                input.description = format!("{} with Title-Case header names", base.name());
             }
             HeaderRecipe::Duplicated {
                 header, same_value, ..
@@ -970,7 +980,7 @@ impl HeaderRecipe {
                 input.headers.push((name.clone(), second));
                 input.description = format!(
                     "{} with {name} sent twice ({} value)",
-                    base.kind,
+                    base.name(),
                     if *same_value { "same" } else { "another" }
                 );
             }

@@ -101,6 +101,36 @@ impl Store {
     }
 }
 
+impl Bug {
+    /// Every bug, with the name the example receiver takes.
+    pub const NAMED: &[(&str, Bug)] = &[
+        ("none", Bug::None),
+        ("options-not-allowed", Bug::OptionsNotAllowed),
+        ("options-slow", Bug::OptionsSlow),
+        ("requires-camel-webhook-id", Bug::RequiresCamelWebhookId),
+        ("rejects-empty-group", Bug::RejectsEmptyGroup),
+        ("fails-large-group", Bug::FailsLargeGroup),
+        ("crashes-on-failed-member", Bug::CrashesOnFailedMember),
+        ("rejects-failed-generation", Bug::RejectsFailedGeneration),
+        ("rejects-unknown-fields", Bug::RejectsUnknownFields),
+        ("ascii-only", Bug::AsciiOnly),
+        ("legacy-unsupported", Bug::LegacyUnsupported),
+        ("redirects", Bug::Redirects),
+        ("conflict-on-duplicate", Bug::ConflictOnDuplicate),
+        ("not-idempotent", Bug::NotIdempotent),
+        ("racy-dedup", Bug::RacyDedup),
+        ("fails-first-group-attempt", Bug::FailsFirstGroupAttempt),
+        ("stub", Bug::Stub),
+        ("ignores-webhook-id", Bug::IgnoresWebhookId),
+        ("crashes-on-bad-input", Bug::CrashesOnBadInput),
+        ("small-body-limit", Bug::SmallBodyLimit),
+        ("slow", Bug::Slow),
+        ("non-ascii-in-response", Bug::NonAsciiInResponse),
+        ("requires-usage", Bug::RequiresUsage),
+        ("array-is-500", Bug::ArrayIs500),
+    ];
+}
+
 /// A running test receiver.
 pub struct TestReceiver {
     pub server: Server,
@@ -109,7 +139,11 @@ pub struct TestReceiver {
 
 impl TestReceiver {
     pub async fn start(bug: Bug) -> TestReceiver {
-        let listener = server::bind(([127, 0, 0, 1], 0).into()).await.unwrap();
+        Self::start_on(bug, 0).await
+    }
+
+    pub async fn start_on(bug: Bug, port: u16) -> TestReceiver {
+        let listener = server::bind(([127, 0, 0, 1], port).into()).await.unwrap();
         let store = Arc::new(Store::default());
         let state = (bug, store.clone());
         let server = server::serve(listener, move |req| {
