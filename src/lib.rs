@@ -45,3 +45,4 @@ pub mod runner;
 pub mod scenario;
 pub mod secret;
 pub mod sender;
+pub mod snapshot;

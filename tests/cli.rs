@@ -373,3 +373,135 @@ fn fuzz_against_the_builtin_receiver_finds_nothing() {
         "{stdout}"
     );
 }
+
+/// Runs the binary with CI set or unset and `stdin` as input.
+fn harness_with(args: &[&str], ci: bool, stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .env("NO_COLOR", "1");
+    if ci {
+        command.env("CI", "true")
+    } else {
+        command.env_remove("CI")
+    };
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn snapshots_record_compare_review_and_accept() {
+    let dir = std::env::temp_dir().join(format!("wh-snap-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let snaps = dir.join("snaps");
+    let snaps = snaps.to_str().unwrap();
+    let json = dir.join("report.json");
+    let filter = ["--filter", "events.webhook-test"];
+
+    // In CI, a missing snapshot fails the run and is not created.
+    let (code, stdout, _) = harness_with(
+        &[&["run", "--snapshots", snaps][..], &filter].concat(),
+        true,
+        "",
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("snapshot missing events.webhook-test"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 passed, 0 failed"),
+        "conformance is reported apart: {stdout}"
+    );
+    // Outside CI the first run records.
+    let (code, stdout, _) = harness_with(
+        &[&["run", "--snapshots", snaps][..], &filter].concat(),
+        false,
+        "",
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("1 recorded"), "{stdout}");
+
+    // Against another receiver the answers change: exit 1, a diff, a pending file.
+    let (_rt, other) = background_receiver(common::Bug::None);
+    let other_url = other.url();
+    let against_other = [
+        &[
+            "run",
+            "--snapshots",
+            snaps,
+            "--url",
+            &other_url,
+            "--webhook-id",
+            common::WEBHOOK_ID,
+        ][..],
+        &filter,
+    ]
+    .concat();
+    let mut with_report = against_other.clone();
+    with_report.extend(["--report-json", json.to_str().unwrap()]);
+    let (code, stdout, _) = harness_with(&with_report, false, "");
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("snapshot changed events.webhook-test"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+      message: ok"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["summary"]["failed"], 0);
+    assert_eq!(report["snapshots"]["summary"]["changed"], 1);
+
+    // Review: skip leaves it pending, accept makes it the snapshot.
+    let (code, stdout, _) = harness_with(&["snapshots", "review", snaps], false, "s\n");
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("0 accepted, 0 rejected, 1 skipped"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = harness_with(&["snapshots", "review", snaps], false, "x\na\n");
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("answer a, r or s") && stdout.contains("1 accepted"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = harness_with(&against_other, true, "");
+    assert_eq!(code, 0, "accepted, so unchanged: {stdout}");
+
+    // Back at the built-in receiver: changed again; reject, then accept all.
+    let back = [&["run", "--snapshots", snaps][..], &filter].concat();
+    assert_eq!(harness_with(&back, false, "").0, 1);
+    let (_, stdout, _) = harness_with(&["snapshots", "reject", snaps], false, "");
+    assert!(stdout.contains("1 pending change rejected"), "{stdout}");
+    assert_eq!(harness_with(&back, false, "").0, 1);
+    let (_, stdout, _) = harness_with(&["snapshots", "accept", snaps], false, "");
+    assert!(stdout.contains("1 pending change accepted"), "{stdout}");
+    assert_eq!(harness_with(&back, true, "").0, 0);
+    // --update-snapshots accepts without review.
+    let (code, stdout, _) = harness_with(
+        &[&against_other[..], &["--update-snapshots"]].concat(),
+        true,
+        "",
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("1 updated"), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}

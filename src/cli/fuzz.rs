@@ -255,15 +255,23 @@ fn as_run_outcome(outcome: &FuzzOutcome, url: &str) -> RunOutcome {
                     column: 0,
                 },
                 checks,
-                attempts: findings.iter().filter_map(|f| f.attempt.clone()).collect(),
+                steps: vec![runner::StepRecord {
+                    step: 1,
+                    action: format!("fuzz {}", category.name()),
+                    concurrent: true,
+                    attempts: findings.iter().filter_map(|f| f.attempt.clone()).collect(),
+                }],
+                keys: Vec::new(),
                 duration: outcome.duration,
             }
         })
         .collect();
     RunOutcome {
         url: url.to_owned(),
+        run_id: String::new(),
         cases,
         notes: Vec::new(),
         duration: outcome.duration,
+        snapshots: None,
     }
 }

@@ -8,6 +8,7 @@ mod payload;
 mod receive;
 mod run;
 mod send;
+mod snapshots;
 mod suite;
 
 use std::time::Duration;
@@ -55,7 +56,32 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Review, accept or reject pending snapshot changes.
+    #[command(subcommand)]
+    Snapshots(SnapshotsCommand),
 }
+
+/// `snapshots` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotsCommand {
+    /// Show each pending change and ask: accept, reject or skip.
+    Review(SnapshotDirArgs),
+    /// Accept every pending change.
+    Accept(SnapshotDirArgs),
+    /// Reject (delete) every pending change.
+    Reject(SnapshotDirArgs),
+}
+
+/// The snapshot folder.
+#[derive(Debug, Args)]
+pub struct SnapshotDirArgs {
+    /// The snapshot folder.
+    #[arg(default_value = DEFAULT_SNAPSHOT_DIR)]
+    pub dir: std::path::PathBuf,
+}
+
+/// Where `--snapshots` keeps them by default.
+pub const DEFAULT_SNAPSHOT_DIR: &str = "snapshots/receiver";
 
 /// What event to build.
 #[derive(Debug, Args)]
@@ -198,6 +224,21 @@ pub struct RunArgs {
     /// Print the webhook id in full.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Compare what the receiver answers with snapshots in DIR (default
+    /// snapshots/receiver): the first run records, later runs show changes.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = DEFAULT_SNAPSHOT_DIR)]
+    pub snapshots: Option<std::path::PathBuf>,
+    /// auto: record missing (outside CI), write changes as .snap.new; new: write
+    /// every change as .snap.new; compare: write nothing; update: accept all.
+    #[arg(long, value_name = "MODE", value_parser = crate::snapshot::store::Mode::parse)]
+    pub snapshots_mode: Option<crate::snapshot::store::Mode>,
+    /// Accept every snapshot change (same as --snapshots-mode update).
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Redact the values of this JSON field in snapshots (e.g. a request id your
+    /// receiver returns). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub redact_field: Vec<String>,
 }
 
 /// `fuzz` arguments.
@@ -294,6 +335,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Fuzz(args) => fuzz::run(&args).await,
             Command::List(args) => suite::list(&args),
             Command::Validate(args) => suite::validate(&args),
+            Command::Snapshots(command) => snapshots::run(&command),
             Command::Schema => {
                 print!("{}", crate::scenario::json_schema());
                 exit::SUCCESS

@@ -7,6 +7,30 @@ use crate::secret;
 
 use super::{RunArgs, exit, suite, usage_error};
 
+/// The snapshot settings, when any snapshot option was given.
+fn snapshot_config(args: &RunArgs) -> Option<crate::snapshot::SnapshotConfig> {
+    use crate::snapshot::store::Mode;
+    let mode = if args.update_snapshots {
+        Some(Mode::Update)
+    } else {
+        args.snapshots_mode
+    };
+    if args.snapshots.is_none() && mode.is_none() {
+        return None;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    Some(crate::snapshot::SnapshotConfig {
+        dir: args
+            .snapshots
+            .clone()
+            .unwrap_or_else(|| super::DEFAULT_SNAPSHOT_DIR.into()),
+        mode: mode.unwrap_or_default(),
+        ci,
+        webhook_id: args.webhook_id.clone(),
+        redact_fields: args.redact_field.clone(),
+    })
+}
+
 pub(super) async fn run(args: &RunArgs) -> i32 {
     let mut scenarios = match suite::load(&args.paths, args.builtin) {
         Ok(s) => s,
@@ -77,6 +101,13 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         }
         Err(RunError::Setup(e)) => return usage_error(e),
     };
+    let mut outcome = outcome;
+    if let Some(config) = snapshot_config(args) {
+        match crate::snapshot::check_run(&outcome, &config) {
+            Ok(report) => outcome.snapshots = Some(report),
+            Err(e) => return usage_error(e),
+        }
+    }
     console.finish(&outcome);
     if let Some(r) = builtin {
         r.shutdown().await;

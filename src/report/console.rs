@@ -55,6 +55,38 @@ impl ConsoleReporter {
         for note in &outcome.notes {
             println!("note: {}", self.options.redact(note));
         }
+        if let Some(snapshots) = &outcome.snapshots {
+            for case in snapshots.cases.iter().filter(|c| c.status.is_failure()) {
+                let what = match case.status {
+                    crate::snapshot::store::Status::Missing => "snapshot missing",
+                    _ => "snapshot changed",
+                };
+                let pending = case
+                    .pending
+                    .as_ref()
+                    .map(|p| format!(", pending change in {}", p.display()))
+                    .unwrap_or_default();
+                println!(
+                    "{} {} ({}{pending})",
+                    style(what).red().bold(),
+                    case.id,
+                    case.file.display()
+                );
+                if let Some(diff) = &case.diff {
+                    println!(
+                        "{}",
+                        crate::snapshot::store::colorize(&self.options.redact(diff))
+                    );
+                }
+            }
+            if snapshots.failed() {
+                println!(
+                    "review with `webhook-harness snapshots review {}` (or `cargo insta review`), or accept all with --update-snapshots",
+                    snapshots.dir.display()
+                );
+            }
+            println!("{}", snapshots.summary_line());
+        }
         println!(
             "{} in {}",
             outcome.summary(self.options.strict).line(),

@@ -12,8 +12,32 @@ const BODY_IN_REPORT: usize = 1024;
 /// The report as JSON text.
 pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> String {
     let summary = outcome.summary(options.strict);
+    let snapshots = outcome.snapshots.as_ref().map(|s| {
+        let count = |status: crate::snapshot::store::Status| {
+            s.cases.iter().filter(|c| c.status == status).count()
+        };
+        use crate::snapshot::store::Status;
+        json!({
+            "dir": s.dir.display().to_string(),
+            "summary": {
+                "unchanged": count(Status::Unchanged),
+                "changed": count(Status::Changed),
+                "recorded": count(Status::Recorded),
+                "missing": count(Status::Missing),
+                "updated": count(Status::Updated),
+            },
+            "cases": s.cases.iter().map(|c| json!({
+                "id": c.id,
+                "status": c.status.name(),
+                "file": c.file.display().to_string(),
+                "pending": c.pending.as_ref().map(|p| p.display().to_string()),
+                "diff": c.diff,
+            })).collect::<Vec<_>>(),
+        })
+    });
     let report = json!({
         "summary": summary,
+        "snapshots": snapshots,
         "target": outcome.url,
         "strict": options.strict,
         "duration_ms": ms(outcome.duration),
@@ -50,7 +74,7 @@ fn case(c: &CaseResult, strict: bool) -> Value {
             }
             v
         }).collect::<Vec<_>>(),
-        "attempts": c.attempts.iter().map(attempt).collect::<Vec<_>>(),
+        "attempts": c.attempts().map(attempt).collect::<Vec<_>>(),
     })
 }
 

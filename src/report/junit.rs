@@ -57,6 +57,29 @@ pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> Result<String, S
             report.add_test_suite(suite);
         }
     }
+    if let Some(snapshots) = &outcome.snapshots {
+        let mut suite = TestSuite::new("snapshots");
+        for c in &snapshots.cases {
+            let status = if c.status.is_failure() {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(format!(
+                    "snapshot {} ({})",
+                    c.status.name(),
+                    c.file.display()
+                ));
+                s.set_type("snapshot");
+                s.set_description(options.redact(c.diff.as_deref().unwrap_or("")));
+                s
+            } else {
+                TestCaseStatus::success()
+            };
+            let mut case = TestCase::new(format!("snapshot {}", c.id), status);
+            case.set_classname("snapshots");
+            case.add_property(Property::new("snapshot", c.status.name()));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
     report
         .to_string()
         .map(|xml| options.redact(&xml))

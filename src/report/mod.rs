@@ -47,9 +47,10 @@ pub fn write_file(path: &std::path::Path, contents: &str) -> Result<(), String> 
     })
 }
 
-/// Exit code of a run: 0, or 1 when a case failed the run.
+/// Exit code of a run: 0, or 1 when a case failed the run or a snapshot changed.
 pub fn exit_code(outcome: &RunOutcome, strict: bool) -> i32 {
-    if outcome.summary(strict).failed > 0 {
+    let snapshots_failed = outcome.snapshots.as_ref().is_some_and(|s| s.failed());
+    if outcome.summary(strict).failed > 0 || snapshots_failed {
         crate::cli::exit::FAILURE
     } else {
         crate::cli::exit::SUCCESS

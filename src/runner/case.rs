@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::RunContext;
-use super::verdict::{CaseResult, Check, CheckOutcome};
+use super::verdict::{CaseResult, Check, CheckOutcome, StepRecord};
 use crate::event::{Event, EventKind, Override};
 use crate::scenario::model::{DeliverStep, Expect, HeaderValues, Mode, ProbeStep, RawStep};
 use crate::scenario::values::{EffectSpec, LatencySpec};
@@ -22,8 +22,10 @@ struct CaseRun<'a> {
     seed: u64,
     last: Option<(EventKind, u32)>,
     keys: HashMap<(EventKind, u32), String>,
+    /// Every key made, in the order first used (for snapshot redaction).
+    key_order: Vec<String>,
     checks: Vec<Check>,
-    attempts: Vec<Attempt>,
+    steps: Vec<StepRecord>,
     step: usize,
 }
 
@@ -37,17 +39,24 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         seed: ctx.run_seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         last: None,
         keys: HashMap::new(),
+        key_order: Vec::new(),
         checks: Vec::new(),
-        attempts: Vec::new(),
+        steps: Vec::new(),
         step: 0,
     };
     for (i, step) in case.steps.iter().enumerate() {
         run.step = i + 1;
+        run.steps.push(StepRecord {
+            step: i + 1,
+            action: describe_action(&step.action),
+            concurrent: matches!(&step.action, Action::Deliver(d) if d.copies.unwrap_or(1) > 1),
+            attempts: Vec::new(),
+        });
         match &step.action {
             Action::Options => {
                 let attempt = ctx.sender.readiness(&ctx.url).await;
                 run.check_answer(&step.expect, &attempt, "OPTIONS answer");
-                run.attempts.push(attempt);
+                run.record(attempt);
             }
             Action::Deliver(d) => run.deliver(d, &step.expect).await,
             Action::Raw(r) => run.raw(r, &step.expect).await,
@@ -63,12 +72,20 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         finding: case.finding,
         source: scenario.source.clone(),
         checks: run.checks,
-        attempts: run.attempts,
+        steps: run.steps,
+        keys: run.key_order,
         duration: started.elapsed(),
     }
 }
 
 impl CaseRun<'_> {
+    /// Adds an attempt to the current step's record.
+    fn record(&mut self, attempt: Attempt) {
+        if let Some(step) = self.steps.last_mut() {
+            step.attempts.push(attempt);
+        }
+    }
+
     fn push(&mut self, what: impl Into<String>, outcome: CheckOutcome) {
         self.checks.push(Check {
             step: self.step,
@@ -106,6 +123,7 @@ impl CaseRun<'_> {
             .and_then(|e| e.key().map(str::to_owned))
             .unwrap_or_default();
         self.keys.insert((kind, instance), key.clone());
+        self.key_order.push(key.clone());
         key
     }
 
@@ -219,7 +237,9 @@ impl CaseRun<'_> {
                 "answer".to_owned()
             };
             self.check_delivery(expect, &delivery, &label);
-            self.attempts.extend(delivery.attempts);
+            for attempt in delivery.attempts {
+                self.record(attempt);
+            }
         }
     }
 
@@ -236,13 +256,9 @@ impl CaseRun<'_> {
         if sender.config().readiness {
             let ready = sender.readiness(&ctx.url).await;
             let ok = ready.outcome == crate::sender::Outcome::Success;
-            self.attempts.push(ready);
+            let answer = describe_answer(&ready);
+            self.record(ready);
             if !ok {
-                let answer = self
-                    .attempts
-                    .last()
-                    .map(describe_answer)
-                    .unwrap_or_default();
                 self.fail("readiness check before the copies", "2xx", answer);
                 return Vec::new();
             }
@@ -316,7 +332,7 @@ impl CaseRun<'_> {
             })
             .await;
         self.check_answer(expect, &attempt, "answer");
-        self.attempts.push(attempt);
+        self.record(attempt);
     }
 
     async fn probe(&mut self, p: &ProbeStep) {
@@ -345,7 +361,7 @@ impl CaseRun<'_> {
         let within = p.within.map(|w| w.0).unwrap_or(Duration::ZERO);
         match probe.expect(&key, p.effects, within).await {
             Ok((count, attempt)) => {
-                self.attempts.push(attempt);
+                self.record(attempt);
                 if p.effects.matches(count) {
                     self.push(what, CheckOutcome::Passed);
                 } else {
@@ -357,7 +373,9 @@ impl CaseRun<'_> {
                 }
             }
             Err((message, attempt)) => {
-                self.attempts.extend(attempt);
+                if let Some(attempt) = attempt {
+                    self.record(attempt);
+                }
                 self.fail(&what, format!("effect count {}", p.effects), message);
             }
         }
@@ -443,6 +461,35 @@ impl CaseRun<'_> {
                 ),
             }
         }
+    }
+}
+
+/// What a step did, in a few words: `deliver generation.completed (legacy) x5`.
+fn describe_action(action: &Action) -> String {
+    match action {
+        Action::Options => "options".into(),
+        Action::Deliver(d) => {
+            let copies = d
+                .copies
+                .filter(|n| *n > 1)
+                .map(|n| format!(" x{n}"))
+                .unwrap_or_default();
+            let mode = if d.mode == Mode::Single {
+                " (single attempt)"
+            } else {
+                ""
+            };
+            format!("deliver {} ({}){copies}{mode}", d.event, d.dialect)
+        }
+        Action::Raw(r) => format!(
+            "raw {}{}",
+            r.method.as_deref().unwrap_or("POST"),
+            r.event
+                .map(|e| format!(" with {e} headers"))
+                .unwrap_or_default()
+        ),
+        Action::Probe(_) => "probe".into(),
+        Action::Wait(d) => format!("wait {}", crate::sender::format_duration(*d)),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::scenario::Scenario;
 use crate::sender::{Attempt, Outcome, Sender, SenderConfig};
 
 pub use probe::Probe;
-pub use verdict::{CaseResult, CaseStatus, Check, CheckOutcome, Summary};
+pub use verdict::{CaseResult, CaseStatus, Check, CheckOutcome, StepRecord, Summary};
 
 /// What to run against and how.
 #[derive(Debug, Clone)]
@@ -60,11 +60,15 @@ impl RunContext {
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub url: String,
+    /// The run's id (`{{run_id}}`), redacted from snapshots.
+    pub run_id: String,
     /// In the order the scenarios were given.
     pub cases: Vec<CaseResult>,
     /// Things the reader must know about the whole run.
     pub notes: Vec<String>,
     pub duration: Duration,
+    /// Snapshot outcomes, when the run compared snapshots.
+    pub snapshots: Option<crate::snapshot::store::Report>,
 }
 
 impl RunOutcome {
@@ -152,9 +156,11 @@ pub async fn run(
     }
     Ok(RunOutcome {
         url: config.url.clone(),
+        run_id: ctx.run_id.clone(),
         cases: ordered,
         notes,
         duration: started.elapsed(),
+        snapshots: None,
     })
 }
 

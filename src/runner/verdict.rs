@@ -59,12 +59,31 @@ pub struct CaseResult {
     pub finding: bool,
     pub source: Source,
     pub checks: Vec<Check>,
-    /// Every request made, in order (copies in completion order).
-    pub attempts: Vec<Attempt>,
+    /// What each step did and every request it made (copies in completion order).
+    pub steps: Vec<StepRecord>,
+    /// The idempotency keys made for this case, in order of first use.
+    pub keys: Vec<String>,
     pub duration: Duration,
 }
 
+/// One step of a case as it ran.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    /// 1-based step number.
+    pub step: usize,
+    /// What the step did, in a few words.
+    pub action: String,
+    /// Whether its requests were sent at once (their order is not meaningful).
+    pub concurrent: bool,
+    pub attempts: Vec<Attempt>,
+}
+
 impl CaseResult {
+    /// Every request made, in order.
+    pub fn attempts(&self) -> impl Iterator<Item = &Attempt> {
+        self.steps.iter().flat_map(|s| s.attempts.iter())
+    }
+
     /// Failed if any check failed; else skipped if any was skipped; else passed.
     pub fn status(&self) -> CaseStatus {
         if self
