@@ -39,6 +39,7 @@
 pub mod cli;
 pub mod event;
 pub mod fuzz;
+pub mod load;
 pub mod receiver;
 pub mod report;
 pub mod runner;

@@ -505,3 +505,58 @@ fn snapshots_record_compare_review_and_accept() {
     assert!(stdout.contains("1 updated"), "{stdout}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn load_reports_a_table_and_exit_codes() {
+    let dir = std::env::temp_dir().join(format!("wh-load-{}", std::process::id()));
+    let json = dir.join("load.json");
+    let (code, stdout, stderr) = harness(&[
+        "load",
+        "--deliveries",
+        "300",
+        "--concurrency",
+        "4",
+        "--report-json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for expected in [
+        "closed loop, 4 in flight",
+        "deliveries      300 +",
+        "latency         p50",
+        "idempotency",
+        "ok: no idempotency violation",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["deliveries"], 300);
+    assert!(report["latency"]["p99_us"].as_u64().is_some());
+
+    let (_rt, failing) = background_receiver(common::Bug::FailsOneInTen);
+    let (code, stdout, _) = harness(&[
+        "load",
+        "--url",
+        &failing.url(),
+        "--webhook-id",
+        common::WEBHOOK_ID,
+        "--deliveries",
+        "200",
+        "--retries",
+        "0",
+        "--duplicates",
+        "0%",
+        "--max-error-rate",
+        "5%",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("FAIL: error rate 10.00% is above --max-error-rate 5.00%"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

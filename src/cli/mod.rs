@@ -4,6 +4,7 @@
 //! its own file and returns an exit code.
 
 mod fuzz;
+mod load;
 mod payload;
 mod receive;
 mod run;
@@ -50,6 +51,8 @@ pub enum Command {
     Run(RunArgs),
     /// Generate payloads with proptest, send them, shrink what fails to a reproducer.
     Fuzz(FuzzArgs),
+    /// Send bursts of deliveries and measure throughput, latency and idempotency.
+    Load(LoadArgs),
     /// List the cases of the built-in suite (or of scenario files).
     List(ListArgs),
     /// Check scenario files without sending anything.
@@ -291,6 +294,53 @@ pub struct FuzzArgs {
     pub show_secrets: bool,
 }
 
+/// `load` arguments.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The receiver's endpoint. Without it, the built-in reference receiver takes the load.
+    #[arg(long, value_parser = parse_url)]
+    pub url: Option<String>,
+    /// The webhook id your receiver expects (a secret; masked in output). Also
+    /// read from WEBHOOK_HARNESS_WEBHOOK_ID.
+    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true,
+          default_value = crate::event::DEFAULT_WEBHOOK_ID)]
+    pub webhook_id: String,
+    /// Requests in flight at most (closed loop: exactly this many).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub concurrency: u16,
+    /// Open loop: this many deliveries per second (e.g. 500/s), whatever the
+    /// receiver does. Without it: closed loop at --concurrency.
+    #[arg(long, value_parser = crate::load::parse_rate)]
+    pub rate: Option<f64>,
+    /// Run for this long.
+    #[arg(long, value_parser = parse_duration, conflicts_with = "deliveries")]
+    pub duration: Option<Duration>,
+    /// Stop after this many deliveries (default 10000 when --duration is not given).
+    #[arg(long)]
+    pub deliveries: Option<u64>,
+    /// Event shares, e.g. generation=70,embedding=20,group=10.
+    #[arg(long, value_parser = crate::load::Mix::parse)]
+    pub mix: Option<crate::load::Mix>,
+    /// Share of deliveries sent twice (half as concurrent copies), e.g. 5%.
+    #[arg(long, default_value = "5%", value_parser = crate::load::parse_fraction)]
+    pub duplicates: f64,
+    /// Effects probe URL template with `{key}`: afterwards, duplicated keys and a
+    /// sample of the others must show effect count 1.
+    #[arg(long)]
+    pub effects_url: Option<String>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Highest share of failed deliveries that still passes, e.g. 1%.
+    #[arg(long, default_value = "0%", value_parser = crate::load::parse_fraction)]
+    pub max_error_rate: f64,
+    /// Write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<std::path::PathBuf>,
+    /// Print the webhook id in full.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
 fn parse_category(s: &str) -> Result<crate::fuzz::Category, String> {
     use crate::fuzz::Category;
     [Category::Valid, Category::Invalid, Category::Headers]
@@ -333,6 +383,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Receive(args) => receive::run(&args).await,
             Command::Run(args) => run::run(&args).await,
             Command::Fuzz(args) => fuzz::run(&args).await,
+            Command::Load(args) => load::run(&args).await,
             Command::List(args) => suite::list(&args),
             Command::Validate(args) => suite::validate(&args),
             Command::Snapshots(command) => snapshots::run(&command),

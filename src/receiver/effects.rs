@@ -1,15 +1,36 @@
 //! The effect store: what a receiver did, per idempotency key.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
+
+/// Keys remembered at most: the dedup window. An older key is forgotten, and
+/// a duplicate of it would be processed again, as with any real receiver whose
+/// dedup store expires entries. The sender retries within minutes, far inside
+/// this window at any realistic rate.
+pub const DEDUP_WINDOW: usize = 1_000_000;
 
 /// Counts deliveries and effects per idempotency key.
 ///
 /// `record` checks and marks a key under one lock, so concurrent duplicates
-/// cannot both perform the effect (no check-then-act race).
+/// cannot both perform the effect (no check-then-act race). Keys are kept as
+/// 64-bit hashes in a bounded window, so memory stays flat under any load.
 #[derive(Debug, Default)]
 pub struct Effects {
-    inner: Mutex<HashMap<String, KeyStats>>,
+    inner: Mutex<Store>,
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    stats: HashMap<u64, KeyStats>,
+    order: VecDeque<u64>,
+    totals: Totals,
+}
+
+fn hash(key: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 /// What happened for one key.
@@ -33,39 +54,41 @@ impl Effects {
     /// Records a delivery of `key`; returns `true` when it is the first, i.e.
     /// when the effect runs now.
     pub fn record(&self, key: &str) -> bool {
-        let mut map = self.lock();
-        let stats = map.entry(key.to_owned()).or_default();
-        stats.deliveries += 1;
-        if stats.effects == 0 {
-            stats.effects = 1;
-            true
-        } else {
-            false
+        let id = hash(key);
+        let mut store = self.lock();
+        store.totals.deliveries += 1;
+        let first = !store.stats.contains_key(&id);
+        if first {
+            if store.order.len() >= DEDUP_WINDOW
+                && let Some(oldest) = store.order.pop_front()
+            {
+                store.stats.remove(&oldest);
+            }
+            store.order.push_back(id);
+            store.totals.keys += 1;
+            store.totals.effects += 1;
         }
+        let stats = store.stats.entry(id).or_default();
+        stats.deliveries += 1;
+        stats.effects = 1;
+        first
     }
 
-    /// What happened for `key` (zeros when never seen).
+    /// What happened for `key` (zeros when never seen, or forgotten).
     pub fn get(&self, key: &str) -> KeyStats {
-        self.lock().get(key).copied().unwrap_or_default()
+        self.lock()
+            .stats
+            .get(&hash(key))
+            .copied()
+            .unwrap_or_default()
     }
 
-    /// Totals over all keys.
+    /// Totals since the start (forgotten keys included).
     pub fn totals(&self) -> Totals {
-        let map = self.lock();
-        map.values().fold(
-            Totals {
-                keys: map.len() as u64,
-                ..Totals::default()
-            },
-            |mut t, s| {
-                t.effects += s.effects;
-                t.deliveries += s.deliveries;
-                t
-            },
-        )
+        self.lock().totals
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, KeyStats>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         // A poisoned lock only means another handler panicked mid-update; the
         // counts are still consistent (each update is a single step).
         self.inner.lock().unwrap_or_else(|p| p.into_inner())

@@ -216,6 +216,50 @@ pub(super) async fn send(
     attempt
 }
 
+/// The result of a lean attempt: no headers or body kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeanAttempt {
+    pub status: Option<u16>,
+    pub outcome: Outcome,
+    pub latency: Duration,
+}
+
+/// A POST for the load path: the body is read to the end (at most
+/// [`MAX_RESPONSE_BODY`]) and dropped; nothing per request is kept.
+pub(super) async fn post_lean(
+    client: &reqwest::Client,
+    timeout: Duration,
+    url: &str,
+    headers: reqwest::header::HeaderMap,
+    body: Bytes,
+) -> LeanAttempt {
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let request = client.post(url).headers(headers).body(body).send();
+    let (status, outcome) = match tokio::time::timeout_at(deadline, request).await {
+        Err(_) => (None, Outcome::Timeout),
+        Ok(Err(_)) => (None, Outcome::ConnectionError),
+        Ok(Ok(mut response)) => {
+            let status = response.status().as_u16();
+            let mut read = 0;
+            loop {
+                match tokio::time::timeout_at(deadline, response.chunk()).await {
+                    Ok(Ok(Some(chunk))) if read + chunk.len() <= MAX_RESPONSE_BODY => {
+                        read += chunk.len()
+                    }
+                    _ => break,
+                }
+            }
+            (Some(status), Outcome::of_status(status))
+        }
+    };
+    LeanAttempt {
+        status,
+        outcome,
+        latency: started.elapsed(),
+    }
+}
+
 fn build(client: &reqwest::Client, request: &Request<'_>) -> Result<reqwest::Request, String> {
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| format!("`{}` is not a valid HTTP method", request.method))?;

@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use crate::event::Event;
 
-pub use attempt::{Attempt, Outcome, Phase, format_duration};
+pub use attempt::{Attempt, LeanAttempt, Outcome, Phase, format_duration};
 
 /// Most of a response body that is read; the rest is not read at all.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
@@ -239,6 +239,16 @@ impl Sender {
             attempts.push(attempt);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// One POST on the lean path used under load: status and outcome only.
+    pub async fn post_lean(
+        &self,
+        url: &str,
+        headers: reqwest::header::HeaderMap,
+        body: Bytes,
+    ) -> LeanAttempt {
+        attempt::post_lean(&self.client, self.config.timeout, url, headers, body).await
     }
 
     /// One `OPTIONS` readiness check.

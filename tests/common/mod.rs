@@ -64,6 +64,8 @@ pub enum Bug {
     RequiresUsage,
     /// A top-level JSON array crashes the handler (500) instead of a 400.
     ArrayIs500,
+    /// Every tenth POST is answered 503 (before doing anything).
+    FailsOneInTen,
 }
 
 /// What a test receiver did: effect counts per key, and keys it completed.
@@ -72,9 +74,15 @@ pub struct Store {
     counts: Mutex<HashMap<String, u64>>,
     completed: Mutex<HashSet<String>>,
     failed_once: Mutex<HashSet<String>>,
+    posts: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
+    /// Distinct keys seen.
+    pub fn count_keys(&self) -> usize {
+        self.counts.lock().unwrap().len()
+    }
+
     pub fn count(&self, key: &str) -> u64 {
         self.counts.lock().unwrap().get(key).copied().unwrap_or(0)
     }
@@ -128,6 +136,7 @@ impl Bug {
         ("non-ascii-in-response", Bug::NonAsciiInResponse),
         ("requires-usage", Bug::RequiresUsage),
         ("array-is-500", Bug::ArrayIs500),
+        ("fails-one-in-ten", Bug::FailsOneInTen),
     ];
 }
 
@@ -204,6 +213,12 @@ async fn handle(bug: Bug, store: &Store, req: HttpRequest) -> HttpResponse {
 async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
     if bug == Bug::Stub {
         return answer(200, "ok");
+    }
+    let post = store
+        .posts
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if bug == Bug::FailsOneInTen && post % 10 == 9 {
+        return answer(503, "overloaded");
     }
     if bug == Bug::Redirects {
         let mut r = answer(308, "moved");

@@ -1,0 +1,207 @@
+//! `webhook-harness load`: bursts of deliveries, a live line, a final table.
+
+use std::io::IsTerminal;
+
+use crate::load::{self, LoadConfig, LoadReport, Stop};
+use crate::receiver::{Receiver, ReceiverConfig};
+use crate::report::{self, ReportOptions};
+use crate::runner;
+use crate::secret;
+use crate::sender::format_duration;
+
+use super::{LoadArgs, exit, usage_error};
+
+pub(super) async fn run(args: &LoadArgs) -> i32 {
+    let mut builtin = None;
+    let (url, effects_url) = match &args.url {
+        Some(url) => (url.clone(), args.effects_url.clone()),
+        None => {
+            let config = ReceiverConfig {
+                webhook_id: Some(args.webhook_id.clone()),
+                ..ReceiverConfig::default()
+            };
+            match Receiver::start_local(config).await {
+                Ok(r) => {
+                    let urls = (
+                        r.url(),
+                        Some(args.effects_url.clone().unwrap_or_else(|| r.effects_url())),
+                    );
+                    builtin = Some(r);
+                    urls
+                }
+                Err(e) => return usage_error(e),
+            }
+        }
+    };
+    let stop = match (args.duration, args.deliveries) {
+        (Some(d), _) => Stop::After(d),
+        (None, Some(n)) => Stop::Deliveries(n),
+        (None, None) => Stop::Deliveries(10_000),
+    };
+    let config = LoadConfig {
+        url: url.clone(),
+        webhook_id: args.webhook_id.clone(),
+        concurrency: usize::from(args.concurrency),
+        rate: args.rate,
+        stop,
+        mix: args.mix.clone().unwrap_or_default(),
+        duplicates: args.duplicates,
+        sender: args.delivery.sender_config(false),
+        effects_url,
+    };
+    // Readiness once per run, as the sender does before delivering.
+    let preflight = crate::sender::Sender::new(args.delivery.sender_config(true));
+    if let Ok(sender) = preflight {
+        let ready = sender.readiness(&url).await;
+        if runner::is_unreachable(&ready) {
+            eprintln!(
+                "error: cannot reach {url}: {}. Start your receiver, or check --url.",
+                ready.error.as_deref().unwrap_or("no answer")
+            );
+            return exit::UNREACHABLE;
+        }
+        if ready.outcome != crate::sender::Outcome::Success {
+            println!(
+                "note: the readiness check (OPTIONS) got {}; the real sender would deliver nothing. Loading anyway.",
+                runner::case::describe_answer(&ready)
+            );
+        }
+    }
+    println!(
+        "load on {url}{}: {}, {}, webhook id {}",
+        if builtin.is_some() {
+            " (built-in reference receiver)"
+        } else {
+            ""
+        },
+        match args.rate {
+            Some(r) => format!("open loop at {r}/s, up to {} in flight", args.concurrency),
+            None => format!("closed loop, {} in flight", args.concurrency),
+        },
+        match stop {
+            Stop::After(d) => format!("for {}", format_duration(d)),
+            Stop::Deliveries(n) => format!("{n} deliveries"),
+        },
+        secret::display(&args.webhook_id, args.show_secrets)
+    );
+    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let result = load::run(config, |live| {
+        let line = format!(
+            "{:>6.1}s  {} deliveries  {:.0}/s  {} errors  p99 {}",
+            live.elapsed.as_secs_f64(),
+            live.deliveries,
+            live.rate,
+            live.failed,
+            format_duration(live.p99)
+        );
+        if interactive {
+            eprint!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    })
+    .await;
+    if interactive {
+        eprint!("\r\x1b[2K");
+    }
+    if let Some(r) = builtin {
+        r.shutdown().await;
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    print!("{}", table(&report));
+    let options = ReportOptions {
+        strict: false,
+        secret: Some(args.webhook_id.clone()),
+        show_secrets: args.show_secrets,
+    };
+    if let Some(path) = &args.report_json {
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        if let Err(e) = report::write_file(path, &options.redact(&text)) {
+            return usage_error(e);
+        }
+    }
+    let mut problems = Vec::new();
+    if report.error_rate > args.max_error_rate {
+        problems.push(format!(
+            "error rate {:.2}% is above --max-error-rate {:.2}%",
+            report.error_rate * 100.0,
+            args.max_error_rate * 100.0
+        ));
+    }
+    if !report.violations.is_empty() {
+        problems.push(format!(
+            "{} of {} probed keys had an effect count other than 1",
+            report.violations.len(),
+            report.probed
+        ));
+    }
+    if let Some(e) = &report.probe_error {
+        problems.push(format!("the effects probe failed: {e}"));
+    }
+    if problems.is_empty() {
+        println!(
+            "ok: no idempotency violation, error rate within {:.2}%",
+            args.max_error_rate * 100.0
+        );
+        exit::SUCCESS
+    } else {
+        for p in &problems {
+            println!("FAIL: {p}");
+        }
+        exit::FAILURE
+    }
+}
+
+/// The final table.
+pub fn table(r: &LoadReport) -> String {
+    let l = &r.latency;
+    let us = |v: u64| format_duration(std::time::Duration::from_micros(v));
+    let mut out = format!(
+        "\n{}\n  duration        {:.2}s\n  deliveries      {} + {} duplicate copies: {} delivered, {} failed (error rate {:.2}%)\n  requests        {} ({} retries)\n  throughput      {:.0} deliveries/s, {:.0} requests/s\n  status          2xx {}  3xx {}  4xx {}  5xx {}  other {}\n  no answer       {} timeouts, {} connection errors\n  latency         p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
+        r.mode,
+        r.duration_ms / 1000.0,
+        r.deliveries,
+        r.duplicates,
+        r.delivered,
+        r.failed,
+        r.error_rate * 100.0,
+        r.requests,
+        r.retries,
+        r.deliveries_per_second,
+        r.requests_per_second,
+        r.status.success,
+        r.status.redirect,
+        r.status.client_error,
+        r.status.server_error,
+        r.status.informational + r.status.other,
+        r.timeouts,
+        r.connection_errors,
+        us(l.p50_us),
+        us(l.p90_us),
+        us(l.p99_us),
+        us(l.p999_us),
+        us(l.max_us),
+    );
+    if r.probed > 0 {
+        out.push_str(&format!(
+            "  idempotency     {} keys probed, {} violations\n",
+            r.probed,
+            r.violations.len()
+        ));
+        for (key, count) in r.violations.iter().take(20) {
+            out.push_str(&format!("    {key}: effect count {count}\n"));
+        }
+        if r.violations.len() > 20 {
+            out.push_str(&format!(
+                "    … and {} more (see --report-json)\n",
+                r.violations.len() - 20
+            ));
+        }
+    } else {
+        out.push_str("  idempotency     not checked (no --effects-url)\n");
+    }
+    out
+}

@@ -1,0 +1,653 @@
+//! Load: bursts of realistic deliveries, open or closed loop, with latency in
+//! an HDR histogram and idempotency checked on a sample of keys afterwards.
+//!
+//! The hot path is lean: payloads are templates with the key written in place,
+//! connections are pooled, each worker records into its own histogram, and no
+//! per-request record is kept, so memory stays flat however long the run.
+
+pub mod templates;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::sync::Mutex;
+
+use crate::event::{EventKind, IdSource};
+use crate::runner::Probe;
+use crate::sender::{Outcome, Sender, SenderConfig};
+
+use templates::Template;
+
+/// When a run stops.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stop {
+    After(Duration),
+    Deliveries(u64),
+}
+
+/// The share of each event kind, e.g. `generation=70,embedding=20,group=10`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mix(pub Vec<(EventKind, u32)>);
+
+impl Mix {
+    /// Parses `name=weight,...` (event names or their short aliases).
+    pub fn parse(s: &str) -> Result<Mix, String> {
+        let mut parts = Vec::new();
+        for item in s.split(',').filter(|i| !i.trim().is_empty()) {
+            let (name, weight) = item.split_once('=').ok_or_else(|| {
+                format!("`{item}` has no `=`: write e.g. generation=70,embedding=20,group=10")
+            })?;
+            let kind: EventKind = name.trim().parse()?;
+            let weight: u32 = weight
+                .trim()
+                .trim_end_matches('%')
+                .parse()
+                .map_err(|_| format!("`{weight}` is not a whole number in `{item}`"))?;
+            parts.push((kind, weight));
+        }
+        if parts.iter().map(|(_, w)| *w as u64).sum::<u64>() == 0 {
+            return Err(format!(
+                "the mix `{s}` has no weight: give at least one event a weight above 0"
+            ));
+        }
+        Ok(Mix(parts))
+    }
+
+    fn total(&self) -> u64 {
+        self.0.iter().map(|(_, w)| u64::from(*w)).sum()
+    }
+}
+
+impl Default for Mix {
+    fn default() -> Self {
+        Mix(vec![
+            (EventKind::GenerationCompleted, 70),
+            (EventKind::AsyncEmbeddingCompleted, 20),
+            (EventKind::SlowGroupCompleted, 10),
+        ])
+    }
+}
+
+/// Parses `5%` or `0.05` into a fraction.
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("`{s}` is not a share: write e.g. 5% or 0.05"))?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(format!("`{s}` is not between 0% and 100%"));
+    }
+    Ok(value)
+}
+
+/// Parses a rate: `500`, `500/s`, `30000/m`.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (number, per) = match t.split_once('/') {
+        Some((n, "s")) => (n, 1.0),
+        Some((n, "m")) => (n, 60.0),
+        Some(_) => return Err(format!("`{s}`: the unit must be /s or /m")),
+        None => (t, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(n / per),
+        _ => Err(format!("`{s}` is not a rate: write e.g. 500/s")),
+    }
+}
+
+/// How a load run goes.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    pub url: String,
+    pub webhook_id: String,
+    /// Requests in flight at most (closed loop: exactly this many workers).
+    pub concurrency: usize,
+    /// Open loop at this many deliveries per second; closed loop when `None`.
+    pub rate: Option<f64>,
+    pub stop: Stop,
+    pub mix: Mix,
+    /// Share of deliveries sent twice (half at once, half right after).
+    pub duplicates: f64,
+    pub sender: SenderConfig,
+    pub effects_url: Option<String>,
+}
+
+/// Counts shared by the workers.
+#[derive(Debug, Default)]
+struct Counters {
+    deliveries: AtomicU64,
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    duplicates: AtomicU64,
+    timeouts: AtomicU64,
+    connection_errors: AtomicU64,
+    /// 1xx..5xx and other, by index 0..=5.
+    status: [AtomicU64; 6],
+}
+
+/// A live view while running.
+#[derive(Debug, Clone, Copy)]
+pub struct Live {
+    pub elapsed: Duration,
+    pub deliveries: u64,
+    pub failed: u64,
+    pub rate: f64,
+    pub p99: Duration,
+}
+
+/// Latency percentiles, in microseconds.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Latency {
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub max_us: u64,
+    pub mean_us: f64,
+}
+
+/// The result of a load run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoadReport {
+    pub target: String,
+    pub mode: String,
+    pub duration_ms: f64,
+    /// Deliveries started (duplicates not counted).
+    pub deliveries: u64,
+    pub delivered: u64,
+    /// Deliveries that ended without a 2xx, retries exhausted or dropped.
+    pub failed: u64,
+    pub error_rate: f64,
+    /// Extra deliveries of the same event (duplicates and concurrent copies).
+    pub duplicates: u64,
+    /// Every HTTP request, retries and duplicates included.
+    pub requests: u64,
+    pub retries: u64,
+    pub deliveries_per_second: f64,
+    pub requests_per_second: f64,
+    pub status: StatusCounts,
+    pub timeouts: u64,
+    pub connection_errors: u64,
+    /// Per request; in open loop measured from when the request was due.
+    pub latency: Latency,
+    /// Keys whose effect count was checked afterwards.
+    pub probed: usize,
+    /// Keys whose effect count was not 1, with the count.
+    pub violations: Vec<(String, u64)>,
+    /// What went wrong with the probe itself, if anything.
+    pub probe_error: Option<String>,
+}
+
+/// Answers by status class.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct StatusCounts {
+    #[serde(rename = "1xx")]
+    pub informational: u64,
+    #[serde(rename = "2xx")]
+    pub success: u64,
+    #[serde(rename = "3xx")]
+    pub redirect: u64,
+    #[serde(rename = "4xx")]
+    pub client_error: u64,
+    #[serde(rename = "5xx")]
+    pub server_error: u64,
+    pub other: u64,
+}
+
+/// Keys kept for the idempotency check: every duplicated one up to this many
+/// (the most recent), plus a sample of the others.
+pub const MAX_PROBED_DUPLICATES: usize = 10_000;
+const SAMPLE_EVERY: u64 = 997;
+const MAX_SAMPLED: usize = 200;
+
+struct Shared {
+    config: LoadConfig,
+    sender: Sender,
+    templates: Vec<Vec<Template>>,
+    tag: String,
+    counters: Counters,
+    next: AtomicU64,
+    stop: AtomicBool,
+    deadline: Option<tokio::time::Instant>,
+    duplicated: std::sync::Mutex<std::collections::VecDeque<String>>,
+    sampled: std::sync::Mutex<Vec<String>>,
+    histograms: Vec<Arc<std::sync::Mutex<Histogram<u64>>>>,
+}
+
+fn histogram() -> Histogram<u64> {
+    // 1 µs to 10 minutes at 3 significant digits; saturates above.
+    Histogram::new_with_bounds(1, 600_000_000, 3).unwrap_or_else(|_| {
+        Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits are valid"))
+    })
+}
+
+/// Cheap, well-mixed bits from a delivery number (SplitMix64 finalizer).
+fn mix_bits(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Runs the load; `live` is called about twice a second.
+pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadReport, String> {
+    let sender = Sender::new(config.sender.clone()).map_err(|e| e.to_string())?;
+    let probe = match &config.effects_url {
+        Some(t) => Some(Probe::new(t, sender.clone())?),
+        None => None,
+    };
+    // Per kind: a small, a medium and a large variant (sizes typical of the contract: 5-50 KB).
+    let mut templates = Vec::new();
+    for (kind, _) in &config.mix.0 {
+        let group = kind.is_group();
+        templates.push(vec![
+            Template::new(*kind, &config.webhook_id, 0, 3)?,
+            Template::new(
+                *kind,
+                &config.webhook_id,
+                if group { 0 } else { 16_000 },
+                20,
+            )?,
+            Template::new(
+                *kind,
+                &config.webhook_id,
+                48_000,
+                if group { 60 } else { 3 },
+            )?,
+        ]);
+    }
+    let workers = config.concurrency.max(1);
+    let deadline = match config.stop {
+        Stop::After(d) => Some(tokio::time::Instant::now() + d),
+        Stop::Deliveries(_) => None,
+    };
+    let shared = Arc::new(Shared {
+        sender,
+        templates,
+        tag: IdSource::unique().id("", 6),
+        counters: Counters::default(),
+        next: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        deadline,
+        duplicated: Default::default(),
+        sampled: Default::default(),
+        histograms: (0..workers)
+            .map(|_| Arc::new(std::sync::Mutex::new(histogram())))
+            .collect(),
+        config,
+    });
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    match shared.config.rate {
+        None => {
+            for w in 0..workers {
+                let shared = shared.clone();
+                tasks.spawn(async move { closed_loop(&shared, w).await });
+            }
+        }
+        Some(rate) => {
+            let (tx, rx) = tokio::sync::mpsc::channel::<(u64, tokio::time::Instant)>(workers * 4);
+            let rx = Arc::new(Mutex::new(rx));
+            for w in 0..workers {
+                let (shared, rx) = (shared.clone(), rx.clone());
+                tasks.spawn(async move { open_loop(&shared, w, rx).await });
+            }
+            let shared = shared.clone();
+            tasks.spawn(async move { schedule(&shared, rate, tx).await });
+        }
+    }
+    let mut last = (Instant::now(), 0u64);
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => {
+                if joined.is_none() {
+                    break;
+                }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                let done = shared.counters.deliveries.load(Ordering::Relaxed);
+                let now = Instant::now();
+                let rate = (done - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-9);
+                last = (now, done);
+                live(Live {
+                    elapsed: started.elapsed(),
+                    deliveries: done,
+                    failed: shared.counters.failed.load(Ordering::Relaxed),
+                    rate,
+                    p99: Duration::from_micros(merged(&shared).value_at_quantile(0.99)),
+                });
+            }
+        }
+    }
+    let duration = started.elapsed();
+    let (probed, violations, probe_error) = match &probe {
+        Some(probe) => check_effects(&shared, probe).await,
+        None => (0, Vec::new(), None),
+    };
+    Ok(report(&shared, duration, probed, violations, probe_error))
+}
+
+fn merged(shared: &Shared) -> Histogram<u64> {
+    let mut all = histogram();
+    for h in &shared.histograms {
+        if let Ok(h) = h.lock() {
+            let _ = all.add(&*h);
+        }
+    }
+    all
+}
+
+/// Takes the next delivery number, or `None` when the run is over.
+fn next(shared: &Shared) -> Option<u64> {
+    if shared.stop.load(Ordering::Relaxed)
+        || shared
+            .deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+    {
+        return None;
+    }
+    let n = shared.next.fetch_add(1, Ordering::Relaxed);
+    match shared.config.stop {
+        Stop::Deliveries(limit) if n >= limit => {
+            shared.stop.store(true, Ordering::Relaxed);
+            None
+        }
+        _ => Some(n),
+    }
+}
+
+async fn closed_loop(shared: &Shared, worker: usize) {
+    while let Some(n) = next(shared) {
+        deliver(shared, worker, n, None).await;
+    }
+}
+
+async fn open_loop(
+    shared: &Shared,
+    worker: usize,
+    rx: Arc<Mutex<tokio::sync::mpsc::Receiver<(u64, tokio::time::Instant)>>>,
+) {
+    loop {
+        let job = rx.lock().await.recv().await;
+        match job {
+            Some((n, due)) => deliver(shared, worker, n, Some(due)).await,
+            None => return,
+        }
+    }
+}
+
+/// Emits delivery `n` due at `start + n / rate`; the due time, not the send
+/// time, is where latency is measured from, so a slow receiver cannot hide it.
+async fn schedule(
+    shared: &Shared,
+    rate: f64,
+    tx: tokio::sync::mpsc::Sender<(u64, tokio::time::Instant)>,
+) {
+    let start = tokio::time::Instant::now();
+    let mut n = 0u64;
+    loop {
+        let due = start + Duration::from_secs_f64(n as f64 / rate);
+        if shared.deadline.is_some_and(|d| due >= d) {
+            break;
+        }
+        if let Stop::Deliveries(limit) = shared.config.stop
+            && n >= limit
+        {
+            break;
+        }
+        tokio::time::sleep_until(due).await;
+        if tx.send((n, due)).await.is_err() {
+            break;
+        }
+        n += 1;
+    }
+    shared.next.store(n, Ordering::Relaxed);
+}
+
+/// One delivery (and its duplicate, when chosen): POSTs with the retry policy.
+async fn deliver(shared: &Shared, worker: usize, n: u64, due: Option<tokio::time::Instant>) {
+    let bits = mix_bits(n);
+    let mix = &shared.config.mix;
+    let mut pick = bits % mix.total();
+    let mut kind_index = 0;
+    for (i, (_, weight)) in mix.0.iter().enumerate() {
+        if pick < u64::from(*weight) {
+            kind_index = i;
+            break;
+        }
+        pick -= u64::from(*weight);
+    }
+    let size = match (bits >> 32) % 100 {
+        0..=79 => 0,
+        80..=94 => 1,
+        _ => 2,
+    };
+    let template = &shared.templates[kind_index][size];
+    let key = templates::key(template.prefix(), &shared.tag, n);
+    let counters = &shared.counters;
+    counters.deliveries.fetch_add(1, Ordering::Relaxed);
+    let duplicate = ((bits >> 16) % 1_000_000) as f64 / 1_000_000.0 < shared.config.duplicates;
+    if duplicate {
+        counters.duplicates.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut keys) = shared.duplicated.lock() {
+            if keys.len() >= MAX_PROBED_DUPLICATES {
+                keys.pop_front();
+            }
+            keys.push_back(key.clone());
+        }
+        if (bits >> 8) % 2 == 0 {
+            // Two copies at once.
+            tokio::join!(
+                send(shared, worker, template, &key, due),
+                send(shared, worker, template, &key, None)
+            );
+        } else {
+            send(shared, worker, template, &key, due).await;
+            send(shared, worker, template, &key, None).await;
+        }
+    } else {
+        if n % SAMPLE_EVERY == 0
+            && let Ok(mut sampled) = shared.sampled.lock()
+            && sampled.len() < MAX_SAMPLED
+        {
+            sampled.push(key.clone());
+        }
+        send(shared, worker, template, &key, due).await;
+    }
+}
+
+/// Sends one copy with the retry policy; counts and records latency.
+async fn send(
+    shared: &Shared,
+    worker: usize,
+    template: &Template,
+    key: &str,
+    due: Option<tokio::time::Instant>,
+) {
+    let counters = &shared.counters;
+    let policy = shared.sender.config();
+    let mut retry = 0;
+    let mut due = due;
+    loop {
+        let (body, headers) = template.render(key);
+        let attempt = shared
+            .sender
+            .post_lean(&shared.config.url, headers, body)
+            .await;
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        // In open loop the first attempt counts from when it was due.
+        let latency = match due.take() {
+            Some(d) => tokio::time::Instant::now().saturating_duration_since(d),
+            None => attempt.latency,
+        };
+        if let Ok(mut h) = shared.histograms[worker].lock() {
+            h.saturating_record(latency.as_micros().max(1) as u64);
+        }
+        match attempt.status {
+            Some(s) => {
+                let class = match s {
+                    100..=199 => 0,
+                    200..=299 => 1,
+                    300..=399 => 2,
+                    400..=499 => 3,
+                    500..=599 => 4,
+                    _ => 5,
+                };
+                counters.status[class].fetch_add(1, Ordering::Relaxed);
+            }
+            None if attempt.outcome == Outcome::Timeout => {
+                counters.timeouts.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                counters.connection_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if attempt.outcome == Outcome::Success {
+            counters.delivered.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if !attempt.outcome.is_retryable() || retry >= policy.retries {
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        retry += 1;
+        counters.retries.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(policy.backoff_before(retry)).await;
+    }
+}
+
+async fn check_effects(
+    shared: &Shared,
+    probe: &Probe,
+) -> (usize, Vec<(String, u64)>, Option<String>) {
+    let mut keys: Vec<String> = shared
+        .duplicated
+        .lock()
+        .map(|k| k.iter().cloned().collect())
+        .unwrap_or_default();
+    keys.extend(shared.sampled.lock().map(|k| k.clone()).unwrap_or_default());
+    let probed = keys.len();
+    let results: Vec<(String, Result<u64, String>)> = ask_all(keys, probe).await;
+    let mut violations = Vec::new();
+    let mut error = None;
+    for (key, result) in results {
+        match result {
+            Ok(1) => {}
+            Ok(count) => violations.push((key, count)),
+            Err(e) => {
+                error.get_or_insert(e);
+            }
+        }
+    }
+    violations.sort();
+    (probed, violations, error)
+}
+
+/// Asks the probe for every key, 16 at a time.
+async fn ask_all(keys: Vec<String>, probe: &Probe) -> Vec<(String, Result<u64, String>)> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(16) {
+        let mut set = tokio::task::JoinSet::new();
+        for key in chunk {
+            let (probe, key) = (probe.clone(), key.clone());
+            set.spawn(async move {
+                let (result, _) = probe.count(&key).await;
+                (key, result)
+            });
+        }
+        while let Some(Ok(r)) = set.join_next().await {
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn report(
+    shared: &Shared,
+    duration: Duration,
+    probed: usize,
+    violations: Vec<(String, u64)>,
+    probe_error: Option<String>,
+) -> LoadReport {
+    let c = &shared.counters;
+    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let h = merged(shared);
+    let secs = duration.as_secs_f64().max(1e-9);
+    let deliveries = get(&c.deliveries);
+    let failed = get(&c.failed);
+    let attempts_total = deliveries + get(&c.duplicates);
+    LoadReport {
+        target: shared.config.url.clone(),
+        mode: match shared.config.rate {
+            Some(r) => format!(
+                "open loop at {r}/s, up to {} in flight",
+                shared.config.concurrency
+            ),
+            None => format!("closed loop, {} in flight", shared.config.concurrency),
+        },
+        duration_ms: (secs * 1e6).round() / 1e3,
+        deliveries,
+        delivered: get(&c.delivered),
+        failed,
+        error_rate: if attempts_total == 0 {
+            0.0
+        } else {
+            failed as f64 / attempts_total as f64
+        },
+        duplicates: get(&c.duplicates),
+        requests: get(&c.requests),
+        retries: get(&c.retries),
+        deliveries_per_second: deliveries as f64 / secs,
+        requests_per_second: get(&c.requests) as f64 / secs,
+        status: StatusCounts {
+            informational: get(&c.status[0]),
+            success: get(&c.status[1]),
+            redirect: get(&c.status[2]),
+            client_error: get(&c.status[3]),
+            server_error: get(&c.status[4]),
+            other: get(&c.status[5]),
+        },
+        timeouts: get(&c.timeouts),
+        connection_errors: get(&c.connection_errors),
+        latency: Latency {
+            p50_us: h.value_at_quantile(0.5),
+            p90_us: h.value_at_quantile(0.9),
+            p99_us: h.value_at_quantile(0.99),
+            p999_us: h.value_at_quantile(0.999),
+            max_us: h.max(),
+            mean_us: (h.mean() * 10.0).round() / 10.0,
+        },
+        probed,
+        violations,
+        probe_error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixes_rates_and_shares_parse() {
+        assert_eq!(Mix::parse("generation=70,group=30").unwrap().0.len(), 2);
+        assert!(Mix::parse("generation").unwrap_err().contains("no `=`"));
+        assert!(
+            Mix::parse("generation=0")
+                .unwrap_err()
+                .contains("no weight")
+        );
+        assert!(Mix::parse("nope=1").unwrap_err().contains("unknown event"));
+        assert_eq!(parse_rate("500/s"), Ok(500.0));
+        assert_eq!(parse_rate("600/m"), Ok(10.0));
+        assert!(parse_rate("fast").is_err());
+        assert_eq!(parse_fraction("5%"), Ok(0.05));
+        assert_eq!(parse_fraction("0.1"), Ok(0.1));
+        assert!(parse_fraction("150%").is_err());
+    }
+}
