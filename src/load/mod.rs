@@ -441,7 +441,7 @@ async fn deliver(shared: &Shared, worker: usize, n: u64, due: Option<tokio::time
             }
             keys.push_back(key.clone());
         }
-        if (bits >> 8) % 2 == 0 {
+        if (bits >> 8).is_multiple_of(2) {
             // Two copies at once.
             tokio::join!(
                 send(shared, worker, template, &key, due),
@@ -452,7 +452,7 @@ async fn deliver(shared: &Shared, worker: usize, n: u64, due: Option<tokio::time
             send(shared, worker, template, &key, None).await;
         }
     } else {
-        if n % SAMPLE_EVERY == 0
+        if n.is_multiple_of(SAMPLE_EVERY)
             && let Ok(mut sampled) = shared.sampled.lock()
             && sampled.len() < MAX_SAMPLED
         {
