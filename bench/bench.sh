@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of webhook-harness against its own reference receiver, on loopback.
-# Prints medians of several runs. Usage: bench/bench.sh [fuzz|run|all]   (RUNS=5 by default)
+# Prints medians of several runs. Usage: bench/bench.sh [fuzz|run|load|memory|all]   (RUNS=5 by default)
+# `load` compares `webhook-harness load` with oha (installed with `cargo install oha` if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -34,4 +35,57 @@ if [[ $what == run || $what == all ]]; then
     "$bin" run --jobs 4 | tail -n 1 | sed -E 's/.* in ([0-9.]+(ms|us|s))$/\1/' | to_ms
   done)
   echo "run --jobs 4: median $(echo "$times" | median) ms (all: $(echo $times))"
+fi
+
+json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+receiver_pid=""
+start_receiver() {
+  [[ -n $receiver_pid ]] && kill "$receiver_pid" 2>/dev/null && wait "$receiver_pid" 2>/dev/null || true
+  port=$(free_port)
+  "$bin" receive --port "$port" >/dev/null 2>&1 &
+  receiver_pid=$!
+  for _ in $(seq 1 50); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  url="http://127.0.0.1:$port/webhook"
+}
+trap '[[ -n $receiver_pid ]] && kill $receiver_pid 2>/dev/null || true' EXIT
+
+if [[ $what == load || $what == all ]]; then
+  command -v oha >/dev/null || cargo install oha --locked --quiet
+  n=${DELIVERIES:-100000}
+  tmp=$(mktemp -d)
+  "$bin" payload generation --webhook-id wh_bench > "$tmp/body.json"
+  key=$(grep -o '"gen_[A-Za-z0-9]*"' "$tmp/body.json" | head -n 1 | tr -d '"')
+  ours=(); theirs=(); ours_p99=(); theirs_p99=()
+  for i in $(seq 1 "$runs"); do
+    # A fresh receiver for each tool, so neither inherits the other's stored keys.
+    start_receiver
+    "$bin" load --url "$url" --webhook-id wh_bench --concurrency 32 --deliveries "$n" --mix generation=100 \
+      --sizes small --duplicates 0% --report-json "$tmp/load.json" >/dev/null 2>&1
+    ours+=("$(json_field "$tmp/load.json" 'round(d["requests_per_second"])')")
+    ours_p99+=("$(json_field "$tmp/load.json" 'd["latency"]["p99_us"] / 1000')")
+    start_receiver
+    oha -n "$n" -c 32 -m POST -D "$tmp/body.json" --no-tui --output-format json \
+      -H 'Content-Type: application/json' -H 'User-Agent: inference.net-Webhook/1.0' \
+      -H 'X-Inference-Event: generation.completed' -H 'X-Inference-Webhook-ID: wh_bench' \
+      -H "X-Inference-Generation-ID: $key" "$url" > "$tmp/oha.json" 2>/dev/null
+    theirs+=("$(json_field "$tmp/oha.json" 'round(d["summary"]["requestsPerSec"])')")
+    theirs_p99+=("$(json_field "$tmp/oha.json" 'round(d["latencyPercentiles"]["p99"] * 1000, 3)')")
+  done
+  m_ours=$(printf '%s\n' "${ours[@]}" | median); m_theirs=$(printf '%s\n' "${theirs[@]}" | median)
+  echo "load: webhook-harness median $m_ours req/s, p99 $(printf '%s\n' "${ours_p99[@]}" | median) ms (all: ${ours[*]})"
+  echo "      oha             median $m_theirs req/s, p99 $(printf '%s\n' "${theirs_p99[@]}" | median) ms (all: ${theirs[*]})"
+  echo "      ratio webhook-harness / oha: $(python3 -c "print(round($m_ours / $m_theirs, 2))")"
+  echo "      commands: $bin load --url URL --concurrency 32 --deliveries $n --mix generation=100 --sizes small --duplicates 0%"
+  echo "                oha -n $n -c 32 -m POST -D body.json -H (the five contract headers) URL   (fresh receiver for each)"
+  rm -rf "$tmp"
+fi
+
+if [[ $what == memory || $what == all ]]; then
+  # Peak memory of the load generator for 10x more deliveries: flat means no per-request record.
+  for n in 100000 1000000; do
+    start_receiver
+    rss=$("$bin" load --url "$url" --deliveries "$n" --concurrency 32 2>/dev/null | sed -n 's/.*memory *peak \([0-9.]*\) MiB.*/\1/p')
+    echo "memory: $n deliveries, peak $rss MiB resident (load generator)"
+  done
 fi

@@ -18,6 +18,7 @@ fn config(receiver: &TestReceiver, stop: Stop, duplicates: f64, retries: u32) ->
         stop,
         mix: Mix::default(),
         duplicates,
+        sizes: Default::default(),
         sender: SenderConfig {
             timeout: Duration::from_secs(5),
             retries,

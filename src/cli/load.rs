@@ -46,6 +46,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         stop,
         mix: args.mix.clone().unwrap_or_default(),
         duplicates: args.duplicates,
+        sizes: args.sizes,
         sender: args.delivery.sender_config(false),
         effects_url,
     };
@@ -202,6 +203,9 @@ pub fn table(r: &LoadReport) -> String {
         }
     } else {
         out.push_str("  idempotency     not checked (no --effects-url)\n");
+    }
+    if let Some(mib) = r.peak_rss_mib {
+        out.push_str(&format!("  memory          peak {mib} MiB resident\n"));
     }
     out
 }

@@ -324,6 +324,9 @@ pub struct LoadArgs {
     /// Share of deliveries sent twice (half as concurrent copies), e.g. 5%.
     #[arg(long, default_value = "5%", value_parser = crate::load::parse_fraction)]
     pub duplicates: f64,
+    /// Payload sizes: mixed (1-48 KB, realistic) or small (one size, to compare with oha).
+    #[arg(long, default_value = "mixed", value_parser = crate::load::Sizes::parse)]
+    pub sizes: crate::load::Sizes,
     /// Effects probe URL template with `{key}`: afterwards, duplicated keys and a
     /// sample of the others must show effect count 1.
     #[arg(long)]

@@ -5,6 +5,7 @@
 //! connections are pooled, each worker records into its own histogram, and no
 //! per-request record is kept, so memory stays flat however long the run.
 
+pub mod connection;
 pub mod templates;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::event::{EventKind, IdSource};
 use crate::runner::Probe;
 use crate::sender::{Outcome, Sender, SenderConfig};
 
+use connection::{Connection, Target};
 use templates::Template;
 
 /// When a run stops.
@@ -99,6 +101,27 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Which payload sizes a run sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sizes {
+    /// 80% as built (1-3 KB), 15% about 16 KB, 5% about 48 KB (groups: 3, 20, 60 members).
+    #[default]
+    Mixed,
+    /// Only the small variant (for comparing with tools that send one body).
+    Small,
+}
+
+impl Sizes {
+    /// Parses `mixed` or `small`.
+    pub fn parse(s: &str) -> Result<Sizes, String> {
+        match s {
+            "mixed" => Ok(Sizes::Mixed),
+            "small" => Ok(Sizes::Small),
+            _ => Err(format!("unknown sizes `{s}`: expected mixed or small")),
+        }
+    }
+}
+
 /// How a load run goes.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
@@ -112,11 +135,13 @@ pub struct LoadConfig {
     pub mix: Mix,
     /// Share of deliveries sent twice (half at once, half right after).
     pub duplicates: f64,
+    /// Payload sizes: a realistic mix, or only the small variant.
+    pub sizes: Sizes,
     pub sender: SenderConfig,
     pub effects_url: Option<String>,
 }
 
-/// Counts shared by the workers.
+/// Counts of one worker (each worker has its own, so no cache line is shared).
 #[derive(Debug, Default)]
 struct Counters {
     deliveries: AtomicU64,
@@ -182,6 +207,17 @@ pub struct LoadReport {
     pub violations: Vec<(String, u64)>,
     /// What went wrong with the probe itself, if anything.
     pub probe_error: Option<String>,
+    /// Peak resident memory of this process, in MiB (Linux), for checking
+    /// that memory stays flat however many deliveries.
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// The process's peak resident set size in MiB, where the OS tells it.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kib / 1024.0 * 10.0).round() / 10.0)
 }
 
 /// Answers by status class.
@@ -208,10 +244,13 @@ const MAX_SAMPLED: usize = 200;
 
 struct Shared {
     config: LoadConfig,
+    url: reqwest::Url,
     sender: Sender,
     templates: Vec<Vec<Template>>,
     tag: String,
-    counters: Counters,
+    /// `Some` for `http://` targets: each worker drives its own connections.
+    target: Option<Target>,
+    counters: Vec<Counters>,
     next: AtomicU64,
     stop: AtomicBool,
     deadline: Option<tokio::time::Instant>,
@@ -267,11 +306,22 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         Stop::After(d) => Some(tokio::time::Instant::now() + d),
         Stop::Deliveries(_) => None,
     };
+    let url = reqwest::Url::parse(&config.url)
+        .map_err(|e| format!("`{}` is not a URL: {e}", config.url))?;
+    let target = Target::of(&url);
+    if let Some(target) = &target {
+        // Plain HTTP connections are driven directly: the templates carry Host.
+        for template in templates.iter_mut().flatten() {
+            template.add_header(hyper::header::HOST, Connection::host(target));
+        }
+    }
     let shared = Arc::new(Shared {
+        url,
         sender,
         templates,
         tag: IdSource::unique().id("", 6),
-        counters: Counters::default(),
+        target,
+        counters: (0..workers).map(|_| Counters::default()).collect(),
         next: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         deadline,
@@ -311,14 +361,14 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
                 }
             }
             _ = tokio::time::sleep(Duration::from_millis(500)) => {
-                let done = shared.counters.deliveries.load(Ordering::Relaxed);
+                let done = sum(&shared, |c| &c.deliveries);
                 let now = Instant::now();
                 let rate = (done - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-9);
                 last = (now, done);
                 live(Live {
                     elapsed: started.elapsed(),
                     deliveries: done,
-                    failed: shared.counters.failed.load(Ordering::Relaxed),
+                    failed: sum(&shared, |c| &c.failed),
                     rate,
                     p99: Duration::from_micros(merged(&shared).value_at_quantile(0.99)),
                 });
@@ -331,6 +381,30 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         None => (0, Vec::new(), None),
     };
     Ok(report(&shared, duration, probed, violations, probe_error))
+}
+
+/// A counter summed over the workers.
+fn sum(shared: &Shared, field: impl Fn(&Counters) -> &AtomicU64) -> u64 {
+    shared
+        .counters
+        .iter()
+        .map(|c| field(c).load(Ordering::Relaxed))
+        .sum()
+}
+
+/// A worker's connections: one for its deliveries, one for concurrent copies.
+struct Connections {
+    main: Option<Connection>,
+    copy: Option<Connection>,
+}
+
+impl Connections {
+    fn new(shared: &Shared) -> Connections {
+        Connections {
+            main: shared.target.clone().map(Connection::new),
+            copy: shared.target.clone().map(Connection::new),
+        }
+    }
 }
 
 fn merged(shared: &Shared) -> Histogram<u64> {
@@ -363,8 +437,9 @@ fn next(shared: &Shared) -> Option<u64> {
 }
 
 async fn closed_loop(shared: &Shared, worker: usize) {
+    let mut connections = Connections::new(shared);
     while let Some(n) = next(shared) {
-        deliver(shared, worker, n, None).await;
+        deliver(shared, worker, &mut connections, n, None).await;
     }
 }
 
@@ -373,10 +448,11 @@ async fn open_loop(
     worker: usize,
     rx: Arc<Mutex<tokio::sync::mpsc::Receiver<(u64, tokio::time::Instant)>>>,
 ) {
+    let mut connections = Connections::new(shared);
     loop {
         let job = rx.lock().await.recv().await;
         match job {
-            Some((n, due)) => deliver(shared, worker, n, Some(due)).await,
+            Some((n, due)) => deliver(shared, worker, &mut connections, n, Some(due)).await,
             None => return,
         }
     }
@@ -411,7 +487,13 @@ async fn schedule(
 }
 
 /// One delivery (and its duplicate, when chosen): POSTs with the retry policy.
-async fn deliver(shared: &Shared, worker: usize, n: u64, due: Option<tokio::time::Instant>) {
+async fn deliver(
+    shared: &Shared,
+    worker: usize,
+    connections: &mut Connections,
+    n: u64,
+    due: Option<tokio::time::Instant>,
+) {
     let bits = mix_bits(n);
     let mix = &shared.config.mix;
     let mut pick = bits % mix.total();
@@ -423,14 +505,14 @@ async fn deliver(shared: &Shared, worker: usize, n: u64, due: Option<tokio::time
         }
         pick -= u64::from(*weight);
     }
-    let size = match (bits >> 32) % 100 {
-        0..=79 => 0,
-        80..=94 => 1,
+    let size = match ((bits >> 32) % 100, shared.config.sizes) {
+        (_, Sizes::Small) | (0..=79, _) => 0,
+        (80..=94, _) => 1,
         _ => 2,
     };
     let template = &shared.templates[kind_index][size];
     let key = templates::key(template.prefix(), &shared.tag, n);
-    let counters = &shared.counters;
+    let counters = &shared.counters[worker];
     counters.deliveries.fetch_add(1, Ordering::Relaxed);
     let duplicate = ((bits >> 16) % 1_000_000) as f64 / 1_000_000.0 < shared.config.duplicates;
     if duplicate {
@@ -441,16 +523,17 @@ async fn deliver(shared: &Shared, worker: usize, n: u64, due: Option<tokio::time
             }
             keys.push_back(key.clone());
         }
-        if (bits >> 8).is_multiple_of(2) {
-            // Two copies at once.
-            tokio::join!(
-                send(shared, worker, template, &key, due),
-                send(shared, worker, template, &key, None)
-            );
-        } else {
-            send(shared, worker, template, &key, due).await;
-            send(shared, worker, template, &key, None).await;
-        }
+        // Boxed: the rare duplicate path keeps the common future small.
+        Box::pin(duplicate_copies(
+            shared,
+            worker,
+            connections,
+            template,
+            &key,
+            due,
+            bits,
+        ))
+        .await;
     } else {
         if n.is_multiple_of(SAMPLE_EVERY)
             && let Ok(mut sampled) = shared.sampled.lock()
@@ -458,7 +541,29 @@ async fn deliver(shared: &Shared, worker: usize, n: u64, due: Option<tokio::time
         {
             sampled.push(key.clone());
         }
-        send(shared, worker, template, &key, due).await;
+        send(shared, worker, &mut connections.main, template, &key, due).await;
+    }
+}
+
+/// Sends a duplicated delivery twice: at once on two connections, or one after the other.
+async fn duplicate_copies(
+    shared: &Shared,
+    worker: usize,
+    connections: &mut Connections,
+    template: &Template,
+    key: &str,
+    due: Option<tokio::time::Instant>,
+    bits: u64,
+) {
+    if (bits >> 8).is_multiple_of(2) {
+        let Connections { main, copy } = connections;
+        tokio::join!(
+            send(shared, worker, main, template, key, due),
+            send(shared, worker, copy, template, key, None)
+        );
+    } else {
+        send(shared, worker, &mut connections.main, template, key, due).await;
+        send(shared, worker, &mut connections.main, template, key, None).await;
     }
 }
 
@@ -466,20 +571,26 @@ async fn deliver(shared: &Shared, worker: usize, n: u64, due: Option<tokio::time
 async fn send(
     shared: &Shared,
     worker: usize,
+    connection: &mut Option<Connection>,
     template: &Template,
     key: &str,
     due: Option<tokio::time::Instant>,
 ) {
-    let counters = &shared.counters;
+    let counters = &shared.counters[worker];
     let policy = shared.sender.config();
     let mut retry = 0;
     let mut due = due;
     loop {
         let (body, headers) = template.render(key);
-        let attempt = shared
-            .sender
-            .post_lean(&shared.config.url, headers, body)
-            .await;
+        let attempt = match connection {
+            Some(connection) => connection.post(headers, body, policy.timeout).await,
+            None => {
+                shared
+                    .sender
+                    .post_lean(shared.url.clone(), headers, body)
+                    .await
+            }
+        };
         counters.requests.fetch_add(1, Ordering::Relaxed);
         // In open loop the first attempt counts from when it was due.
         let latency = match due.take() {
@@ -575,13 +686,11 @@ fn report(
     violations: Vec<(String, u64)>,
     probe_error: Option<String>,
 ) -> LoadReport {
-    let c = &shared.counters;
-    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let h = merged(shared);
     let secs = duration.as_secs_f64().max(1e-9);
-    let deliveries = get(&c.deliveries);
-    let failed = get(&c.failed);
-    let attempts_total = deliveries + get(&c.duplicates);
+    let deliveries = sum(shared, |c| &c.deliveries);
+    let failed = sum(shared, |c| &c.failed);
+    let attempts_total = deliveries + sum(shared, |c| &c.duplicates);
     LoadReport {
         target: shared.config.url.clone(),
         mode: match shared.config.rate {
@@ -593,28 +702,28 @@ fn report(
         },
         duration_ms: (secs * 1e6).round() / 1e3,
         deliveries,
-        delivered: get(&c.delivered),
+        delivered: sum(shared, |c| &c.delivered),
         failed,
         error_rate: if attempts_total == 0 {
             0.0
         } else {
             failed as f64 / attempts_total as f64
         },
-        duplicates: get(&c.duplicates),
-        requests: get(&c.requests),
-        retries: get(&c.retries),
+        duplicates: sum(shared, |c| &c.duplicates),
+        requests: sum(shared, |c| &c.requests),
+        retries: sum(shared, |c| &c.retries),
         deliveries_per_second: deliveries as f64 / secs,
-        requests_per_second: get(&c.requests) as f64 / secs,
+        requests_per_second: sum(shared, |c| &c.requests) as f64 / secs,
         status: StatusCounts {
-            informational: get(&c.status[0]),
-            success: get(&c.status[1]),
-            redirect: get(&c.status[2]),
-            client_error: get(&c.status[3]),
-            server_error: get(&c.status[4]),
-            other: get(&c.status[5]),
+            informational: sum(shared, |c| &c.status[0]),
+            success: sum(shared, |c| &c.status[1]),
+            redirect: sum(shared, |c| &c.status[2]),
+            client_error: sum(shared, |c| &c.status[3]),
+            server_error: sum(shared, |c| &c.status[4]),
+            other: sum(shared, |c| &c.status[5]),
         },
-        timeouts: get(&c.timeouts),
-        connection_errors: get(&c.connection_errors),
+        timeouts: sum(shared, |c| &c.timeouts),
+        connection_errors: sum(shared, |c| &c.connection_errors),
         latency: Latency {
             p50_us: h.value_at_quantile(0.5),
             p90_us: h.value_at_quantile(0.9),
@@ -626,6 +735,7 @@ fn report(
         probed,
         violations,
         probe_error,
+        peak_rss_mib: peak_rss_mib(),
     }
 }
 

@@ -65,17 +65,28 @@ impl Template {
         if self.kind.is_group() { "grp_" } else { "gen_" }
     }
 
-    /// The body and headers of a delivery with `key` (exactly [`KEY_LEN`] bytes).
+    /// The body and headers of a delivery with `key` (exactly [`KEY_LEN`]
+    /// bytes). The key header shares the body's bytes: no copy of its own.
     pub fn render(&self, key: &str) -> (Bytes, HeaderMap) {
         let mut body = self.body.clone();
         for &at in &self.key_offsets {
             body[at..at + KEY_LEN].copy_from_slice(key.as_bytes());
         }
+        let body = Bytes::from(body);
         let mut headers = self.headers.clone();
-        if let Ok(value) = HeaderValue::from_str(key) {
+        let value = match self.key_offsets.first() {
+            Some(&at) => HeaderValue::from_maybe_shared(body.slice(at..at + KEY_LEN)),
+            None => HeaderValue::from_str(key),
+        };
+        if let Ok(value) = value {
             headers.insert(self.key_header.clone(), value);
         }
-        (Bytes::from(body), headers)
+        (body, headers)
+    }
+
+    /// Adds a header to every delivery of this template (e.g. `Host`).
+    pub fn add_header(&mut self, name: HeaderName, value: HeaderValue) {
+        self.headers.insert(name, value);
     }
 
     /// The body size.

@@ -229,7 +229,7 @@ pub struct LeanAttempt {
 pub(super) async fn post_lean(
     client: &reqwest::Client,
     timeout: Duration,
-    url: &str,
+    url: reqwest::Url,
     headers: reqwest::header::HeaderMap,
     body: Bytes,
 ) -> LeanAttempt {

@@ -242,9 +242,10 @@ impl Sender {
     }
 
     /// One POST on the lean path used under load: status and outcome only.
+    /// The URL is parsed once by the caller, not per request.
     pub async fn post_lean(
         &self,
-        url: &str,
+        url: reqwest::Url,
         headers: reqwest::header::HeaderMap,
         body: Bytes,
     ) -> LeanAttempt {
