@@ -159,7 +159,11 @@ async fn exchange(
     let mut body = response.into_body();
     let mut read = 0;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| ())?;
+        // A body that breaks off keeps the status, as in the sender; the
+        // connection is not reused.
+        let Ok(frame) = frame else {
+            return Ok((status, false));
+        };
         if let Some(data) = frame.data_ref() {
             read += data.len();
             if read > MAX_RESPONSE_BODY {

@@ -11,6 +11,8 @@ use webhook_harness::event::idempotency_key;
 use webhook_harness::receiver::server::{self, HttpRequest, HttpResponse, Server};
 
 /// The webhook id every test receiver expects.
+pub mod hostile;
+
 pub const WEBHOOK_ID: &str = "AhALzdz8S";
 
 /// One known bug (or none).
