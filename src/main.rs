@@ -1,6 +1,10 @@
 use clap::Parser;
-use webhook_harness::cli::{Cli, run};
+use webhook_harness::cli::{Cli, run, usage};
 
 fn main() {
-    std::process::exit(run(Cli::parse()));
+    let code = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(error) => usage(error),
+    };
+    std::process::exit(code);
 }

@@ -411,6 +411,45 @@ impl DeliveryArgs {
     }
 }
 
+/// Reports a command line clap could not parse: help and version as clap
+/// prints them; any other error as one line (with clap's tip, if any), exit 2.
+pub fn usage(error: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            exit::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            exit::USAGE
+        }
+        _ => {
+            // The error line, the lines that continue it (say, which
+            // arguments are missing), and any tip, folded into one line.
+            let text = error.render().to_string();
+            let mut parts: Vec<&str> = Vec::new();
+            let mut continuing = false;
+            for line in text.lines() {
+                let trimmed = line.trim();
+                if trimmed.starts_with("error:") || trimmed.starts_with("tip:") {
+                    parts.push(trimmed);
+                    continuing = trimmed.starts_with("error:");
+                } else if continuing && line.starts_with(' ') && !trimmed.is_empty() {
+                    parts.push(trimmed);
+                } else {
+                    continuing = false;
+                }
+            }
+            if parts.is_empty() {
+                parts.push("error: invalid arguments");
+            }
+            eprintln!("{}; see --help", parts.join(" "));
+            exit::USAGE
+        }
+    }
+}
+
 /// Prints a usage error and returns [`exit::USAGE`].
 fn usage_error(message: impl std::fmt::Display) -> i32 {
     eprintln!("error: {message}");
@@ -442,6 +481,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Accepts absolute `http://` and `https://` URLs.
 pub fn parse_url(s: &str) -> Result<String, String> {
+    if !s.contains("://") {
+        return Err(format!("`{s}` has no scheme: write http://{s} (or https://)"));
+    }
     let url = reqwest::Url::parse(s).map_err(|e| {
         format!("`{s}` is not a URL ({e}): give a full URL such as http://127.0.0.1:3000/webhook")
     })?;
