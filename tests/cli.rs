@@ -560,3 +560,163 @@ fn load_reports_a_table_and_exit_codes() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_secret_appears_in_no_artifact() {
+    let secret = common::WEBHOOK_ID;
+    let dir = std::env::temp_dir().join(format!("wh-secret-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let mut outputs = Vec::new();
+
+    // A receiver that echoes the webhook id in every answer.
+    let (_rt, echo) = background_receiver(common::Bug::None);
+    let (_, out, err) = harness_with(
+        &[
+            "run",
+            "--url",
+            &echo.url(),
+            "--effects-url",
+            &echo.effects_url(),
+            "--webhook-id",
+            secret,
+            "--report-json",
+            &path("run.json"),
+            "--report-junit",
+            &path("run.xml"),
+            "--snapshots",
+            &path("snaps"),
+        ],
+        false,
+        "",
+    );
+    outputs.extend([out, err]);
+    let (_rt2, buggy) = background_receiver(common::Bug::RequiresUsage);
+    let (code, out, err) = harness_with(
+        &[
+            "fuzz",
+            "--url",
+            &buggy.url(),
+            "--effects-url",
+            &buggy.effects_url(),
+            "--webhook-id",
+            secret,
+            "--seed",
+            "2",
+            "--cases",
+            "300",
+            "--only",
+            "valid",
+            "--out",
+            &path("findings"),
+            "--report-json",
+            &path("fuzz.json"),
+            "--report-junit",
+            &path("fuzz.xml"),
+        ],
+        false,
+        "",
+    );
+    assert_eq!(code, 1, "fuzz should find the bug: {out}");
+    outputs.extend([out, err]);
+    let (_, out, err) = harness_with(
+        &[
+            "load",
+            "--url",
+            &echo.url(),
+            "--effects-url",
+            &echo.effects_url(),
+            "--webhook-id",
+            secret,
+            "--deliveries",
+            "200",
+            "--report-json",
+            &path("load.json"),
+        ],
+        false,
+        "",
+    );
+    outputs.extend([out, err]);
+    // The reference receiver's log, written to a file.
+    let log = std::fs::File::create(dir.join("receiver.log")).unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut receiver = Command::new(BIN)
+        .args([
+            "receive",
+            "--port",
+            &port.to_string(),
+            "--webhook-id",
+            secret,
+        ])
+        .stdout(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/webhook");
+    let mut code = -1;
+    for _ in 0..50 {
+        let (c, out, err) = harness(&[
+            "send",
+            "generation",
+            "--url",
+            &url,
+            "--webhook-id",
+            secret,
+            "--retries",
+            "0",
+        ]);
+        code = c;
+        if c == 0 {
+            outputs.extend([out, err]);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(code, 0, "the receiver did not come up");
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    let logged = std::fs::read_to_string(dir.join("receiver.log")).unwrap();
+    assert!(
+        logged.contains("received generation.completed") && logged.contains("Ah*******"),
+        "{logged}"
+    );
+
+    fn files(dir: &std::path::Path, into: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                files(&p, into)
+            } else {
+                into.push(p)
+            }
+        }
+    }
+    let mut written = Vec::new();
+    files(&dir, &mut written);
+    assert!(
+        written.len() >= 8,
+        "expected reports, snapshots and findings: {written:?}"
+    );
+    for file in &written {
+        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+        assert!(
+            !text.contains(secret),
+            "the secret is in {}",
+            file.display()
+        );
+    }
+    for (i, text) in outputs.iter().enumerate() {
+        assert!(
+            !text.contains(secret),
+            "the secret is in output {i}:\n{text}"
+        );
+    }
+    assert!(
+        outputs.iter().any(|o| o.contains("Ah*******")),
+        "the masked form is shown"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

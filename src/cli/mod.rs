@@ -482,7 +482,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Accepts absolute `http://` and `https://` URLs.
 pub fn parse_url(s: &str) -> Result<String, String> {
     if !s.contains("://") {
-        return Err(format!("`{s}` has no scheme: write http://{s} (or https://)"));
+        return Err(format!(
+            "`{s}` has no scheme: write http://{s} (or https://)"
+        ));
     }
     let url = reqwest::Url::parse(s).map_err(|e| {
         format!("`{s}` is not a URL ({e}): give a full URL such as http://127.0.0.1:3000/webhook")

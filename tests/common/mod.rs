@@ -336,5 +336,9 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
             store.perform_once(&key);
         }
     }
-    answer(200, "ok")
+    // Echoes the webhook id, as careless receivers do: reports must mask it.
+    server::json(
+        StatusCode::OK,
+        &json!({"success": true, "message": "ok", "webhook": req.header("x-inference-webhook-id")}),
+    )
 }
