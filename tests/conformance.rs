@@ -24,6 +24,7 @@ async fn run_against(bug: Bug) -> RunOutcome {
             backoff: Duration::from_millis(10),
             readiness: true,
             title_case_headers: false,
+            tls: Default::default(),
         },
         jobs: 8,
     };

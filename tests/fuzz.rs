@@ -24,6 +24,7 @@ fn config(receiver: &TestReceiver, seed: u64, cases: u64, only: Option<Category>
         only,
         max_findings: 1,
         max_shrink_steps: 300,
+        tls: Default::default(),
     }
 }
 

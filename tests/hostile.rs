@@ -22,6 +22,7 @@ fn sender_config() -> SenderConfig {
         backoff: Duration::from_millis(10),
         readiness: false,
         title_case_headers: false,
+        tls: Default::default(),
     }
 }
 
@@ -132,6 +133,7 @@ async fn run_fuzz_and_load_finish_against_every_hostile_receiver() {
             only: None,
             max_findings: 1,
             max_shrink_steps: 1,
+            tls: Default::default(),
         };
         let fuzzed = tokio::time::timeout(HANG_GUARD, fuzz::run(&fuzz_config, |_| {}))
             .await

@@ -25,6 +25,7 @@ fn config(receiver: &TestReceiver, stop: Stop, duplicates: f64, retries: u32) ->
             backoff: Duration::from_millis(1),
             readiness: false,
             title_case_headers: false,
+            tls: Default::default(),
         },
         effects_url: Some(receiver.effects_url()),
     }

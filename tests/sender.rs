@@ -14,6 +14,7 @@ fn sender() -> Sender {
         backoff: Duration::from_millis(5),
         readiness: true,
         title_case_headers: false,
+        tls: Default::default(),
     })
     .unwrap()
 }
@@ -121,6 +122,7 @@ async fn slow_response_times_out_and_is_retried() {
         backoff: Duration::from_millis(1),
         readiness: true,
         title_case_headers: false,
+        tls: Default::default(),
     })
     .unwrap();
     let d = sender.deliver(&server.uri(), &event()).await;

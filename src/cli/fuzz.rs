@@ -53,6 +53,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         only: args.only,
         max_findings: args.max_findings,
         max_shrink_steps: args.max_shrink_steps,
+        tls: args.tls.options(),
     };
     // The sender checks readiness once, like `run`; nothing listening is exit 3.
     let probe = Sender::new(SenderConfig {

@@ -38,6 +38,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         (None, Some(n)) => Stop::Deliveries(n),
         (None, None) => Stop::Deliveries(10_000),
     };
+    let sender_config = args.delivery.sender_config(false);
     let config = LoadConfig {
         url: url.clone(),
         webhook_id: args.webhook_id.clone(),
@@ -47,11 +48,14 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         mix: args.mix.clone().unwrap_or_default(),
         duplicates: args.duplicates,
         sizes: args.sizes,
-        sender: args.delivery.sender_config(false),
+        sender: sender_config.clone(),
         effects_url,
     };
     // Readiness once per run, as the sender does before delivering.
-    let preflight = crate::sender::Sender::new(args.delivery.sender_config(true));
+    let preflight = crate::sender::Sender::new(crate::sender::SenderConfig {
+        readiness: true,
+        ..sender_config
+    });
     if let Ok(sender) = preflight {
         let ready = sender.readiness(&url).await;
         if runner::is_unreachable(&ready) {

@@ -170,6 +170,39 @@ pub struct ReceiveArgs {
     /// Print webhook ids in full in the log.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+}
+
+/// Certificate checks for `https://` targets.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// Trust the CA certificates in this PEM file (a private CA) instead of the system roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Do not verify TLS certificates (a self-signed development certificate).
+    /// Loudly flagged in the output and reports.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl TlsArgs {
+    /// The sender's TLS options; warns on standard error when certificates are not checked.
+    pub fn options(&self) -> crate::sender::TlsOptions {
+        if self.insecure {
+            eprintln!(
+                "warning: --insecure: TLS certificates are NOT verified; use it only against a development receiver"
+            );
+        }
+        crate::sender::TlsOptions {
+            ca_cert: self.ca_cert.clone(),
+            insecure: self.insecure,
+        }
+    }
 }
 
 /// Time and retry options shared by the commands that deliver.
@@ -184,6 +217,8 @@ pub struct DeliveryArgs {
     /// Delay before the first retry; doubled for each further retry.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub backoff: Duration,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// `run` arguments.
@@ -283,6 +318,8 @@ pub struct FuzzArgs {
     /// Most shrink steps per finding.
     #[arg(long, default_value_t = 500)]
     pub max_shrink_steps: usize,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// Write a JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<std::path::PathBuf>,
@@ -407,6 +444,7 @@ impl DeliveryArgs {
             backoff: self.backoff,
             readiness,
             title_case_headers: false,
+            tls: self.tls.options(),
         }
     }
 }

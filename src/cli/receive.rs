@@ -12,6 +12,7 @@ pub(super) async fn run(args: &ReceiveArgs) -> i32 {
         webhook_id: args.webhook_id.clone(),
         log: true,
         show_secrets: args.show_secrets,
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
     };
     let receiver = match Receiver::start(SocketAddr::new(args.host, args.port), config).await {
         Ok(r) => r,

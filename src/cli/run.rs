@@ -102,6 +102,11 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         Err(RunError::Setup(e)) => return usage_error(e),
     };
     let mut outcome = outcome;
+    if args.delivery.tls.insecure {
+        outcome.notes.push(
+            "INSECURE: TLS certificates were not verified (--insecure); this run says nothing about the receiver's certificate".into(),
+        );
+    }
     if let Some(config) = snapshot_config(args) {
         match crate::snapshot::check_run(&outcome, &config) {
             Ok(report) => outcome.snapshots = Some(report),

@@ -38,6 +38,8 @@ pub struct FuzzConfig {
     pub max_findings: usize,
     /// Most shrink steps per finding.
     pub max_shrink_steps: usize,
+    /// Certificate checks for `https://` targets.
+    pub tls: crate::sender::TlsOptions,
 }
 
 /// A minimal failing input and why it fails.
@@ -104,6 +106,7 @@ impl Checker {
             backoff: Duration::ZERO,
             readiness: false,
             title_case_headers: false,
+            tls: config.tls.clone(),
         };
         let sender = Sender::new(sender_config.clone()).map_err(|e| e.to_string())?;
         let title_case = Sender::new(SenderConfig {

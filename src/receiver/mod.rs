@@ -39,6 +39,8 @@ pub struct ReceiverConfig {
     pub log: bool,
     /// Print the webhook id in full in log lines.
     pub show_secrets: bool,
+    /// Serve HTTPS with this PEM certificate chain and key.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// A running reference receiver.
@@ -46,20 +48,30 @@ pub struct ReceiverConfig {
 pub struct Receiver {
     server: Server,
     effects: Arc<Effects>,
+    scheme: &'static str,
 }
 
 impl Receiver {
     /// Starts on `addr` (use port 0 for a free port).
     pub async fn start(addr: SocketAddr, config: ReceiverConfig) -> Result<Receiver, String> {
+        let tls = match &config.tls {
+            Some((cert, key)) => Some(server::tls_acceptor(cert, key)?),
+            None => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = server::bind(addr).await?;
         let effects = Arc::new(Effects::default());
         let state = Arc::new((config, effects.clone()));
-        let server = server::serve(listener, move |req| {
+        let server = server::serve_with(listener, tls, move |req| {
             let state = state.clone();
             async move { handle(&state.0, &state.1, req) }
         })
         .map_err(|e| format!("cannot start the receiver on {addr}: {e}"))?;
-        Ok(Receiver { server, effects })
+        Ok(Receiver {
+            server,
+            effects,
+            scheme,
+        })
     }
 
     /// Starts on 127.0.0.1 with a free port.
@@ -74,12 +86,16 @@ impl Receiver {
 
     /// The webhook endpoint, e.g. `http://127.0.0.1:3000/webhook`.
     pub fn url(&self) -> String {
-        format!("{}{WEBHOOK_PATH}", self.server.base_url())
+        format!("{}://{}{WEBHOOK_PATH}", self.scheme, self.addr())
     }
 
     /// The effects probe template, e.g. `http://127.0.0.1:3000/effects?key={key}`.
     pub fn effects_url(&self) -> String {
-        format!("{}{EFFECTS_PATH}?key={{key}}", self.server.base_url())
+        format!(
+            "{}://{}{EFFECTS_PATH}?key={{key}}",
+            self.scheme,
+            self.addr()
+        )
     }
 
     /// The effect store, for in-process checks.

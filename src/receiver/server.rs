@@ -19,6 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 /// Largest request body a receiver reads (the contract's 10 MB limit, with room).
 pub const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
@@ -119,15 +120,60 @@ where
     H: Fn(HttpRequest) -> F + Send + Sync + 'static,
     F: Future<Output = HttpResponse> + Send + 'static,
 {
+    serve_with(listener, None, handler)
+}
+
+/// Like [`serve`], over TLS when `tls` is given.
+pub fn serve_with<H, F>(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    handler: H,
+) -> std::io::Result<Server>
+where
+    H: Fn(HttpRequest) -> F + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let handler = Arc::new(handler);
-    let task = tokio::spawn(accept_loop(listener, handler, stopped));
+    let task = tokio::spawn(accept_loop(listener, tls, handler, stopped));
     Ok(Server { addr, stop, task })
+}
+
+/// Loads a PEM certificate chain and private key into a TLS acceptor.
+pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> Result<TlsAcceptor, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|iter| iter.collect::<Result<_, _>>())
+        .map_err(|e| {
+            format!(
+                "cannot read --tls-cert {}: {e}; give a PEM certificate chain",
+                cert.display()
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(format!(
+            "--tls-cert {} holds no PEM certificate",
+            cert.display()
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        format!(
+            "cannot read --tls-key {}: {e}; give the PEM private key of the certificate",
+            key.display()
+        )
+    })?;
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("--tls-cert and --tls-key do not fit together: {e}"))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 async fn accept_loop<H, F>(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     handler: Arc<H>,
     mut stopped: watch::Receiver<bool>,
 ) where
@@ -148,22 +194,42 @@ async fn accept_loop<H, F>(
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
-        let mut conn_stopped = stopped.clone();
+        let conn_stopped = stopped.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let handler = handler.clone();
-                async move { Ok::<_, Infallible>(handle(req, handler.as_ref()).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = conn_stopped.changed() => {}
+            match tls {
+                None => serve_connection(stream, handler, conn_stopped).await,
+                Some(acceptor) => {
+                    // A client that never finishes the handshake is dropped.
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(READ_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        serve_connection(stream, handler, conn_stopped).await;
+                    }
+                }
             }
         });
+    }
+}
+
+async fn serve_connection<IO, H, F>(io: IO, handler: Arc<H>, mut stopped: watch::Receiver<bool>)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    H: Fn(HttpRequest) -> F + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let handler = handler.clone();
+        async move { Ok::<_, Infallible>(handle(req, handler.as_ref()).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(READ_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped.changed() => {}
     }
 }
 

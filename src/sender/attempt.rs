@@ -325,6 +325,10 @@ fn describe_error(e: &reqwest::Error) -> String {
     let mut source = e.source();
     while let Some(err) = source {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            // io::Error hides a custom inner error from `source()`: look at it directly.
+            if let Some(tls) = tls_error_in(io) {
+                return describe_tls(tls);
+            }
             use std::io::ErrorKind::*;
             let words = match io.kind() {
                 ConnectionRefused => Some("connection refused"),
@@ -337,6 +341,9 @@ fn describe_error(e: &reqwest::Error) -> String {
             if let Some(w) = words {
                 return w.to_owned();
             }
+        }
+        if let Some(tls) = err.downcast_ref::<tokio_rustls::rustls::Error>() {
+            return describe_tls(tls);
         }
         if let Some(h) = err.downcast_ref::<hyper::Error>() {
             if h.is_incomplete_message() {
@@ -352,6 +359,27 @@ fn describe_error(e: &reqwest::Error) -> String {
         return format!("could not connect: {}", chain(e));
     }
     chain(e)
+}
+
+/// The TLS error inside (possibly nested) I/O errors.
+fn tls_error_in(io: &std::io::Error) -> Option<&tokio_rustls::rustls::Error> {
+    let inner = io.get_ref()?;
+    if let Some(tls) = inner.downcast_ref::<tokio_rustls::rustls::Error>() {
+        return Some(tls);
+    }
+    inner
+        .downcast_ref::<std::io::Error>()
+        .and_then(tls_error_in)
+}
+
+/// Plain words for a TLS failure, with what to do about a certificate.
+fn describe_tls(error: &tokio_rustls::rustls::Error) -> String {
+    match error {
+        tokio_rustls::rustls::Error::InvalidCertificate(why) => format!(
+            "TLS certificate not accepted ({why:?}): pass --ca-cert FILE for a private CA, or --insecure for a self-signed development certificate"
+        ),
+        other => format!("TLS handshake failed: {other}"),
+    }
 }
 
 /// An error and its causes, joined.

@@ -32,6 +32,17 @@ pub struct SenderConfig {
     pub readiness: bool,
     /// Send header names in Title-Case (`Content-Type`) rather than lower case.
     pub title_case_headers: bool,
+    /// Certificate checks for `https://` targets.
+    pub tls: TlsOptions,
+}
+
+/// How `https://` targets are verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// A PEM file of the CA certificates to trust instead of the system roots (a private CA).
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Accept any certificate: for a self-signed development certificate only.
+    pub insecure: bool,
 }
 
 impl Default for SenderConfig {
@@ -42,6 +53,7 @@ impl Default for SenderConfig {
             backoff: Duration::from_secs(1),
             readiness: true,
             title_case_headers: false,
+            tls: TlsOptions::default(),
         }
     }
 }
@@ -134,7 +146,7 @@ pub struct Sender {
 
 /// The sender could not be set up.
 #[derive(Debug, thiserror::Error)]
-#[error("could not set up the HTTP client: {0}")]
+#[error("{0}")]
 pub struct SetupError(String);
 
 impl Sender {
@@ -145,13 +157,34 @@ impl Sender {
         if config.title_case_headers {
             builder = builder.http1_title_case_headers();
         }
+        if let Some(path) = &config.tls.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                SetupError(format!(
+                    "cannot read --ca-cert {}: {e}; give a PEM file of CA certificates",
+                    path.display()
+                ))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                SetupError(format!("--ca-cert {} holds no PEM certificate ({e}); give a PEM file of CA certificates", path.display()))
+            })?;
+            if certs.is_empty() {
+                return Err(SetupError(format!(
+                    "--ca-cert {} holds no PEM certificate; give a PEM file of CA certificates",
+                    path.display()
+                )));
+            }
+            builder = builder.tls_certs_only(certs);
+        }
+        if config.tls.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
         let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| SetupError(e.to_string()))?;
+            .map_err(|e| SetupError(format!("could not set up the HTTP client: {e}")))?;
         Ok(Sender { client, config })
     }
 

@@ -1,0 +1,213 @@
+//! HTTPS targets: a certificate made at test time by a private CA; trusted
+//! with --ca-cert, refused (in words) without it, accepted with --insecure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use webhook_harness::event::{Event, EventKind};
+use webhook_harness::load::{self, LoadConfig, Mix, Stop};
+use webhook_harness::receiver::{Receiver, ReceiverConfig};
+use webhook_harness::sender::{DeliveryResult, Sender, SenderConfig, TlsOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
+
+struct Pki {
+    dir: PathBuf,
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn pki(name: &str) -> Pki {
+    let dir = std::env::temp_dir().join(format!("wh-tls-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let write = |file: &str, text: String| {
+        let path = dir.join(file);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    Pki {
+        ca: write("ca.pem", ca.pem()),
+        cert: write("cert.pem", leaf.pem()),
+        key: write("key.pem", leaf_key.serialize_pem()),
+        dir,
+    }
+}
+
+async fn tls_receiver(pki: &Pki) -> Receiver {
+    let config = ReceiverConfig {
+        tls: Some((pki.cert.clone(), pki.key.clone())),
+        ..ReceiverConfig::default()
+    };
+    Receiver::start_local(config).await.unwrap()
+}
+
+fn sender(ca_cert: Option<&Path>, insecure: bool) -> Sender {
+    Sender::new(SenderConfig {
+        timeout: Duration::from_secs(5),
+        retries: 0,
+        tls: TlsOptions {
+            ca_cert: ca_cert.map(Path::to_path_buf),
+            insecure,
+        },
+        ..SenderConfig::default()
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn ca_cert_trusts_insecure_accepts_and_nothing_refuses_in_words() {
+    let pki = pki("lib");
+    let receiver = tls_receiver(&pki).await;
+    assert!(receiver.url().starts_with("https://"));
+    let event = Event::builder(EventKind::GenerationCompleted)
+        .unique_ids()
+        .build()
+        .unwrap();
+
+    let trusted = sender(Some(&pki.ca), false)
+        .deliver(&receiver.url(), &event)
+        .await;
+    assert!(trusted.delivered(), "{:?}", trusted.attempts);
+    assert_eq!(receiver.effects().get(event.key().unwrap()).effects, 1);
+
+    let untrusted = sender(None, false).deliver(&receiver.url(), &event).await;
+    assert_eq!(untrusted.result, DeliveryResult::GaveUp);
+    let said = untrusted.attempts[0].error.clone().unwrap();
+    assert!(
+        said.contains("TLS certificate not accepted") && said.contains("--ca-cert"),
+        "{said}"
+    );
+
+    let insecure = sender(None, true).deliver(&receiver.url(), &event).await;
+    assert!(insecure.delivered());
+}
+
+#[tokio::test]
+async fn load_goes_over_https_too() {
+    let pki = pki("load");
+    let receiver = tls_receiver(&pki).await;
+    let report = load::run(
+        LoadConfig {
+            url: receiver.url(),
+            webhook_id: "wh".into(),
+            concurrency: 4,
+            rate: None,
+            stop: Stop::Deliveries(50),
+            mix: Mix::default(),
+            duplicates: 0.1,
+            sizes: Default::default(),
+            sender: SenderConfig {
+                tls: TlsOptions {
+                    ca_cert: Some(pki.ca.clone()),
+                    insecure: false,
+                },
+                ..SenderConfig::default()
+            },
+            effects_url: Some(receiver.effects_url()),
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+    assert!(report.violations.is_empty());
+}
+
+/// A child process killed when dropped, even when an assertion fails.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn receive_and_send_over_https_as_processes() {
+    let pki = pki("cli");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _receiver = Killed(
+        Command::new(BIN)
+            .args(["receive", "--port", &port.to_string()])
+            .args([
+                "--tls-cert",
+                pki.cert.to_str().unwrap(),
+                "--tls-key",
+                pki.key.to_str().unwrap(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("https://127.0.0.1:{port}/webhook");
+    let send = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args([
+                "send",
+                "generation",
+                "--url",
+                &url,
+                "--retries",
+                "0",
+                "--timeout",
+                "5s",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut ok = (-1, String::new(), String::new());
+    for _ in 0..50 {
+        ok = send(&["--ca-cert", pki.ca.to_str().unwrap()]);
+        if ok.0 == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(ok.0, 0, "{}{}", ok.1, ok.2);
+    let refused = send(&[]);
+    assert_eq!(refused.0, 1);
+    assert!(
+        refused.1.contains("TLS certificate not accepted"),
+        "{}",
+        refused.1
+    );
+    let insecure = send(&["--insecure"]);
+    assert_eq!(insecure.0, 0);
+    assert!(insecure.2.contains("warning: --insecure"), "{}", insecure.2);
+    let missing = send(&["--ca-cert", "/no/such/ca.pem"]);
+    assert_eq!(missing.0, 2);
+    assert!(
+        missing.2.contains("cannot read --ca-cert /no/such/ca.pem"),
+        "{}",
+        missing.2
+    );
+}
