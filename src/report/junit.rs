@@ -22,7 +22,11 @@ pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> Result<String, S
         let file = c.source.file.as_str();
         let suite = suites.entry(file).or_insert_with(|| {
             order.push(file);
-            TestSuite::new(file)
+            let mut suite = TestSuite::new(file);
+            for note in &outcome.notes {
+                suite.add_property(Property::new("note", options.redact(note)));
+            }
+            suite
         });
         let message = options.redact(&c.message());
         let status = match c.status() {
