@@ -5,46 +5,30 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::fuzz::{self, FuzzConfig, FuzzOutcome, reproducer};
-use crate::receiver::{Receiver, ReceiverConfig};
 use crate::report::{self, ReportOptions};
 use crate::runner::{self, CaseResult, Check, CheckOutcome, RunOutcome};
 use crate::scenario::{Severity, Source};
 use crate::secret;
 use crate::sender::{Sender, SenderConfig};
 
+use super::target::{Target, check_reachable};
 use super::{FuzzArgs, exit, usage_error};
 
 /// Most of a minimal payload printed on the console.
 const PRINTED_PAYLOAD: usize = 2000;
 
 pub(super) async fn run(args: &FuzzArgs) -> i32 {
-    let mut builtin = None;
-    let (url, effects_url) = match &args.url {
-        Some(url) => (url.clone(), args.effects_url.clone()),
-        None => {
-            let config = ReceiverConfig {
-                webhook_id: Some(args.webhook_id.clone()),
-                ..ReceiverConfig::default()
-            };
-            match Receiver::start_local(config).await {
-                Ok(r) => {
-                    let urls = (
-                        r.url(),
-                        Some(args.effects_url.clone().unwrap_or_else(|| r.effects_url())),
-                    );
-                    builtin = Some(r);
-                    urls
-                }
-                Err(e) => return usage_error(e),
-            }
-        }
+    let target = match Target::start(&args.target).await {
+        Ok(t) => t,
+        Err(e) => return usage_error(e),
     };
+    let (url, effects_url) = (target.url.clone(), target.effects_url.clone());
     let seed = args
         .seed
         .unwrap_or_else(|| crate::event::IdSource::unique().next_u64() % 1_000_000_000);
     let config = FuzzConfig {
         url: url.clone(),
-        webhook_id: args.webhook_id.clone(),
+        webhook_id: args.target.webhook_id.clone(),
         effects_url,
         cases: args.cases,
         seed,
@@ -60,26 +44,19 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         timeout: args.timeout,
         ..SenderConfig::default()
     });
-    if let Ok(sender) = probe {
-        let ready = sender.readiness(&url).await;
-        if runner::is_unreachable(&ready) {
-            eprintln!(
-                "error: cannot reach {url}: {}. Start your receiver, or check --url.",
-                ready.error.as_deref().unwrap_or("no answer")
-            );
-            return exit::UNREACHABLE;
-        }
+    let sender = match probe {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    if let Err(code) = check_reachable(&sender, &url).await {
+        return code;
     }
     println!(
         "fuzzing {url}{} with seed {seed}: {} cases, {} at once, webhook id {} (replay with --seed {seed})",
-        if builtin.is_some() {
-            " (built-in reference receiver)"
-        } else {
-            ""
-        },
+        target.label(),
         args.cases,
         args.jobs,
-        secret::display(&args.webhook_id, args.show_secrets)
+        secret::display(&args.target.webhook_id, args.target.show_secrets)
     );
     let bar = (std::io::stdout().is_terminal() && std::env::var_os("CI").is_none()).then(|| {
         let bar = ProgressBar::new(args.cases);
@@ -102,24 +79,28 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    if let Some(r) = builtin {
-        r.shutdown().await;
-    }
+    target.shutdown().await;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => return usage_error(e),
     };
     let options = ReportOptions {
         strict: false,
-        secret: Some(args.webhook_id.clone()),
-        show_secrets: args.show_secrets,
+        secret: Some(args.target.webhook_id.clone()),
+        show_secrets: args.target.show_secrets,
     };
     for (n, finding) in outcome.findings.iter().enumerate() {
-        let written = reproducer::write(&args.out, seed, finding, &args.webhook_id);
+        let written = reproducer::write(&args.out, seed, finding, &args.target.webhook_id);
         let text = match written {
-            Ok((yaml, body)) => {
-                describe_finding(n + 1, seed, finding, &url, &yaml, &body, &args.webhook_id)
-            }
+            Ok((yaml, body)) => describe_finding(
+                n + 1,
+                seed,
+                finding,
+                &url,
+                &yaml,
+                &body,
+                &args.target.webhook_id,
+            ),
             Err(e) => return usage_error(e),
         };
         println!("{}", options.redact(&text));

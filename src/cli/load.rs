@@ -3,36 +3,20 @@
 use std::io::IsTerminal;
 
 use crate::load::{self, LoadConfig, LoadReport, Stop};
-use crate::receiver::{Receiver, ReceiverConfig};
 use crate::report::{self, ReportOptions};
 use crate::runner;
 use crate::secret;
 use crate::sender::format_duration;
 
+use super::target::{Target, check_reachable};
 use super::{LoadArgs, exit, usage_error};
 
 pub(super) async fn run(args: &LoadArgs) -> i32 {
-    let mut builtin = None;
-    let (url, effects_url) = match &args.url {
-        Some(url) => (url.clone(), args.effects_url.clone()),
-        None => {
-            let config = ReceiverConfig {
-                webhook_id: Some(args.webhook_id.clone()),
-                ..ReceiverConfig::default()
-            };
-            match Receiver::start_local(config).await {
-                Ok(r) => {
-                    let urls = (
-                        r.url(),
-                        Some(args.effects_url.clone().unwrap_or_else(|| r.effects_url())),
-                    );
-                    builtin = Some(r);
-                    urls
-                }
-                Err(e) => return usage_error(e),
-            }
-        }
+    let target = match Target::start(&args.target).await {
+        Ok(t) => t,
+        Err(e) => return usage_error(e),
     };
+    let (url, effects_url) = (target.url.clone(), target.effects_url.clone());
     let stop = match (args.duration, args.deliveries) {
         (Some(d), _) => Stop::After(d),
         (None, Some(n)) => Stop::Deliveries(n),
@@ -41,7 +25,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     let sender_config = args.delivery.sender_config(false);
     let config = LoadConfig {
         url: url.clone(),
-        webhook_id: args.webhook_id.clone(),
+        webhook_id: args.target.webhook_id.clone(),
         concurrency: usize::from(args.concurrency),
         rate: args.rate,
         stop,
@@ -56,15 +40,15 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         readiness: true,
         ..sender_config
     });
-    if let Ok(sender) = preflight {
-        let ready = sender.readiness(&url).await;
-        if runner::is_unreachable(&ready) {
-            eprintln!(
-                "error: cannot reach {url}: {}. Start your receiver, or check --url.",
-                ready.error.as_deref().unwrap_or("no answer")
-            );
-            return exit::UNREACHABLE;
-        }
+    let sender = match preflight {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    {
+        let ready = match check_reachable(&sender, &url).await {
+            Ok(ready) => ready,
+            Err(code) => return code,
+        };
         if ready.outcome != crate::sender::Outcome::Success {
             println!(
                 "note: the readiness check (OPTIONS) got {}; the real sender would deliver nothing. Loading anyway.",
@@ -74,11 +58,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     }
     println!(
         "load on {url}{}: {}, {}, webhook id {}",
-        if builtin.is_some() {
-            " (built-in reference receiver)"
-        } else {
-            ""
-        },
+        target.label(),
         match args.rate {
             Some(r) => format!("open loop at {r}/s, up to {} in flight", args.concurrency),
             None => format!("closed loop, {} in flight", args.concurrency),
@@ -87,7 +67,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
             Stop::After(d) => format!("for {}", format_duration(d)),
             Stop::Deliveries(n) => format!("{n} deliveries"),
         },
-        secret::display(&args.webhook_id, args.show_secrets)
+        secret::display(&args.target.webhook_id, args.target.show_secrets)
     );
     let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let result = load::run(config, |live| {
@@ -109,9 +89,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     if interactive {
         eprint!("\r\x1b[2K");
     }
-    if let Some(r) = builtin {
-        r.shutdown().await;
-    }
+    target.shutdown().await;
     let report = match result {
         Ok(r) => r,
         Err(e) => return usage_error(e),
@@ -119,8 +97,8 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     print!("{}", table(&report));
     let options = ReportOptions {
         strict: false,
-        secret: Some(args.webhook_id.clone()),
-        show_secrets: args.show_secrets,
+        secret: Some(args.target.webhook_id.clone()),
+        show_secrets: args.target.show_secrets,
     };
     if let Some(path) = &args.report_json {
         let text = serde_json::to_string_pretty(&report).unwrap_or_default();

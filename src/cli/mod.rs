@@ -11,6 +11,7 @@ mod run;
 mod send;
 mod snapshots;
 mod suite;
+mod target;
 
 use std::time::Duration;
 
@@ -178,6 +179,27 @@ pub struct ReceiveArgs {
     pub tls_key: Option<std::path::PathBuf>,
 }
 
+/// The receiver under test, for `run`, `fuzz` and `load`.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The receiver's endpoint. Without it, the built-in reference receiver is
+    /// started on 127.0.0.1 (with its effects probe) and tested.
+    #[arg(long, value_parser = parse_url)]
+    pub url: Option<String>,
+    /// The webhook id your receiver expects (a secret; masked in output). Also
+    /// read from WEBHOOK_HARNESS_WEBHOOK_ID.
+    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true,
+          default_value = crate::event::DEFAULT_WEBHOOK_ID)]
+    pub webhook_id: String,
+    /// Effects probe URL template with `{key}`, e.g.
+    /// http://127.0.0.1:3000/effects?key={key}. Without it, effect counts are not checked.
+    #[arg(long)]
+    pub effects_url: Option<String>,
+    /// Print the webhook id in full.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
 /// Certificate checks for `https://` targets.
 #[derive(Debug, Args)]
 pub struct TlsArgs {
@@ -224,24 +246,13 @@ pub struct DeliveryArgs {
 /// `run` arguments.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Scenario files or folders (default: the built-in suite).
     pub paths: Vec<std::path::PathBuf>,
     /// Also run the built-in suite when PATHs are given.
     #[arg(long)]
     pub builtin: bool,
-    /// The receiver's endpoint. Without it, the built-in reference receiver is
-    /// started on 127.0.0.1 and tested.
-    #[arg(long, value_parser = parse_url)]
-    pub url: Option<String>,
-    /// The webhook id your receiver expects (a secret; masked in output). Also
-    /// read from WEBHOOK_HARNESS_WEBHOOK_ID.
-    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true,
-          default_value = crate::event::DEFAULT_WEBHOOK_ID)]
-    pub webhook_id: String,
-    /// Effects probe URL template with `{key}`, e.g.
-    /// http://127.0.0.1:3000/effects?key={key}. Without it idempotency cases are skipped.
-    #[arg(long)]
-    pub effects_url: Option<String>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     /// Cases run at once.
@@ -259,9 +270,6 @@ pub struct RunArgs {
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_junit: Option<std::path::PathBuf>,
-    /// Print the webhook id in full.
-    #[arg(long)]
-    pub show_secrets: bool,
     /// Compare what the receiver answers with snapshots in DIR (default
     /// snapshots/receiver): the first run records, later runs show changes.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = DEFAULT_SNAPSHOT_DIR)]
@@ -282,18 +290,8 @@ pub struct RunArgs {
 /// `fuzz` arguments.
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
-    /// The receiver's endpoint. Without it, the built-in reference receiver is fuzzed.
-    #[arg(long, value_parser = parse_url)]
-    pub url: Option<String>,
-    /// The webhook id your receiver expects (a secret; masked in output). Also
-    /// read from WEBHOOK_HARNESS_WEBHOOK_ID.
-    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true,
-          default_value = crate::event::DEFAULT_WEBHOOK_ID)]
-    pub webhook_id: String,
-    /// Effects probe URL template with `{key}`: valid payloads must then have
-    /// the effect exactly once.
-    #[arg(long)]
-    pub effects_url: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Number of generated cases.
     #[arg(long, default_value_t = 1000)]
     pub cases: u64,
@@ -326,22 +324,13 @@ pub struct FuzzArgs {
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_junit: Option<std::path::PathBuf>,
-    /// Print the webhook id in full.
-    #[arg(long)]
-    pub show_secrets: bool,
 }
 
 /// `load` arguments.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// The receiver's endpoint. Without it, the built-in reference receiver takes the load.
-    #[arg(long, value_parser = parse_url)]
-    pub url: Option<String>,
-    /// The webhook id your receiver expects (a secret; masked in output). Also
-    /// read from WEBHOOK_HARNESS_WEBHOOK_ID.
-    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true,
-          default_value = crate::event::DEFAULT_WEBHOOK_ID)]
-    pub webhook_id: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Requests in flight at most (closed loop: exactly this many).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub concurrency: u16,
@@ -364,10 +353,6 @@ pub struct LoadArgs {
     /// Payload sizes: mixed (1-48 KB, realistic) or small (one size, to compare with oha).
     #[arg(long, default_value = "mixed", value_parser = crate::load::Sizes::parse)]
     pub sizes: crate::load::Sizes,
-    /// Effects probe URL template with `{key}`: afterwards, duplicated keys and a
-    /// sample of the others must show effect count 1.
-    #[arg(long)]
-    pub effects_url: Option<String>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     /// Highest share of failed deliveries that still passes, e.g. 1%.
@@ -376,9 +361,6 @@ pub struct LoadArgs {
     /// Write a JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<std::path::PathBuf>,
-    /// Print the webhook id in full.
-    #[arg(long)]
-    pub show_secrets: bool,
 }
 
 fn parse_category(s: &str) -> Result<crate::fuzz::Category, String> {

@@ -1,10 +1,10 @@
 //! `webhook-harness run`: the conformance suite against a receiver.
 
-use crate::receiver::{Receiver, ReceiverConfig};
 use crate::report::{self, ReportOptions, console::ConsoleReporter};
 use crate::runner::{self, RunConfig, RunError};
 use crate::secret;
 
+use super::target::Target;
 use super::{RunArgs, exit, suite, usage_error};
 
 /// The snapshot settings, when any snapshot option was given.
@@ -26,7 +26,7 @@ fn snapshot_config(args: &RunArgs) -> Option<crate::snapshot::SnapshotConfig> {
             .unwrap_or_else(|| super::DEFAULT_SNAPSHOT_DIR.into()),
         mode: mode.unwrap_or_default(),
         ci,
-        webhook_id: args.webhook_id.clone(),
+        webhook_id: args.target.webhook_id.clone(),
         redact_fields: args.redact_field.clone(),
     })
 }
@@ -48,47 +48,26 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         }
     }
     // Without --url, the reference receiver stands in, with its probe wired in.
-    let mut builtin = None;
-    let (url, effects_url) = match &args.url {
-        Some(url) => (url.clone(), args.effects_url.clone()),
-        None => {
-            let config = ReceiverConfig {
-                webhook_id: Some(args.webhook_id.clone()),
-                ..ReceiverConfig::default()
-            };
-            match Receiver::start_local(config).await {
-                Ok(r) => {
-                    let urls = (
-                        r.url(),
-                        Some(args.effects_url.clone().unwrap_or_else(|| r.effects_url())),
-                    );
-                    builtin = Some(r);
-                    urls
-                }
-                Err(e) => return usage_error(e),
-            }
-        }
+    let target = match Target::start(&args.target).await {
+        Ok(t) => t,
+        Err(e) => return usage_error(e),
     };
     let options = ReportOptions {
         strict: args.strict,
-        secret: Some(args.webhook_id.clone()),
-        show_secrets: args.show_secrets,
+        secret: Some(args.target.webhook_id.clone()),
+        show_secrets: args.target.show_secrets,
     };
     println!(
         "webhook-harness: {} cases against {}{} (webhook id {})",
         scenarios.len(),
-        url,
-        if builtin.is_some() {
-            " (built-in reference receiver)"
-        } else {
-            ""
-        },
-        secret::display(&args.webhook_id, args.show_secrets)
+        target.url,
+        target.label(),
+        secret::display(&args.target.webhook_id, args.target.show_secrets)
     );
     let config = RunConfig {
-        url,
-        webhook_id: args.webhook_id.clone(),
-        effects_url,
+        url: target.url.clone(),
+        webhook_id: args.target.webhook_id.clone(),
+        effects_url: target.effects_url.clone(),
         sender: args.delivery.sender_config(true),
         jobs: usize::from(args.jobs),
     };
@@ -114,9 +93,7 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         }
     }
     console.finish(&outcome);
-    if let Some(r) = builtin {
-        r.shutdown().await;
-    }
+    target.shutdown().await;
     if let Some(path) = &args.report_json
         && let Err(e) = report::write_file(path, &report::json::render(&outcome, &options))
     {

@@ -1,0 +1,72 @@
+//! The receiver under test for `run`, `fuzz` and `load`: the user's, or the
+//! built-in reference receiver started in-process with its probe wired in.
+
+use crate::receiver::{Receiver, ReceiverConfig};
+use crate::runner;
+use crate::sender::{Attempt, Sender};
+
+use super::{TargetArgs, exit};
+
+/// Where the commands send, and the built-in receiver when it stands in.
+pub(super) struct Target {
+    pub url: String,
+    pub effects_url: Option<String>,
+    builtin: Option<Receiver>,
+}
+
+impl Target {
+    /// The user's receiver, or the built-in one when no `--url` is given.
+    pub async fn start(args: &TargetArgs) -> Result<Target, String> {
+        if let Some(url) = &args.url {
+            return Ok(Target {
+                url: url.clone(),
+                effects_url: args.effects_url.clone(),
+                builtin: None,
+            });
+        }
+        let config = ReceiverConfig {
+            webhook_id: Some(args.webhook_id.clone()),
+            ..ReceiverConfig::default()
+        };
+        let receiver = Receiver::start_local(config).await?;
+        Ok(Target {
+            url: receiver.url(),
+            effects_url: Some(
+                args.effects_url
+                    .clone()
+                    .unwrap_or_else(|| receiver.effects_url()),
+            ),
+            builtin: Some(receiver),
+        })
+    }
+
+    /// ` (built-in reference receiver)` when it is the built-in one.
+    pub fn label(&self) -> &'static str {
+        if self.builtin.is_some() {
+            " (built-in reference receiver)"
+        } else {
+            ""
+        }
+    }
+
+    /// Stops the built-in receiver, if any.
+    pub async fn shutdown(self) {
+        if let Some(receiver) = self.builtin {
+            receiver.shutdown().await;
+        }
+    }
+}
+
+/// The readiness check made once before a command starts; `Err(exit code 3)`
+/// after saying so when nothing listens there.
+pub(super) async fn check_reachable(sender: &Sender, url: &str) -> Result<Attempt, i32> {
+    let ready = sender.readiness(url).await;
+    if runner::is_unreachable(&ready) {
+        eprintln!(
+            "error: cannot reach {url}: {}. Start your receiver, or check --url.",
+            ready.error.as_deref().unwrap_or("no answer")
+        );
+        return Err(exit::UNREACHABLE);
+    }
+    Ok(ready)
+}
