@@ -468,13 +468,15 @@ async fn schedule(
     let start = tokio::time::Instant::now();
     let mut n = 0u64;
     loop {
-        let due = start + Duration::from_secs_f64(n as f64 / rate);
-        if shared.deadline.is_some_and(|d| due >= d) {
-            break;
-        }
-        if let Stop::Deliveries(limit) = shared.config.stop
-            && n >= limit
-        {
+        // The schedule itself decides how many are due: rate x duration,
+        // whenever it started, so the count does not depend on start-up time.
+        let offset = Duration::from_secs_f64(n as f64 / rate);
+        let due = start + offset;
+        let over = match shared.config.stop {
+            Stop::After(d) => offset >= d,
+            Stop::Deliveries(limit) => n >= limit,
+        };
+        if over {
             break;
         }
         tokio::time::sleep_until(due).await;
