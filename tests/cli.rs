@@ -49,6 +49,13 @@ fn harness(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Asserts that `text` contains every one of `expected`, showing the text if not.
+fn assert_contains_all(text: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(text.contains(e), "missing {e:?} in\n{text}");
+    }
+}
+
 fn effect_count(receiver: &ReceiveProcess, key: &str) -> u64 {
     let probe = receiver
         .url
@@ -318,18 +325,16 @@ fn fuzz_finds_writes_a_reproducer_and_replays_it() {
         report.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    for expected in [
-        "with seed 3",
-        "finding 1: case",
-        "problem: answered 500",
-        "replay:  curl -i -X POST",
-        "1 finding; seed 3",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in\n{stdout}"
-        );
-    }
+    assert_contains_all(
+        &stdout,
+        &[
+            "with seed 3",
+            "finding 1: case",
+            "problem: answered 500",
+            "replay:  curl -i -X POST",
+            "1 finding; seed 3",
+        ],
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["summary"]["failed"], 1);
@@ -520,18 +525,16 @@ fn load_reports_a_table_and_exit_codes() {
         json.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    for expected in [
-        "closed loop, 4 in flight",
-        "deliveries      300 +",
-        "latency         p50",
-        "idempotency",
-        "ok: no idempotency violation",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in\n{stdout}"
-        );
-    }
+    assert_contains_all(
+        &stdout,
+        &[
+            "closed loop, 4 in flight",
+            "deliveries      300 +",
+            "latency         p50",
+            "idempotency",
+            "ok: no idempotency violation",
+        ],
+    );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["deliveries"], 300);
