@@ -54,7 +54,7 @@ if [[ $what == load || $what == all ]]; then
   command -v oha >/dev/null || cargo install oha --locked --quiet
   n=${DELIVERIES:-100000}
   tmp=$(mktemp -d)
-  "$bin" payload generation --webhook-id wh_bench > "$tmp/body.json"
+  "$bin" payload generation --webhook-id wh_bench --show-secrets > "$tmp/body.json"
   key=$(grep -o '"gen_[A-Za-z0-9]*"' "$tmp/body.json" | head -n 1 | tr -d '"')
   ours=(); theirs=(); ours_p99=(); theirs_p99=()
   for i in $(seq 1 "$runs"); do

@@ -723,3 +723,20 @@ fn the_secret_appears_in_no_artifact() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn payload_masks_the_webhook_id_unless_asked() {
+    let (_, masked, _) = harness(&["payload", "test", "--webhook-id", "AhALzdz8S"]);
+    assert!(
+        !masked.contains("AhALzdz8S") && masked.contains("\"webhook_id\": \"Ah*******\""),
+        "{masked}"
+    );
+    let (_, shown, _) = harness(&[
+        "payload",
+        "test",
+        "--webhook-id",
+        "AhALzdz8S",
+        "--show-secrets",
+    ]);
+    assert!(shown.contains("\"webhook_id\": \"AhALzdz8S\""), "{shown}");
+}

@@ -4,7 +4,6 @@ use std::io::IsTerminal;
 
 use crate::load::{self, LoadConfig, LoadReport, Stop};
 use crate::report::{self, ReportOptions};
-use crate::runner;
 use crate::secret;
 use crate::sender::format_duration;
 
@@ -52,7 +51,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         if ready.outcome != crate::sender::Outcome::Success {
             println!(
                 "note: the readiness check (OPTIONS) got {}; the real sender would deliver nothing. Loading anyway.",
-                runner::case::describe_answer(&ready)
+                ready.answer()
             );
         }
     }

@@ -135,6 +135,9 @@ impl EventArgs {
 pub struct PayloadArgs {
     #[command(flatten)]
     pub event: EventArgs,
+    /// Print the webhook id in full (it is masked otherwise, as everywhere).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// `send` arguments.

@@ -5,7 +5,11 @@ use super::{PayloadArgs, exit, usage_error};
 pub(super) fn run(args: &PayloadArgs) -> i32 {
     match args.event.builder().build() {
         Ok(event) => {
-            println!("{}", event.pretty());
+            let text = event.pretty();
+            match args.show_secrets {
+                true => println!("{text}"),
+                false => println!("{}", crate::secret::redact(&text, event.webhook_id())),
+            }
             exit::SUCCESS
         }
         Err(e) => usage_error(e),

@@ -72,7 +72,7 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         jobs: usize::from(args.jobs),
     };
     let console = ConsoleReporter::new(scenarios.len(), options.clone());
-    let outcome = match runner::run(&config, scenarios, |c| console.case(c)).await {
+    let mut outcome = match runner::run(&config, scenarios, |c| console.case(c)).await {
         Ok(o) => o,
         Err(e @ RunError::Unreachable { .. }) => {
             eprintln!("error: {e}");
@@ -80,7 +80,6 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         }
         Err(RunError::Setup(e)) => return usage_error(e),
     };
-    let mut outcome = outcome;
     if args.delivery.tls.insecure {
         outcome.notes.push(
             "INSECURE: TLS certificates were not verified (--insecure); this run says nothing about the receiver's certificate".into(),

@@ -501,32 +501,14 @@ impl Event {
 /// Appends `extra` bytes of plain text to the string that carries the bulk of
 /// a real large payload (the completion, or the embedding input).
 fn pad(json: &mut Value, kind: EventKind, extra: usize) -> Result<(), OverrideError> {
-    let path: &[&str] = match kind {
-        EventKind::AsyncEmbeddingCompleted => &["data", "request", "input", "0"],
-        EventKind::SlowGroupCompleted => &[
-            "data",
-            "generations",
-            "0",
-            "response",
-            "choices",
-            "0",
-            "message",
-            "content",
-        ],
-        _ => &["data", "response", "choices", "0", "message", "content"],
+    let pointer = match kind {
+        EventKind::AsyncEmbeddingCompleted => "/data/request/input/0",
+        EventKind::SlowGroupCompleted => "/data/generations/0/response/choices/0/message/content",
+        _ => "/data/response/choices/0/message/content",
     };
-    let mut node = Some(&mut *json);
-    for seg in path {
-        node = node.and_then(|n| match n {
-            Value::Object(map) => map.get_mut(*seg),
-            Value::Array(items) => seg.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
-            _ => None,
-        });
-    }
-    let Some(Value::String(text)) = node else {
+    let Some(Value::String(text)) = json.pointer_mut(pointer) else {
         return Err(OverrideError(format!(
-            "cannot pad the payload: `{}` is not a string (an override removed it?)",
-            path.join(".")
+            "cannot pad the payload: `{pointer}` is not a string (an override removed it?)"
         )));
     };
     const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";

@@ -147,7 +147,7 @@ impl Checker {
     }
 
     async fn judge(&self, input: &FuzzInput, attempt: &Attempt) -> Result<(), String> {
-        let answer = crate::runner::case::describe_answer(attempt);
+        let answer = attempt.answer();
         let must_succeed = input.category == Category::Valid || input.title_case_headers;
         match attempt.outcome {
             Outcome::Success => {}

@@ -7,9 +7,10 @@
 
 use proptest::prelude::*;
 use proptest::sample::select;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::event::{Dialect, Event, EventKind, State};
+use crate::event::overrides::parse_path;
+use crate::event::{Dialect, Event, EventKind, Override, State};
 
 /// Which kind of input a case is, and so what a receiver must answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -334,83 +335,18 @@ pub fn valid_recipe() -> impl Strategy<Value = ValidRecipe> {
     )
 }
 
-/// Walks to the parent of the last segment of `path`, creating objects (or
-/// arrays, before a numeric segment) that are missing.
-fn slot<'a>(root: &'a mut Value, path: &str) -> Option<(&'a mut Value, String)> {
-    let segments: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
-    let (last, parents) = segments.split_last()?;
-    let mut node = root;
-    for (i, seg) in parents.iter().enumerate() {
-        let next_is_index = segments[i + 1].parse::<usize>().is_ok();
-        let fresh = || {
-            if next_is_index {
-                Value::Array(Vec::new())
-            } else {
-                Value::Object(Map::new())
-            }
-        };
-        node = match node {
-            Value::Object(map) => map.entry((*seg).to_owned()).or_insert_with(fresh),
-            Value::Array(items) => {
-                let i: usize = seg.parse().ok()?;
-                if i == items.len() {
-                    items.push(fresh());
-                }
-                items.get_mut(i)?
-            }
-            _ => return None,
-        };
-    }
-    Some((node, (*last).to_owned()))
-}
-
+/// Puts `value` at a dotted path, creating what is missing: the `--set`
+/// mechanism of the event catalog. A path that cannot take it is skipped.
 fn put(root: &mut Value, path: &str, value: Value) {
-    if let Some((parent, last)) = slot(root, path) {
-        match parent {
-            Value::Object(map) => {
-                map.insert(last, value);
-            }
-            Value::Array(items) => {
-                if let Some(i) = last.parse::<usize>().ok().filter(|i| *i <= items.len()) {
-                    if i == items.len() {
-                        items.push(value);
-                    } else {
-                        items[i] = value;
-                    }
-                }
-            }
-            _ => {}
-        }
+    if let Ok(path) = parse_path(path) {
+        let _ = Override::Set { path, value }.apply(root);
     }
 }
 
-/// Removes the field at `path`; creates nothing when the path is missing.
+/// Removes the field at a dotted path (`--unset`); a missing path is no error.
 fn remove(root: &mut Value, path: &str) {
-    let Some((parent_path, last)) = path.rsplit_once('.') else {
-        if let Value::Object(map) = root {
-            map.shift_remove(path);
-        }
-        return;
-    };
-    let mut node = Some(root);
-    for seg in parent_path.split('.') {
-        node = node.and_then(|n| match n {
-            Value::Object(map) => map.get_mut(seg),
-            Value::Array(items) => seg.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
-            _ => None,
-        });
-    }
-    if let Some(Value::Object(map)) = node {
-        map.shift_remove(last);
-    }
-}
-
-fn get_mut<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
-    let (parent, last) = slot(root, path)?;
-    match parent {
-        Value::Object(map) => map.get_mut(&last),
-        Value::Array(items) => items.get_mut(last.parse::<usize>().ok()?),
-        _ => None,
+    if let Ok(path) = parse_path(path) {
+        let _ = Override::Unset { path }.apply(root);
     }
 }
 
@@ -504,7 +440,7 @@ impl ValidRecipe {
             );
         }
         if self.kind == EventKind::AsyncEmbeddingCompleted
-            && let Some(Value::Array(vector)) = get_mut(&mut json, "data.response.data.0.embedding")
+            && let Some(Value::Array(vector)) = json.pointer_mut("/data/response/data/0/embedding")
         {
             vector.extend(self.floats.iter().map(|f| json!(f)));
         }

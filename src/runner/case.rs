@@ -256,7 +256,7 @@ impl CaseRun<'_> {
         if sender.config().readiness {
             let ready = sender.readiness(&ctx.url).await;
             let ok = ready.outcome == crate::sender::Outcome::Success;
-            let answer = describe_answer(&ready);
+            let answer = ready.answer();
             self.record(ready);
             if !ok {
                 self.fail("readiness check before the copies", "2xx", answer);
@@ -390,7 +390,7 @@ impl CaseRun<'_> {
         {
             let actual = format!(
                 "the readiness check (OPTIONS) got {}, so no POST was sent",
-                describe_answer(last)
+                last.answer()
             );
             let expected = expect
                 .status
@@ -420,7 +420,7 @@ impl CaseRun<'_> {
             if status.matches(attempt.status) {
                 self.push(what, CheckOutcome::Passed);
             } else {
-                self.fail(&what, status.to_string(), describe_answer(attempt));
+                self.fail(&what, status.to_string(), attempt.answer());
             }
         }
         if let Some(latency) = expect.latency {
@@ -440,7 +440,7 @@ impl CaseRun<'_> {
                         crate::sender::format_duration(attempt.latency)
                     )
                 } else {
-                    describe_answer(attempt)
+                    attempt.answer()
                 };
                 self.fail(
                     &what,
@@ -457,7 +457,7 @@ impl CaseRun<'_> {
                 None => self.fail(
                     &what,
                     format!("{name}: {value}"),
-                    format!("no {name} header ({})", describe_answer(attempt)),
+                    format!("no {name} header ({})", attempt.answer()),
                 ),
             }
         }
@@ -508,36 +508,6 @@ fn kind_tag(kind: EventKind) -> u64 {
         EventKind::SlowGroupCompleted => 0x3000,
         EventKind::WebhookTest => 0x4000,
     }
-}
-
-/// `503 (server error) with body "..."`, or `no answer: connection refused`.
-pub fn describe_answer(attempt: &Attempt) -> String {
-    let mut text = match attempt.status {
-        Some(s) => format!("{s} ({})", attempt.outcome),
-        None => format!(
-            "no answer: {}",
-            attempt.error.as_deref().unwrap_or(attempt.outcome.name())
-        ),
-    };
-    if attempt.status.is_some() {
-        if let Some(location) = attempt
-            .header("location")
-            .filter(|_| (300..400).contains(&attempt.status.unwrap_or(0)))
-        {
-            text.push_str(&format!(" redirecting to {location}"));
-        }
-        let body = attempt.body_text();
-        let body = body.trim();
-        if !body.is_empty() {
-            let short: String = body.chars().take(120).collect();
-            let more = if short.len() < body.len() { "…" } else { "" };
-            text.push_str(&format!(" with body {short:?}{more}"));
-        }
-        if let Some(e) = &attempt.error {
-            text.push_str(&format!("; {e}"));
-        }
-    }
-    text
 }
 
 fn effect_words(count: u64, expected: EffectSpec) -> String {

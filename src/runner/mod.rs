@@ -114,7 +114,7 @@ pub async fn run(
     if !readiness_ok {
         notes.push(format!(
             "The readiness check (OPTIONS) failed: {}. The real sender would deliver nothing; the other cases ran without the check so that they still tell you something.",
-            case::describe_answer(&preflight)
+            preflight.answer()
         ));
     }
     if probe.is_none() {

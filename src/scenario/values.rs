@@ -29,6 +29,20 @@ impl fmt::Display for Scalar {
     }
 }
 
+/// Deserializes each listed type from a scalar (number or string) through its
+/// `TryFrom<String>`, so its own message reaches the located YAML error.
+macro_rules! from_scalar_text {
+    ($($ty:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <$ty>::try_from(Scalar::deserialize(d)?.to_string()).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+
+from_scalar_text!(DurationText, LatencySpec, EffectSpec, ByteSize);
+
 /// One accepted status: an exact code or a class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusPattern {
@@ -168,13 +182,6 @@ impl TryFrom<String> for DurationText {
     }
 }
 
-impl<'de> Deserialize<'de> for DurationText {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Scalar::deserialize(d)?;
-        DurationText::try_from(s.to_string()).map_err(serde::de::Error::custom)
-    }
-}
-
 impl JsonSchema for DurationText {
     fn schema_name() -> Cow<'static, str> {
         "Duration".into()
@@ -208,13 +215,6 @@ impl TryFrom<String> for LatencySpec {
             .map_err(|_| {
                 format!("`{s}` is not a latency bound: write `< 1s`, `< 250ms` or `< timeout`")
             })
-    }
-}
-
-impl<'de> Deserialize<'de> for LatencySpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Scalar::deserialize(d)?;
-        LatencySpec::try_from(s.to_string()).map_err(serde::de::Error::custom)
     }
 }
 
@@ -277,13 +277,6 @@ impl TryFrom<String> for EffectSpec {
     }
 }
 
-impl<'de> Deserialize<'de> for EffectSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Scalar::deserialize(d)?;
-        EffectSpec::try_from(s.to_string()).map_err(serde::de::Error::custom)
-    }
-}
-
 impl JsonSchema for EffectSpec {
     fn schema_name() -> Cow<'static, str> {
         "EffectCount".into()
@@ -335,13 +328,6 @@ impl TryFrom<String> for ByteSize {
             return Err(format!("`{s}` is over the contract's 10 MB payload limit"));
         }
         Ok(ByteSize(bytes as usize))
-    }
-}
-
-impl<'de> Deserialize<'de> for ByteSize {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Scalar::deserialize(d)?;
-        ByteSize::try_from(s.to_string()).map_err(serde::de::Error::custom)
     }
 }
 

@@ -134,6 +134,37 @@ impl Attempt {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// What came back, in words for a failure message: `503 (server error)
+    /// with body "..."`, or `no answer: connection refused`.
+    pub fn answer(&self) -> String {
+        let mut text = match self.status {
+            Some(s) => format!("{s} ({})", self.outcome),
+            None => format!(
+                "no answer: {}",
+                self.error.as_deref().unwrap_or(self.outcome.name())
+            ),
+        };
+        if let Some(status) = self.status {
+            if let Some(location) = self
+                .header("location")
+                .filter(|_| (300..400).contains(&status))
+            {
+                text.push_str(&format!(" redirecting to {location}"));
+            }
+            let body = self.body_text();
+            let body = body.trim();
+            if !body.is_empty() {
+                let short: String = body.chars().take(120).collect();
+                let more = if short.len() < body.len() { "…" } else { "" };
+                text.push_str(&format!(" with body {short:?}{more}"));
+            }
+            if let Some(e) = &self.error {
+                text.push_str(&format!("; {e}"));
+            }
+        }
+        text
+    }
+
     /// One console line: `POST http://… -> 503 in 2.1ms (server error, retry in 1s)`.
     pub fn describe(&self) -> String {
         let answer = match self.status {
