@@ -47,3 +47,4 @@ pub mod scenario;
 pub mod secret;
 pub mod sender;
 pub mod snapshot;
+pub mod stop;

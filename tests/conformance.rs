@@ -27,6 +27,8 @@ async fn run_against(bug: Bug) -> RunOutcome {
             tls: Default::default(),
         },
         jobs: 8,
+        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        stop: Default::default(),
     };
     runner::run(&config, scenario::builtin().unwrap(), |_| {})
         .await
@@ -265,6 +267,8 @@ async fn without_a_probe_effect_checks_are_skipped_not_passed() {
         effects_url: None,
         sender: SenderConfig::default(),
         jobs: 4,
+        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        stop: Default::default(),
     };
     let outcome = runner::run(&config, scenario::builtin().unwrap(), |_| {})
         .await
@@ -293,6 +297,8 @@ async fn unreachable_target_is_one_error() {
         effects_url: None,
         sender: SenderConfig::default(),
         jobs: 1,
+        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        stop: Default::default(),
     };
     let err = runner::run(&config, scenario::builtin().unwrap(), |_| {})
         .await
@@ -337,6 +343,8 @@ cases:
         effects_url: Some(receiver.effects_url()),
         sender: SenderConfig::default(),
         jobs: 2,
+        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        stop: Default::default(),
     };
     let scenarios = scenario::parse("custom.yaml", yaml).unwrap();
     let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();

@@ -25,6 +25,8 @@ fn config(receiver: &TestReceiver, seed: u64, cases: u64, only: Option<Category>
         max_findings: 1,
         max_shrink_steps: 300,
         tls: Default::default(),
+        max_shrink_time: webhook_harness::fuzz::DEFAULT_MAX_SHRINK_TIME,
+        stop: Default::default(),
     }
 }
 
@@ -68,6 +70,8 @@ async fn find_and_replay(
             effects_url: Some(receiver.effects_url()),
             sender: SenderConfig::default(),
             jobs: 1,
+            down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+            stop: Default::default(),
         };
         let replay = runner::run(&run, scenarios.clone(), |_| {}).await.unwrap();
         let case = &replay.cases[0];

@@ -6,16 +6,16 @@ mod common;
 use std::time::Duration;
 
 use common::{Bug, TestReceiver, WEBHOOK_ID};
-use webhook_harness::load::{self, LoadConfig, Mix, Stop};
+use webhook_harness::load::{self, LoadConfig, Mix, Until};
 use webhook_harness::sender::SenderConfig;
 
-fn config(receiver: &TestReceiver, stop: Stop, duplicates: f64, retries: u32) -> LoadConfig {
+fn config(receiver: &TestReceiver, stop: Until, duplicates: f64, retries: u32) -> LoadConfig {
     LoadConfig {
         url: receiver.url(),
         webhook_id: WEBHOOK_ID.into(),
         concurrency: 8,
         rate: None,
-        stop,
+        until: stop,
         mix: Mix::default(),
         duplicates,
         sizes: Default::default(),
@@ -28,13 +28,15 @@ fn config(receiver: &TestReceiver, stop: Stop, duplicates: f64, retries: u32) ->
             tls: Default::default(),
         },
         effects_url: Some(receiver.effects_url()),
+        unanswered_window: Duration::from_secs(10),
+        stop: Default::default(),
     }
 }
 
 #[tokio::test]
 async fn counts_add_up() {
     let receiver = TestReceiver::start(Bug::None).await;
-    let report = load::run(config(&receiver, Stop::Deliveries(2000), 0.1, 3), |_| {})
+    let report = load::run(config(&receiver, Until::Deliveries(2000), 0.1, 3), |_| {})
         .await
         .unwrap();
     assert_eq!(report.deliveries, 2000);
@@ -68,7 +70,7 @@ async fn counts_add_up() {
 #[tokio::test]
 async fn ten_percent_failures_show_as_ten_percent_errors() {
     let receiver = TestReceiver::start(Bug::FailsOneInTen).await;
-    let report = load::run(config(&receiver, Stop::Deliveries(1000), 0.0, 0), |_| {})
+    let report = load::run(config(&receiver, Until::Deliveries(1000), 0.0, 0), |_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -84,7 +86,7 @@ async fn ten_percent_failures_show_as_ten_percent_errors() {
 
     // With retries, the sender gets through, and the retries are counted apart.
     let receiver = TestReceiver::start(Bug::FailsOneInTen).await;
-    let report = load::run(config(&receiver, Stop::Deliveries(1000), 0.0, 3), |_| {})
+    let report = load::run(config(&receiver, Until::Deliveries(1000), 0.0, 3), |_| {})
         .await
         .unwrap();
     assert_eq!(report.failed, 0);
@@ -95,7 +97,7 @@ async fn ten_percent_failures_show_as_ten_percent_errors() {
 #[tokio::test]
 async fn duplicates_reveal_double_effects() {
     let receiver = TestReceiver::start(Bug::NotIdempotent).await;
-    let report = load::run(config(&receiver, Stop::Deliveries(500), 0.2, 0), |_| {})
+    let report = load::run(config(&receiver, Until::Deliveries(500), 0.2, 0), |_| {})
         .await
         .unwrap();
     assert!(report.duplicates > 0);
@@ -110,7 +112,7 @@ async fn duplicates_reveal_double_effects() {
 #[tokio::test]
 async fn open_loop_sends_at_the_given_rate() {
     let receiver = TestReceiver::start(Bug::None).await;
-    let mut config = config(&receiver, Stop::After(Duration::from_millis(1000)), 0.0, 0);
+    let mut config = config(&receiver, Until::After(Duration::from_millis(1000)), 0.0, 0);
     config.rate = Some(200.0);
     let report = load::run(config, |_| {}).await.unwrap();
     // Deliveries are scheduled at start + n / rate, so a second holds 200 of them.

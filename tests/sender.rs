@@ -170,7 +170,11 @@ async fn refused_connection_is_retried() {
     assert_eq!(d.attempts.len(), 4);
     for a in &d.attempts {
         assert_eq!(a.outcome, Outcome::ConnectionError);
-        assert_eq!(a.error.as_deref(), Some("connection refused"), "{a:?}");
+        assert_eq!(
+            a.failure.as_ref().map(|f| f.to_string()).as_deref(),
+            Some("connection refused"),
+            "{a:?}"
+        );
     }
 }
 
@@ -257,5 +261,5 @@ async fn large_response_body_is_capped() {
     let a = &d.attempts[0];
     assert_eq!(a.body.len(), 64 * 1024);
     assert!(a.body_truncated);
-    assert!(a.error.as_deref().unwrap().contains("64 KiB"));
+    assert!(a.failure.as_ref().unwrap().to_string().contains("64 KiB"));
 }

@@ -76,6 +76,8 @@ async fn run(
         effects_url,
         sender: SenderConfig::default(),
         jobs,
+        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        stop: Default::default(),
     };
     runner::run(&config, scenarios, |_| {}).await.unwrap()
 }

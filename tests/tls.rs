@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use webhook_harness::event::{Event, EventKind};
-use webhook_harness::load::{self, LoadConfig, Mix, Stop};
+use webhook_harness::load::{self, LoadConfig, Mix, Until};
 use webhook_harness::receiver::{Receiver, ReceiverConfig};
 use webhook_harness::sender::{DeliveryResult, Sender, SenderConfig, TlsOptions};
 
@@ -89,7 +89,7 @@ async fn ca_cert_trusts_insecure_accepts_and_nothing_refuses_in_words() {
 
     let untrusted = sender(None, false).deliver(&receiver.url(), &event).await;
     assert_eq!(untrusted.result, DeliveryResult::GaveUp);
-    let said = untrusted.attempts[0].error.clone().unwrap();
+    let said = untrusted.attempts[0].failure.as_ref().unwrap().to_string();
     assert!(
         said.contains("TLS certificate not accepted") && said.contains("--ca-cert"),
         "{said}"
@@ -109,7 +109,7 @@ async fn load_goes_over_https_too() {
             webhook_id: "wh".into(),
             concurrency: 4,
             rate: None,
-            stop: Stop::Deliveries(50),
+            until: Until::Deliveries(50),
             mix: Mix::default(),
             duplicates: 0.1,
             sizes: Default::default(),
@@ -121,6 +121,8 @@ async fn load_goes_over_https_too() {
                 ..SenderConfig::default()
             },
             effects_url: Some(receiver.effects_url()),
+            unanswered_window: Duration::from_secs(10),
+            stop: Default::default(),
         },
         |_| {},
     )

@@ -23,6 +23,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         Err(e) => return usage_error(e),
     };
     let (url, effects_url) = (target.url.clone(), target.effects_url.clone());
+    let stop = super::stop_signal(args.max_time);
     let seed = args
         .seed
         .unwrap_or_else(|| crate::event::IdSource::unique().next_u64() % 1_000_000_000);
@@ -37,7 +38,9 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         only: args.only,
         max_findings: args.max_findings,
         max_shrink_steps: args.max_shrink_steps,
+        max_shrink_time: args.max_shrink_time,
         tls: args.tls.options(),
+        stop: stop.clone(),
     };
     // The sender checks readiness once, like `run`; nothing listening is exit 3.
     let probe = Sender::new(SenderConfig {
@@ -58,7 +61,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         args.jobs,
         secret::display(&args.target.webhook_id, args.target.show_secrets)
     );
-    let bar = (std::io::stdout().is_terminal() && std::env::var_os("CI").is_none()).then(|| {
+    let bar = (std::io::stdout().is_terminal() && !report::in_ci()).then(|| {
         let bar = ProgressBar::new(args.cases);
         if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} cases {msg}") {
             bar.set_style(style);
@@ -119,6 +122,9 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         outcome.findings.len(),
         if outcome.findings.len() == 1 { "" } else { "s" },
     );
+    if let Some(reason) = &outcome.stopped {
+        println!("stopped: {}", options.redact(&reason.to_string()));
+    }
     let run_outcome = as_run_outcome(&outcome, &url);
     if let Some(path) = &args.report_json
         && let Err(e) = report::write_file(path, &report::json::render(&run_outcome, &options))
@@ -131,6 +137,9 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         if let Err(e) = written {
             return usage_error(e);
         }
+    }
+    if let Some(code) = super::stopped_exit(&stop) {
+        return code;
     }
     if outcome.findings.is_empty() {
         exit::SUCCESS
@@ -245,6 +254,7 @@ fn as_run_outcome(outcome: &FuzzOutcome, url: &str) -> RunOutcome {
                 }],
                 keys: Vec::new(),
                 duration: outcome.duration,
+                not_run: None,
             }
         })
         .collect();
@@ -255,5 +265,6 @@ fn as_run_outcome(outcome: &FuzzOutcome, url: &str) -> RunOutcome {
         notes: Vec::new(),
         duration: outcome.duration,
         snapshots: None,
+        stopped: outcome.stopped.clone(),
     }
 }

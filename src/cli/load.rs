@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use crate::load::{self, LoadConfig, LoadReport, Stop};
+use crate::load::{self, LoadConfig, LoadReport, Until};
 use crate::report::{self, ReportOptions};
 use crate::secret;
 use crate::sender::format_duration;
@@ -16,23 +16,29 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         Err(e) => return usage_error(e),
     };
     let (url, effects_url) = (target.url.clone(), target.effects_url.clone());
-    let stop = match (args.duration, args.deliveries) {
-        (Some(d), _) => Stop::After(d),
-        (None, Some(n)) => Stop::Deliveries(n),
-        (None, None) => Stop::Deliveries(10_000),
+    let until = match (args.duration, args.deliveries) {
+        (Some(d), _) => Until::After(d),
+        (None, Some(n)) => Until::Deliveries(n),
+        (None, None) => Until::Deliveries(10_000),
     };
+    let stop = super::stop_signal(args.max_time);
     let sender_config = args.delivery.sender_config(false);
+    let unanswered_window = args
+        .unanswered_for
+        .unwrap_or_else(|| load::default_unanswered_window(args.delivery.timeout));
     let config = LoadConfig {
         url: url.clone(),
         webhook_id: args.target.webhook_id.clone(),
         concurrency: usize::from(args.concurrency),
         rate: args.rate,
-        stop,
+        until,
         mix: args.mix.clone().unwrap_or_default(),
         duplicates: args.duplicates,
         sizes: args.sizes,
         sender: sender_config.clone(),
         effects_url,
+        unanswered_window,
+        stop: stop.clone(),
     };
     // Readiness once per run, as the sender does before delivering.
     let preflight = crate::sender::Sender::new(crate::sender::SenderConfig {
@@ -62,13 +68,13 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
             Some(r) => format!("open loop at {r}/s, up to {} in flight", args.concurrency),
             None => format!("closed loop, {} in flight", args.concurrency),
         },
-        match stop {
-            Stop::After(d) => format!("for {}", format_duration(d)),
-            Stop::Deliveries(n) => format!("{n} deliveries"),
+        match until {
+            Until::After(d) => format!("for {}", format_duration(d)),
+            Until::Deliveries(n) => format!("{n} deliveries"),
         },
         secret::display(&args.target.webhook_id, args.target.show_secrets)
     );
-    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let interactive = std::io::stderr().is_terminal() && !report::in_ci();
     let result = load::run(config, |live| {
         let line = format!(
             "{:>6.1}s  {} deliveries  {:.0}/s  {} errors  p99 {}",
@@ -106,6 +112,9 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         }
     }
     let mut problems = Vec::new();
+    if let Some(reason) = &report.stopped {
+        problems.push(format!("stopped early: {reason}"));
+    }
     if report.error_rate > args.max_error_rate {
         problems.push(format!(
             "error rate {:.2}% is above --max-error-rate {:.2}%",
@@ -133,7 +142,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         for p in &problems {
             println!("FAIL: {p}");
         }
-        exit::FAILURE
+        super::stopped_exit(&stop).unwrap_or(exit::FAILURE)
     }
 }
 
@@ -142,7 +151,7 @@ pub fn table(r: &LoadReport) -> String {
     let l = &r.latency;
     let us = |v: u64| format_duration(std::time::Duration::from_micros(v));
     let mut out = format!(
-        "\n{}\n  duration        {:.2}s\n  deliveries      {} + {} duplicate copies: {} delivered, {} failed (error rate {:.2}%)\n  requests        {} ({} retries)\n  throughput      {:.0} deliveries/s, {:.0} requests/s\n  status          2xx {}  3xx {}  4xx {}  5xx {}  other {}\n  no answer       {} timeouts, {} connection errors\n  latency         p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
+        "\n{}\n  duration        {:.2}s\n  deliveries      {} + {} duplicate copies: {} delivered, {} failed (error rate {:.2}%)\n  requests        {} ({} retries)\n  throughput      {:.0} deliveries/s, {:.0} requests/s\n  status          2xx {}  3xx {}  4xx {}  5xx {}  other {}\n  no answer       {} timeouts, {} connection errors\n  cut at the end  {} requests in flight (not counted as errors)\n  latency         p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
         r.mode,
         r.duration_ms / 1000.0,
         r.deliveries,
@@ -161,6 +170,7 @@ pub fn table(r: &LoadReport) -> String {
         r.status.informational + r.status.other,
         r.timeouts,
         r.connection_errors,
+        r.cut_by_deadline,
         us(l.p50_us),
         us(l.p90_us),
         us(l.p99_us),
@@ -184,6 +194,12 @@ pub fn table(r: &LoadReport) -> String {
         }
     } else {
         out.push_str("  idempotency     not checked (no --effects-url)\n");
+    }
+    if r.resent_after_closed_connection > 0 {
+        out.push_str(&format!(
+            "  resent          {} requests, on a fresh connection after the receiver had closed a kept-alive one (not errors)\n",
+            r.resent_after_closed_connection
+        ));
     }
     if let Some(mib) = r.peak_rss_mib {
         out.push_str(&format!("  memory          peak {mib} MiB resident\n"));

@@ -3,6 +3,7 @@
 //! `main.rs` parses a [`Cli`] and hands it to [`run`]; each command lives in
 //! its own file and returns an exit code.
 
+mod advice;
 mod fuzz;
 mod load;
 mod payload;
@@ -29,6 +30,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The target could not be reached at all.
     pub const UNREACHABLE: i32 = 3;
+    /// Interrupted by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// Imitates the Inference.net webhook sender and tests webhook receivers.
@@ -153,6 +156,10 @@ pub struct SendArgs {
     /// Skip the OPTIONS readiness check.
     #[arg(long)]
     pub no_readiness: bool,
+    /// A deadline for the whole command (e.g. 30s, 2m): when it passes, what
+    /// is in flight is cancelled and the command ends with exit code 1.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
     /// Print the webhook id in full.
     #[arg(long)]
     pub show_secrets: bool,
@@ -267,6 +274,16 @@ pub struct RunArgs {
     /// `should` failures fail the run too.
     #[arg(long)]
     pub strict: bool,
+    /// A deadline for the whole run (e.g. 5m): when it passes, what is in
+    /// flight is cancelled, the rest is reported as not run, and the exit code is 1.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
+    /// After this many requests in a row got no answer at all, check whether
+    /// the receiver is down (a plain delivery, retried for 5 s); if it is, the
+    /// remaining cases are not run.
+    #[arg(long, value_name = "N", default_value_t = crate::sender::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub down_after: u32,
     /// Write a JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<std::path::PathBuf>,
@@ -319,6 +336,13 @@ pub struct FuzzArgs {
     /// Most shrink steps per finding.
     #[arg(long, default_value_t = 500)]
     pub max_shrink_steps: usize,
+    /// Most time spent shrinking one finding (the smallest failing input found by then is reported).
+    #[arg(long, value_name = "D", default_value = "1m", value_parser = parse_duration)]
+    pub max_shrink_time: Duration,
+    /// A deadline for the whole run: when it passes, what is in flight is
+    /// cancelled, the findings so far are reported, and the exit code is 1.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
     #[command(flatten)]
     pub tls: TlsArgs,
     /// Write a JSON report to FILE.
@@ -361,6 +385,14 @@ pub struct LoadArgs {
     /// Highest share of failed deliveries that still passes, e.g. 1%.
     #[arg(long, default_value = "0%", value_parser = crate::load::parse_fraction)]
     pub max_error_rate: f64,
+    /// Stop (exit 1) when no request has been answered for this long
+    /// (default: the timeout plus 5 s, at least 10 s).
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub unanswered_for: Option<Duration>,
+    /// A deadline for the whole command: when it passes, what is in flight is
+    /// cut, the figures so far are reported, and the exit code is 1.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
     /// Write a JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<std::path::PathBuf>,
@@ -497,9 +529,64 @@ fn parse_unset(s: &str) -> Result<Override, String> {
 
 /// Parses `250ms`, `2s`, `1m`, `1m30s`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| {
-        format!("`{s}` is not a duration ({e}): write a number with a unit, e.g. 250ms, 2s, 1m")
-    })
+    crate::scenario::values::parse_duration(s)
+}
+
+/// A stop signal for a command: fired by SIGINT or SIGTERM (a second one
+/// exits at once with code 130) and, with `max_time`, by the deadline.
+pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::stop::Stop {
+    let stop = crate::stop::Stop::new();
+    if let Some(limit) = max_time {
+        stop.fire_after(limit);
+    }
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            signal().await;
+            seen += 1;
+            if seen > 1 {
+                eprintln!("\ninterrupted again: exiting at once");
+                std::process::exit(exit::INTERRUPTED);
+            }
+            eprintln!(
+                "\ninterrupted: stopping, writing what ran so far (press Ctrl-C again to exit at once)"
+            );
+            on_signal.stop(crate::stop::StopReason::Interrupted);
+        }
+    });
+    stop
+}
+
+/// Completes on SIGINT or SIGTERM (SIGINT only where there is no SIGTERM).
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The exit code for a run that was stopped early (`None` when it was not).
+pub(crate) fn stopped_exit(stop: &crate::stop::Stop) -> Option<i32> {
+    match stop.reason()? {
+        crate::stop::StopReason::Interrupted => Some(exit::INTERRUPTED),
+        _ => Some(exit::FAILURE),
+    }
 }
 
 /// Accepts absolute `http://` and `https://` URLs.

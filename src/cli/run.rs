@@ -18,7 +18,7 @@ fn snapshot_config(args: &RunArgs) -> Option<crate::snapshot::SnapshotConfig> {
     if args.snapshots.is_none() && mode.is_none() {
         return None;
     }
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let ci = report::in_ci();
     Some(crate::snapshot::SnapshotConfig {
         dir: args
             .snapshots
@@ -64,19 +64,21 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         target.label(),
         secret::display(&args.target.webhook_id, args.target.show_secrets)
     );
+    let stop = super::stop_signal(args.max_time);
     let config = RunConfig {
         url: target.url.clone(),
         webhook_id: args.target.webhook_id.clone(),
         effects_url: target.effects_url.clone(),
         sender: args.delivery.sender_config(true),
         jobs: usize::from(args.jobs),
+        down_after: args.down_after,
+        stop: stop.clone(),
     };
     let console = ConsoleReporter::new(scenarios.len(), options.clone());
     let mut outcome = match runner::run(&config, scenarios, |c| console.case(c)).await {
         Ok(o) => o,
-        Err(e @ RunError::Unreachable { .. }) => {
-            eprintln!("error: {e}");
-            return exit::UNREACHABLE;
+        Err(RunError::Unreachable { url, reason }) => {
+            return super::target::unreachable(&url, &reason);
         }
         Err(RunError::Setup(e)) => return usage_error(e),
     };
@@ -92,6 +94,9 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         }
     }
     console.finish(&outcome);
+    for hint in tls_hints(&outcome) {
+        println!("hint: {hint}");
+    }
     target.shutdown().await;
     if let Some(path) = &args.report_json
         && let Err(e) = report::write_file(path, &report::json::render(&outcome, &options))
@@ -105,5 +110,27 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
             return usage_error(e);
         }
     }
-    report::exit_code(&outcome, args.strict)
+    if let Some(code) = super::stopped_exit(&stop) {
+        return code;
+    }
+    let snapshots_failed = outcome.snapshots.as_ref().is_some_and(|s| s.failed());
+    if outcome.summary(args.strict).failed > 0 || snapshots_failed {
+        exit::FAILURE
+    } else {
+        exit::SUCCESS
+    }
+}
+
+/// Advice naming flags for the TLS failures of a run, once each.
+fn tls_hints(outcome: &runner::RunOutcome) -> Vec<String> {
+    let mut hints: Vec<String> = Vec::new();
+    for attempt in outcome.cases.iter().flat_map(|c| c.attempts()) {
+        if let Some(failure @ crate::sender::Failure::Tls(_)) = &attempt.failure
+            && let Some(hint) = super::advice::for_failure(failure)
+            && !hints.contains(&hint)
+        {
+            hints.push(hint);
+        }
+    }
+    hints
 }

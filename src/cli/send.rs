@@ -3,15 +3,16 @@
 use crate::secret;
 use crate::sender::{Sender, event_headers};
 
-use super::{SendArgs, exit, usage_error};
+use super::{SendArgs, advice, exit, usage_error};
 
 pub(super) async fn run(args: &SendArgs) -> i32 {
     let event = match args.event.builder().build() {
         Ok(event) => event,
         Err(e) => return usage_error(e),
     };
+    let stop = super::stop_signal(args.max_time);
     let sender = match Sender::new(args.delivery.sender_config(!args.no_readiness)) {
-        Ok(s) => s,
+        Ok(s) => s.with_stop(stop.clone()),
         Err(e) => return usage_error(e),
     };
     let key = event.key().unwrap_or("(no key)");
@@ -42,6 +43,20 @@ pub(super) async fn run(args: &SendArgs) -> i32 {
             "s"
         },
     );
+    if let Some(reason) = stop.reason() {
+        println!("stopped: {reason}");
+    }
+    if let Some(hint) = delivery
+        .attempts
+        .last()
+        .and_then(|a| a.failure.as_ref())
+        .and_then(advice::for_failure)
+    {
+        println!("hint: {hint}");
+    }
+    if let Some(code) = super::stopped_exit(&stop) {
+        return code;
+    }
     if delivery.delivered() {
         exit::SUCCESS
     } else {

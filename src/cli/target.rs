@@ -2,10 +2,9 @@
 //! built-in reference receiver started in-process with its probe wired in.
 
 use crate::receiver::{Receiver, ReceiverConfig};
-use crate::runner;
 use crate::sender::{Attempt, Sender};
 
-use super::{TargetArgs, exit};
+use super::{TargetArgs, advice, exit};
 
 /// Where the commands send, and the built-in receiver when it stands in.
 pub(super) struct Target {
@@ -57,16 +56,21 @@ impl Target {
     }
 }
 
+/// Says that `url` cannot be reached, with what to do; the exit code 3.
+pub(super) fn unreachable(url: &str, failure: &crate::sender::Failure) -> i32 {
+    let hint = advice::for_failure(failure)
+        .map(|a| format!(". {}{}.", a[..1].to_uppercase(), &a[1..]))
+        .unwrap_or_default();
+    eprintln!("error: cannot reach {url}: {failure}{hint}");
+    exit::UNREACHABLE
+}
+
 /// The readiness check made once before a command starts; `Err(exit code 3)`
 /// after saying so when nothing listens there.
 pub(super) async fn check_reachable(sender: &Sender, url: &str) -> Result<Attempt, i32> {
     let ready = sender.readiness(url).await;
-    if runner::is_unreachable(&ready) {
-        eprintln!(
-            "error: cannot reach {url}: {}. Start your receiver, or check --url.",
-            ready.error.as_deref().unwrap_or("no answer")
-        );
-        return Err(exit::UNREACHABLE);
+    if let Some(failure) = ready.failure.as_ref().filter(|f| f.is_unreachable()) {
+        return Err(unreachable(url, failure));
     }
     Ok(ready)
 }

@@ -62,6 +62,18 @@ impl EventKind {
         self == EventKind::SlowGroupCompleted
     }
 
+    /// The effect a delivery of this event must have on a receiver: the one
+    /// statement of it that the suite's `effects: required` and the fuzz
+    /// oracle both read. Completions must be handled exactly once; the
+    /// dashboard's `webhook.test` is a ping that a receiver may ignore.
+    /// (Duplicates of any event: [`EffectRule::AtMostOnce`] more.)
+    pub fn effect_rule(self) -> EffectRule {
+        match self {
+            EventKind::WebhookTest => EffectRule::AtMostOnce,
+            _ => EffectRule::ExactlyOnce,
+        }
+    }
+
     fn seed(self) -> u64 {
         match self {
             EventKind::GenerationCompleted => 1,
@@ -102,6 +114,34 @@ impl FromStr for EventKind {
                 "unknown event `{s}`: expected one of generation.completed, async-embedding.completed, slow-group.completed, webhook.test (or generation, embedding, group, test)"
             )),
         }
+    }
+}
+
+/// How many times a receiver may handle one idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EffectRule {
+    /// Handled once: the event was answered 2xx, so its work is done.
+    ExactlyOnce,
+    /// Handled at most once: a ping, or a duplicate, may be ignored.
+    AtMostOnce,
+}
+
+impl EffectRule {
+    /// Whether an effect count satisfies the rule.
+    pub fn allows(self, count: u64) -> bool {
+        match self {
+            EffectRule::ExactlyOnce => count == 1,
+            EffectRule::AtMostOnce => count <= 1,
+        }
+    }
+}
+
+impl fmt::Display for EffectRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EffectRule::ExactlyOnce => "1",
+            EffectRule::AtMostOnce => "at most 1",
+        })
     }
 }
 

@@ -11,6 +11,7 @@ pub mod reproducer;
 pub mod strategies;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proptest::strategy::{Strategy, ValueTree};
@@ -18,7 +19,8 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::event::IdSource;
 use crate::runner::Probe;
-use crate::sender::{Attempt, Outcome, Phase, Request, Sender, SenderConfig};
+use crate::sender::{Attempt, Outcome, Phase, Request, Sender, SenderConfig, Watchdog};
+use crate::stop::{ReceiverDown, Stop, StopReason};
 
 pub use strategies::{Category, FuzzInput, Recipe};
 
@@ -38,9 +40,17 @@ pub struct FuzzConfig {
     pub max_findings: usize,
     /// Most shrink steps per finding.
     pub max_shrink_steps: usize,
+    /// Most time spent shrinking one finding; the smallest failing input
+    /// found by then is the finding.
+    pub max_shrink_time: Duration,
     /// Certificate checks for `https://` targets.
     pub tls: crate::sender::TlsOptions,
+    /// Fires to stop the run early; what was found so far is reported.
+    pub stop: Stop,
 }
+
+/// The default of [`FuzzConfig::max_shrink_time`].
+pub const DEFAULT_MAX_SHRINK_TIME: Duration = Duration::from_secs(60);
 
 /// A minimal failing input and why it fails.
 #[derive(Debug, Clone)]
@@ -56,6 +66,9 @@ pub struct Finding {
     pub shrink_steps: usize,
     /// The failing input before shrinking: its size in bytes.
     pub original_size: usize,
+    /// Whether shrinking ended at its time limit (or the run was stopped)
+    /// rather than at a minimal input.
+    pub shrink_cut: bool,
 }
 
 /// Progress, reported while running.
@@ -78,6 +91,8 @@ pub struct FuzzOutcome {
     pub shrinking: Duration,
     /// Cases per category, for the summary.
     pub per_category: Vec<(Category, u64)>,
+    /// Why the run ended early, if it did.
+    pub stopped: Option<StopReason>,
 }
 
 impl FuzzOutcome {
@@ -108,12 +123,24 @@ impl Checker {
             title_case_headers: false,
             tls: config.tls.clone(),
         };
-        let sender = Sender::new(sender_config.clone()).map_err(|e| e.to_string())?;
+        // The watchdog only answers "does the receiver answer a plain
+        // delivery?" here: findings decide when to ask.
+        let watchdog = Arc::new(Watchdog::new(
+            &config.url,
+            &config.webhook_id,
+            u32::MAX,
+            config.stop.clone(),
+        ));
+        let sender = Sender::new(sender_config.clone())
+            .map_err(|e| e.to_string())?
+            .with_stop(config.stop.clone())
+            .with_watchdog(watchdog);
         let title_case = Sender::new(SenderConfig {
             title_case_headers: true,
             ..sender_config
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_stop(config.stop.clone());
         let probe = match &config.effects_url {
             Some(t) => Some(Probe::new(t, sender.clone())?),
             None => None,
@@ -151,6 +178,8 @@ impl Checker {
         let must_succeed = input.category == Category::Valid || input.title_case_headers;
         match attempt.outcome {
             Outcome::Success => {}
+            // Stopped while waiting: says nothing about the receiver.
+            Outcome::Cancelled => return Ok(()),
             Outcome::Timeout | Outcome::ConnectionError => {
                 return Err(format!("no usable answer: {answer}"));
             }
@@ -164,20 +193,37 @@ impl Checker {
             }
             _ => return Ok(()),
         }
-        if let (Some(probe), Some(key), Category::Valid) = (&self.probe, &input.key, input.category)
+        if let (Some(probe), Some(key), Category::Valid, Some(event)) =
+            (&self.probe, &input.key, input.category, input.event)
         {
-            let (count, _) = probe.count(key).await;
+            let rule = event.effect_rule();
+            let (count, attempt) = probe.count(key).await;
             match count {
-                Ok(1) => {}
+                Ok(n) if rule.allows(n) => {}
                 Ok(n) => {
                     return Err(format!(
-                        "answered 2xx but the effect count for {key} is {n}, not 1"
+                        "answered 2xx but the effect count for {key} is {n}, not {rule}"
                     ));
                 }
+                Err(_) if attempt.outcome == Outcome::Cancelled => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(())
+    }
+
+    /// Whether the receiver answers a plain valid delivery at all.
+    pub async fn receiver_answers(&self) -> bool {
+        self.sender.receiver_answers().await
+    }
+}
+
+/// What an attempt came to when it got no answer at all (a timeout or a
+/// connection failure).
+fn unanswered(attempt: &Attempt) -> Option<crate::sender::Failure> {
+    match attempt.outcome {
+        Outcome::Timeout | Outcome::ConnectionError => attempt.failure.clone(),
+        _ => None,
     }
 }
 
@@ -214,7 +260,7 @@ pub async fn run(
     let mut per_category: HashMap<Category, u64> = HashMap::new();
     let mut next = 0u64;
     let mut done = 0u64;
-    let mut failed: Vec<(u64, String)> = Vec::new();
+    let mut failed: Vec<(u64, (String, Option<crate::sender::Failure>))> = Vec::new();
     let mut last_report = Instant::now();
     let mut shrinking = Duration::ZERO;
     let jobs = config.jobs.max(1);
@@ -229,8 +275,11 @@ pub async fn run(
             let checker = checker.clone();
             let index = next;
             in_flight.spawn(async move {
-                let (verdict, _) = checker.check(&input).await;
-                (index, verdict)
+                let (verdict, attempt) = checker.check(&input).await;
+                (
+                    index,
+                    verdict.map_err(|reason| (reason, unanswered(&attempt))),
+                )
             });
             next += 1;
         }
@@ -243,7 +292,12 @@ pub async fn run(
             Ok(()) => {
                 trees.remove(&index);
             }
-            Err(reason) => failed.push((index, reason)),
+            Err(failure) => failed.push((index, failure)),
+        }
+        if config.stop.is_stopped() {
+            in_flight.abort_all();
+            while in_flight.join_next().await.is_some() {}
+            break;
         }
         if last_report.elapsed() > Duration::from_millis(200) {
             last_report = Instant::now();
@@ -259,11 +313,20 @@ pub async fn run(
                 shrinking: false,
             });
         }
-        if !failed.is_empty() && in_flight.is_empty() {
-            // Shrink the earliest failing case, so the result does not depend on timing.
-            failed.sort_by_key(|(i, _)| *i);
-            let (index, reason) = failed.remove(0);
-            failed.clear();
+        // Every case that failed is shrunk in turn, in case order, so the
+        // findings do not depend on timing or on how many ran at once.
+        failed.sort_by_key(|(i, _)| *i);
+        let mut enough = false;
+        while in_flight.is_empty() && !failed.is_empty() && !enough && !config.stop.is_stopped() {
+            let (index, (reason, no_answer)) = failed.remove(0);
+            // No answer at all: first, is the receiver answering anything?
+            // If not, there is nothing to shrink: it stopped answering.
+            if let Some(failure) = no_answer
+                && !checker.receiver_answers().await
+            {
+                stop_as_down(&config.stop, failure, config.timeout);
+                break;
+            }
             if let Some(tree) = trees.remove(&index) {
                 progress(Progress {
                     done,
@@ -276,10 +339,10 @@ pub async fn run(
                 shrinking += shrink_started.elapsed();
                 findings.push(finding);
             }
-            trees.clear();
-            if findings.len() >= config.max_findings.max(1) {
-                break;
-            }
+            enough = findings.len() >= config.max_findings.max(1);
+        }
+        if enough || config.stop.is_stopped() {
+            break;
         }
         if next >= config.cases && in_flight.is_empty() && failed.is_empty() {
             break;
@@ -294,11 +357,25 @@ pub async fn run(
         duration: started.elapsed(),
         shrinking,
         per_category,
+        stopped: config.stop.reason().cloned(),
     })
 }
 
+/// Stops the run: the receiver answers neither the input nor a plain delivery.
+fn stop_as_down(stop: &Stop, last: crate::sender::Failure, timeout: Duration) {
+    stop.stop(StopReason::ReceiverDown(ReceiverDown::Unanswered {
+        requests: 1,
+        last,
+        confirmed_for: crate::sender::confirm_window(timeout),
+    }));
+}
+
 /// Shrinks a failing case: proptest proposes simpler recipes; a candidate is
-/// accepted only if it fails twice in a row.
+/// accepted only if it fails twice in a row. A candidate that gets no answer
+/// is not sent a second time (that would cost another full timeout): it is
+/// accepted when a plain delivery right after it is answered, and when that
+/// gets no answer either the receiver has stopped answering and the run
+/// stops. Shrinking ends after `max_shrink_steps` or `max_shrink_time`.
 async fn shrink(
     checker: &Checker,
     config: &FuzzConfig,
@@ -313,16 +390,32 @@ async fn shrink(
     let mut accepted = 0;
     let mut steps = 0;
     let mut step_key = 1;
+    let until = Instant::now() + config.max_shrink_time;
+    let mut cut = false;
     if tree.simplify() {
         while steps < config.max_shrink_steps {
+            if Instant::now() >= until || config.stop.is_stopped() {
+                cut = true;
+                break;
+            }
             steps += 1;
             let candidate = tree
                 .current()
                 .input(&key_for(case, step_key), &config.webhook_id);
             step_key += 1;
             let (first, attempt) = checker.check(&candidate).await;
-            let confirmed = match first {
-                Err(reason) => {
+            let no_answer = unanswered(&attempt);
+            let confirmed = match (first, no_answer) {
+                (Err(reason), Some(failure)) => {
+                    if checker.receiver_answers().await {
+                        Some((reason, attempt))
+                    } else {
+                        stop_as_down(&config.stop, failure, config.timeout);
+                        cut = true;
+                        break;
+                    }
+                }
+                (Err(reason), None) => {
                     let recheck = tree
                         .current()
                         .input(&key_for(case, step_key), &config.webhook_id);
@@ -332,7 +425,7 @@ async fn shrink(
                         (Ok(()), _) => None,
                     }
                 }
-                Ok(()) => None,
+                (Ok(()), _) => None,
             };
             let more = match confirmed {
                 Some((reason, attempt)) => {
@@ -355,5 +448,6 @@ async fn shrink(
         attempt,
         shrink_steps: accepted,
         original_size,
+        shrink_cut: cut,
     }
 }

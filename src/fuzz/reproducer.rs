@@ -58,7 +58,8 @@ struct Expect {
 
 #[derive(Serialize)]
 struct Probe {
-    effects: u64,
+    /// `required`: what the contract requires of the event (see `EventKind::effect_rule`).
+    effects: &'static str,
 }
 
 /// The case id of a finding: `fuzz.s<seed>-c<case>`.
@@ -115,7 +116,9 @@ pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<S
     }];
     if input.category == Category::Valid {
         steps.push(Step::Probe {
-            probe: Probe { effects: 1 },
+            probe: Probe {
+                effects: "required",
+            },
         });
     }
     let file = File {
@@ -149,9 +152,29 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// A `curl` command that sends the finding's request; the body is read from `body_path`.
+/// Where the webhook id stood in a body file: curl's command line puts the
+/// real id back from the environment (`sed`), so no file holds the secret.
+pub const BODY_ID_PLACEHOLDER: &str = "{{webhook_id}}";
+
+/// Whether the finding's body carries the webhook id.
+fn body_has_id(finding: &Finding, webhook_id: &str) -> bool {
+    !webhook_id.is_empty() && String::from_utf8_lossy(&finding.input.body).contains(webhook_id)
+}
+
+/// A `curl` command that sends the finding's request; the body is read from
+/// `body_path`, with the webhook id put back from `$WEBHOOK_HARNESS_WEBHOOK_ID`
+/// when the body carries it.
 pub fn curl(finding: &Finding, url: &str, webhook_id: &str, body_path: &Path) -> String {
-    let mut parts = vec!["curl -i -X POST".to_owned(), quote(url)];
+    let with_id = body_has_id(finding, webhook_id);
+    let mut parts = Vec::new();
+    if with_id {
+        parts.push(format!(
+            "sed \"s/{BODY_ID_PLACEHOLDER}/${WEBHOOK_ID_VAR}/g\" {} |",
+            quote(&body_path.display().to_string())
+        ));
+    }
+    parts.push("curl -i -X POST".to_owned());
+    parts.push(quote(url));
     for (name, value) in &finding.input.headers {
         if !webhook_id.is_empty() && value.contains(webhook_id) {
             let (before, after) = value.split_once(webhook_id).unwrap_or((value, ""));
@@ -168,10 +191,14 @@ pub fn curl(finding: &Finding, url: &str, webhook_id: &str, body_path: &Path) ->
             parts.push(format!("-H {}", quote(&format!("{name}: {value}"))));
         }
     }
-    parts.push(format!(
-        "--data-binary @{}",
-        quote(&body_path.display().to_string())
-    ));
+    if with_id {
+        parts.push("--data-binary @-".to_owned());
+    } else {
+        parts.push(format!(
+            "--data-binary @{}",
+            quote(&body_path.display().to_string())
+        ));
+    }
     parts.join(" ")
 }
 
@@ -188,11 +215,12 @@ pub fn write(
     let body_path = dir.join(format!("{id}.body"));
     std::fs::write(&yaml_path, scenario_yaml(seed, finding, webhook_id)?)
         .map_err(|e| format!("cannot write {}: {e}", yaml_path.display()))?;
-    let body = finding.input.body.clone();
-    let body = if webhook_id.is_empty() {
-        body
+    let body = if body_has_id(finding, webhook_id) {
+        String::from_utf8_lossy(&finding.input.body)
+            .replace(webhook_id, BODY_ID_PLACEHOLDER)
+            .into_bytes()
     } else {
-        crate::secret::redact(&String::from_utf8_lossy(&body), webhook_id).into_bytes()
+        finding.input.body.clone()
     };
     std::fs::write(&body_path, body)
         .map_err(|e| format!("cannot write {}: {e}", body_path.display()))?;

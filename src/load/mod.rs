@@ -18,14 +18,18 @@ use tokio::sync::Mutex;
 use crate::event::{EventKind, IdSource};
 use crate::runner::Probe;
 use crate::sender::{Outcome, Sender, SenderConfig};
+use crate::stop::{ReceiverDown, Stop, StopReason};
 
 use connection::{Connection, Target};
 use templates::Template;
 
-/// When a run stops.
+/// How long a run goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Stop {
+pub enum Until {
+    /// For this long: at the end no new request or retry starts, and those
+    /// in flight are cut (counted apart).
     After(Duration),
+    /// Until this many deliveries have been made.
     Deliveries(u64),
 }
 
@@ -131,7 +135,7 @@ pub struct LoadConfig {
     pub concurrency: usize,
     /// Open loop at this many deliveries per second; closed loop when `None`.
     pub rate: Option<f64>,
-    pub stop: Stop,
+    pub until: Until,
     pub mix: Mix,
     /// Share of deliveries sent twice (half at once, half right after).
     pub duplicates: f64,
@@ -139,6 +143,19 @@ pub struct LoadConfig {
     pub sizes: Sizes,
     pub sender: SenderConfig,
     pub effects_url: Option<String>,
+    /// The receiver is taken as down when no request has been answered for
+    /// this long (see [`default_unanswered_window`]).
+    pub unanswered_window: Duration,
+    /// Fires to end the run early (interrupted, out of time); the run then
+    /// reports what it did so far.
+    pub stop: Stop,
+}
+
+/// The default window without any answer after which a load run stops:
+/// the per-attempt timeout plus 5 s, and at least 10 s, so a receiver that
+/// answers within the timeout is never taken as down.
+pub fn default_unanswered_window(timeout: Duration) -> Duration {
+    (timeout + Duration::from_secs(5)).max(Duration::from_secs(10))
 }
 
 /// Counts of one worker (each worker has its own, so no cache line is shared).
@@ -152,6 +169,10 @@ struct Counters {
     duplicates: AtomicU64,
     timeouts: AtomicU64,
     connection_errors: AtomicU64,
+    /// Requests in flight (or retries waiting) when the run was cut off.
+    cut: AtomicU64,
+    /// Requests sent again after a kept-alive connection turned out closed.
+    resent: AtomicU64,
     /// 1xx..5xx and other, by index 0..=5.
     status: [AtomicU64; 6],
 }
@@ -199,6 +220,17 @@ pub struct LoadReport {
     pub status: StatusCounts,
     pub timeouts: u64,
     pub connection_errors: u64,
+    /// Requests in flight (or retries waiting) when the run was cut off at
+    /// its end, counted apart: neither delivered nor failed.
+    pub cut_by_deadline: u64,
+    /// Requests sent a second time on a fresh connection because the
+    /// kept-alive one they were sent on had been closed by the receiver
+    /// (not errors; see the README).
+    pub resent_after_closed_connection: u64,
+    /// Why the run ended early, if it did.
+    pub stopped: Option<String>,
+    /// The window without any answer after which the run stops.
+    pub unanswered_window_ms: f64,
     /// Per request; in open loop measured from when the request was due.
     pub latency: Latency,
     /// Keys whose effect count was checked afterwards.
@@ -244,16 +276,18 @@ const MAX_SAMPLED: usize = 200;
 
 struct Shared {
     config: LoadConfig,
-    url: reqwest::Url,
-    sender: Sender,
     templates: Vec<Vec<Template>>,
     tag: String,
-    /// `Some` for `http://` targets: each worker drives its own connections.
-    target: Option<Target>,
+    target: Target,
     counters: Vec<Counters>,
     next: AtomicU64,
     stop: AtomicBool,
-    deadline: Option<tokio::time::Instant>,
+    /// Fires at the end of `--duration`, or when the run is stopped: no new
+    /// request or retry starts, and those in flight are cut.
+    cut: tokio_util::sync::CancellationToken,
+    started: tokio::time::Instant,
+    /// Microseconds from `started` to the last answer of any kind.
+    last_answer_us: AtomicU64,
     duplicated: std::sync::Mutex<std::collections::VecDeque<String>>,
     sampled: std::sync::Mutex<Vec<String>>,
     histograms: Vec<Arc<std::sync::Mutex<Histogram<u64>>>>,
@@ -276,7 +310,9 @@ fn mix_bits(n: u64) -> u64 {
 
 /// Runs the load; `live` is called about twice a second.
 pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadReport, String> {
-    let sender = Sender::new(config.sender.clone()).map_err(|e| e.to_string())?;
+    let sender = Sender::new(config.sender.clone())
+        .map_err(|e| e.to_string())?
+        .with_stop(config.stop.clone());
     let probe = match &config.effects_url {
         Some(t) => Some(Probe::new(t, sender.clone())?),
         None => None,
@@ -302,29 +338,33 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         ]);
     }
     let workers = config.concurrency.max(1);
-    let deadline = match config.stop {
-        Stop::After(d) => Some(tokio::time::Instant::now() + d),
-        Stop::Deliveries(_) => None,
-    };
     let url = reqwest::Url::parse(&config.url)
         .map_err(|e| format!("`{}` is not a URL: {e}", config.url))?;
-    let target = Target::of(&url);
-    if let Some(target) = &target {
-        // Plain HTTP connections are driven directly: the templates carry Host.
-        for template in templates.iter_mut().flatten() {
-            template.add_header(hyper::header::HOST, Connection::host(target));
-        }
+    let target = Target::of(&url, &config.sender.tls).map_err(|e| e.to_string())?;
+    // Connections are driven directly: the templates carry Host.
+    for template in templates.iter_mut().flatten() {
+        template.add_header(hyper::header::HOST, target.host());
+    }
+    let cut = config.stop.token().child_token();
+    if let Until::After(d) = config.until {
+        let cut = cut.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(d) => cut.cancel(),
+                _ = cut.cancelled() => {}
+            }
+        });
     }
     let shared = Arc::new(Shared {
-        url,
-        sender,
         templates,
         tag: IdSource::unique().id("", 6),
         target,
         counters: (0..workers).map(|_| Counters::default()).collect(),
         next: AtomicU64::new(0),
         stop: AtomicBool::new(false),
-        deadline,
+        cut,
+        started: tokio::time::Instant::now(),
+        last_answer_us: AtomicU64::new(0),
         duplicated: Default::default(),
         sampled: Default::default(),
         histograms: (0..workers)
@@ -361,6 +401,13 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
                 }
             }
             _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                let last_answer = Duration::from_micros(shared.last_answer_us.load(Ordering::Relaxed));
+                let window = shared.config.unanswered_window;
+                if shared.started.elapsed().saturating_sub(last_answer) > window
+                    && !shared.cut.is_cancelled()
+                {
+                    shared.config.stop.stop(StopReason::ReceiverDown(ReceiverDown::Silent(window)));
+                }
                 let done = sum(&shared, |c| &c.deliveries);
                 let now = Instant::now();
                 let rate = (done - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-9);
@@ -376,9 +423,11 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         }
     }
     let duration = started.elapsed();
+    // After an early stop the probe is not asked: the user wants out, or
+    // the receiver answers nothing.
     let (probed, violations, probe_error) = match &probe {
-        Some(probe) => check_effects(&shared, probe).await,
-        None => (0, Vec::new(), None),
+        Some(probe) if !shared.config.stop.is_stopped() => check_effects(&shared, probe).await,
+        _ => (0, Vec::new(), None),
     };
     Ok(report(&shared, duration, probed, violations, probe_error))
 }
@@ -394,15 +443,15 @@ fn sum(shared: &Shared, field: impl Fn(&Counters) -> &AtomicU64) -> u64 {
 
 /// A worker's connections: one for its deliveries, one for concurrent copies.
 struct Connections {
-    main: Option<Connection>,
-    copy: Option<Connection>,
+    main: Connection,
+    copy: Connection,
 }
 
 impl Connections {
     fn new(shared: &Shared) -> Connections {
         Connections {
-            main: shared.target.clone().map(Connection::new),
-            copy: shared.target.clone().map(Connection::new),
+            main: Connection::new(shared.target.clone()),
+            copy: Connection::new(shared.target.clone()),
         }
     }
 }
@@ -419,16 +468,12 @@ fn merged(shared: &Shared) -> Histogram<u64> {
 
 /// Takes the next delivery number, or `None` when the run is over.
 fn next(shared: &Shared) -> Option<u64> {
-    if shared.stop.load(Ordering::Relaxed)
-        || shared
-            .deadline
-            .is_some_and(|d| tokio::time::Instant::now() >= d)
-    {
+    if shared.stop.load(Ordering::Relaxed) || shared.cut.is_cancelled() {
         return None;
     }
     let n = shared.next.fetch_add(1, Ordering::Relaxed);
-    match shared.config.stop {
-        Stop::Deliveries(limit) if n >= limit => {
+    match shared.config.until {
+        Until::Deliveries(limit) if n >= limit => {
             shared.stop.store(true, Ordering::Relaxed);
             None
         }
@@ -450,7 +495,10 @@ async fn open_loop(
 ) {
     let mut connections = Connections::new(shared);
     loop {
-        let job = rx.lock().await.recv().await;
+        let job = tokio::select! {
+            job = async { rx.lock().await.recv().await } => job,
+            _ = shared.cut.cancelled() => None,
+        };
         match job {
             Some((n, due)) => deliver(shared, worker, &mut connections, n, Some(due)).await,
             None => return,
@@ -472,14 +520,17 @@ async fn schedule(
         // whenever it started, so the count does not depend on start-up time.
         let offset = Duration::from_secs_f64(n as f64 / rate);
         let due = start + offset;
-        let over = match shared.config.stop {
-            Stop::After(d) => offset >= d,
-            Stop::Deliveries(limit) => n >= limit,
+        let over = match shared.config.until {
+            Until::After(d) => offset >= d,
+            Until::Deliveries(limit) => n >= limit,
         };
         if over {
             break;
         }
-        tokio::time::sleep_until(due).await;
+        tokio::select! {
+            _ = tokio::time::sleep_until(due) => {}
+            _ = shared.cut.cancelled() => break,
+        }
         if tx.send((n, due)).await.is_err() {
             break;
         }
@@ -569,31 +620,35 @@ async fn duplicate_copies(
     }
 }
 
-/// Sends one copy with the retry policy; counts and records latency.
+/// Sends one copy with the retry policy; counts and records latency. At the
+/// end of the run (or when it is stopped) the request in flight, or the
+/// retry waiting, is cut and counted apart.
 async fn send(
     shared: &Shared,
     worker: usize,
-    connection: &mut Option<Connection>,
+    connection: &mut Connection,
     template: &Template,
     key: &str,
     due: Option<tokio::time::Instant>,
 ) {
     let counters = &shared.counters[worker];
-    let policy = shared.sender.config();
+    let policy = &shared.config.sender;
+    let render = || template.render(key);
     let mut retry = 0;
     let mut due = due;
     loop {
-        let (body, headers) = template.render(key);
-        let attempt = match connection {
-            Some(connection) => connection.post(headers, body, policy.timeout).await,
-            None => {
-                shared
-                    .sender
-                    .post_lean(shared.url.clone(), headers, body)
-                    .await
+        let attempt = tokio::select! {
+            biased;
+            _ = shared.cut.cancelled() => {
+                counters.cut.fetch_add(1, Ordering::Relaxed);
+                return;
             }
+            a = connection.post(&render, policy.timeout) => a,
         };
         counters.requests.fetch_add(1, Ordering::Relaxed);
+        if attempt.resent {
+            counters.resent.fetch_add(1, Ordering::Relaxed);
+        }
         // In open loop the first attempt counts from when it was due.
         let latency = match due.take() {
             Some(d) => tokio::time::Instant::now().saturating_duration_since(d),
@@ -604,6 +659,10 @@ async fn send(
         }
         match attempt.status {
             Some(s) => {
+                shared.last_answer_us.fetch_max(
+                    shared.started.elapsed().as_micros() as u64,
+                    Ordering::Relaxed,
+                );
                 let class = match s {
                     100..=199 => 0,
                     200..=299 => 1,
@@ -631,7 +690,13 @@ async fn send(
         }
         retry += 1;
         counters.retries.fetch_add(1, Ordering::Relaxed);
-        tokio::time::sleep(policy.backoff_before(retry)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(policy.backoff_before(retry)) => {}
+            _ = shared.cut.cancelled() => {
+                counters.cut.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
     }
 }
 
@@ -726,6 +791,10 @@ fn report(
         },
         timeouts: sum(shared, |c| &c.timeouts),
         connection_errors: sum(shared, |c| &c.connection_errors),
+        cut_by_deadline: sum(shared, |c| &c.cut),
+        resent_after_closed_connection: sum(shared, |c| &c.resent),
+        stopped: shared.config.stop.reason().map(|r| r.to_string()),
+        unanswered_window_ms: shared.config.unanswered_window.as_secs_f64() * 1e3,
         latency: Latency {
             p50_us: h.value_at_quantile(0.5),
             p90_us: h.value_at_quantile(0.9),

@@ -22,7 +22,7 @@ impl ConsoleReporter {
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             console::set_colors_enabled(false);
         }
-        let interactive = std::io::stdout().is_terminal() && std::env::var_os("CI").is_none();
+        let interactive = std::io::stdout().is_terminal() && !super::in_ci();
         let bar = interactive.then(|| {
             let bar = ProgressBar::new(total as u64);
             if let Ok(s) =
@@ -54,6 +54,13 @@ impl ConsoleReporter {
         }
         for note in &outcome.notes {
             println!("note: {}", self.options.redact(note));
+        }
+        if let Some(reason) = &outcome.stopped {
+            println!(
+                "{} {}: the cases after it were not run, and the reports are partial",
+                style("stopped:").red().bold(),
+                self.options.redact(&reason.to_string())
+            );
         }
         if let Some(snapshots) = &outcome.snapshots {
             for case in snapshots.cases.iter().filter(|c| c.status.is_failure()) {
@@ -101,6 +108,7 @@ pub fn case_text(c: &CaseResult, strict: bool) -> String {
         (CaseStatus::Passed, false) => style("pass").green().to_string(),
         (CaseStatus::Passed, true) => style("fixed").green().to_string(),
         (CaseStatus::Skipped, _) => style("skip").yellow().to_string(),
+        (CaseStatus::NotRun, _) => style("not run").yellow().to_string(),
         (CaseStatus::Failed, true) => style("still failing").red().bold().to_string(),
         (CaseStatus::Failed, false) if c.fails_run(strict) => {
             style("FAIL").red().bold().to_string()

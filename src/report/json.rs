@@ -42,6 +42,8 @@ pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> String {
         "strict": options.strict,
         "duration_ms": ms(outcome.duration),
         "notes": outcome.notes,
+        "partial": outcome.stopped.is_some(),
+        "stopped": outcome.stopped.as_ref().map(|r| r.to_string()),
         "cases": outcome.cases.iter().map(|c| case(c, options.strict)).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&report).unwrap_or_default();
@@ -88,7 +90,7 @@ pub fn attempt(a: &Attempt) -> Value {
         "status": a.status,
         "outcome": a.outcome.name(),
         "latency_ms": ms(a.latency),
-        "error": a.error,
+        "error": a.failure.as_ref().map(|f| f.to_string()),
         "body": body,
         "body_truncated": a.body_truncated || a.body.len() > BODY_IN_REPORT,
     })

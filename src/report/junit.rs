@@ -26,12 +26,19 @@ pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> Result<String, S
             for note in &outcome.notes {
                 suite.add_property(Property::new("note", options.redact(note)));
             }
+            if let Some(reason) = &outcome.stopped {
+                suite.add_property(Property::new("partial", "true"));
+                suite.add_property(Property::new(
+                    "stopped",
+                    options.redact(&reason.to_string()),
+                ));
+            }
             suite
         });
         let message = options.redact(&c.message());
         let status = match c.status() {
             CaseStatus::Passed => TestCaseStatus::success(),
-            CaseStatus::Skipped => {
+            CaseStatus::Skipped | CaseStatus::NotRun => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(message.clone());
                 s

@@ -11,9 +11,13 @@ use super::RunContext;
 use super::verdict::{CaseResult, Check, CheckOutcome, StepRecord};
 use crate::event::{Event, EventKind, Override};
 use crate::scenario::model::{DeliverStep, Expect, HeaderValues, Mode, ProbeStep, RawStep};
+use crate::scenario::template::{self, Var};
 use crate::scenario::values::{EffectSpec, LatencySpec};
 use crate::scenario::{Action, Scenario};
-use crate::sender::{Attempt, Delivery, Phase, Request, Sender, event_headers};
+use crate::sender::{
+    Attempt, Delivery, DeliveryResult, Outcome, Phase, Request, Sender, event_headers,
+};
+use crate::stop::StopReason;
 
 /// Per-case state: the case's seed, template values, the last event used.
 struct CaseRun<'a> {
@@ -27,6 +31,26 @@ struct CaseRun<'a> {
     checks: Vec<Check>,
     steps: Vec<StepRecord>,
     step: usize,
+    /// Whether the run was stopped before this case ended.
+    cut: bool,
+}
+
+/// The result of a case the run was stopped before.
+pub fn not_run(scenario: &Scenario, reason: &StopReason) -> CaseResult {
+    let case = &scenario.case;
+    CaseResult {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        severity: case.severity,
+        requirement: case.requirement.clone(),
+        finding: case.finding,
+        source: scenario.source.clone(),
+        checks: Vec::new(),
+        steps: Vec::new(),
+        keys: Vec::new(),
+        duration: Duration::ZERO,
+        not_run: Some(reason.to_string()),
+    }
 }
 
 /// Runs `scenario`; `index` makes its ids distinct from every other case's.
@@ -43,8 +67,13 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         checks: Vec::new(),
         steps: Vec::new(),
         step: 0,
+        cut: false,
     };
     for (i, step) in case.steps.iter().enumerate() {
+        if ctx.stop.is_stopped() {
+            run.cut = true;
+            break;
+        }
         run.step = i + 1;
         run.steps.push(StepRecord {
             step: i + 1,
@@ -61,9 +90,18 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
             Action::Deliver(d) => run.deliver(d, &step.expect).await,
             Action::Raw(r) => run.raw(r, &step.expect).await,
             Action::Probe(p) => run.probe(p).await,
-            Action::Wait(d) => tokio::time::sleep(*d).await,
+            Action::Wait(d) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(*d) => {}
+                    _ = ctx.stop.stopped() => run.cut = true,
+                }
+            }
         }
     }
+    let not_run = run
+        .cut
+        .then(|| ctx.stop.reason().map(|r| r.to_string()))
+        .flatten();
     CaseResult {
         id: case.id.clone(),
         title: case.title.clone(),
@@ -75,6 +113,7 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         steps: run.steps,
         keys: run.key_order,
         duration: started.elapsed(),
+        not_run,
     }
 }
 
@@ -128,18 +167,15 @@ impl CaseRun<'_> {
     }
 
     fn template(&self, text: &str, key: &str) -> String {
-        let mut out = text.to_owned();
-        for (name, value) in [
-            ("key", key),
-            ("webhook_id", self.ctx.webhook_id.as_str()),
-            ("run_id", self.ctx.run_id.as_str()),
-            ("case_id", self.case_id),
-        ] {
-            for spelling in [format!("{{{{{name}}}}}"), format!("{{{{ {name} }}}}")] {
-                out = out.replace(&spelling, value);
+        template::render(text, |var| {
+            match var {
+                Var::Key => key,
+                Var::WebhookId => self.ctx.webhook_id.as_str(),
+                Var::RunId => self.ctx.run_id.as_str(),
+                Var::CaseId => self.case_id,
             }
-        }
-        out
+            .to_owned()
+        })
     }
 
     fn template_json(&self, value: &Value, key: &str) -> Value {
@@ -255,7 +291,11 @@ impl CaseRun<'_> {
         let ctx = self.ctx;
         if sender.config().readiness {
             let ready = sender.readiness(&ctx.url).await;
-            let ok = ready.outcome == crate::sender::Outcome::Success;
+            if ready.outcome == Outcome::Cancelled {
+                self.cut = true;
+                return Vec::new();
+            }
+            let ok = ready.outcome == Outcome::Success;
             let answer = ready.answer();
             self.record(ready);
             if !ok {
@@ -359,29 +399,57 @@ impl CaseRun<'_> {
             );
         };
         let within = p.within.map(|w| w.0).unwrap_or(Duration::ZERO);
-        match probe.expect(&key, p.effects, within).await {
+        let expected = p.effects.resolve(kind);
+        match probe.expect(&key, expected, within, &self.ctx.stop).await {
             Ok((count, attempt)) => {
                 self.record(attempt);
-                if p.effects.matches(count) {
+                if expected.matches(count) {
                     self.push(what, CheckOutcome::Passed);
                 } else {
                     self.fail(
                         &what,
-                        format!("effect count {}", p.effects),
-                        effect_words(count, p.effects),
+                        format!("effect count {expected}"),
+                        effect_words(count, expected),
                     );
                 }
             }
             Err((message, attempt)) => {
+                let cancelled = attempt
+                    .as_ref()
+                    .is_some_and(|a| a.outcome == Outcome::Cancelled)
+                    || self.ctx.stop.is_stopped();
                 if let Some(attempt) = attempt {
                     self.record(attempt);
                 }
-                self.fail(&what, format!("effect count {}", p.effects), message);
+                if cancelled {
+                    self.cut = true;
+                } else {
+                    self.fail(&what, format!("effect count {expected}"), message);
+                }
             }
         }
     }
 
     fn check_delivery(&mut self, expect: &Expect, delivery: &Delivery, label: &str) {
+        if delivery.result == DeliveryResult::Stopped {
+            // What came back before the stop still counts: a receiver that
+            // answered nothing fails here, before the rest is not run.
+            self.cut = true;
+            if let Some(last) = delivery
+                .attempts
+                .iter()
+                .rev()
+                .find(|a| a.outcome != Outcome::Cancelled)
+            {
+                let posts = delivery.posts();
+                let context = format!(
+                    "after {posts} POST attempt{}, then the run was stopped",
+                    if posts == 1 { "" } else { "s" }
+                );
+                self.check(expect, last, label, Some(&context));
+            }
+            return;
+        }
         let Some(last) = delivery.attempts.last() else {
             return;
         };
@@ -400,27 +468,31 @@ impl CaseRun<'_> {
             return self.fail(label, expected, actual);
         }
         let posts = delivery.posts();
-        let mut checked = last.clone();
-        if posts > 1 {
-            checked.error = Some(format!(
-                "{}after {posts} POST attempts",
-                checked
-                    .error
-                    .as_deref()
-                    .map(|e| format!("{e}, "))
-                    .unwrap_or_default()
-            ));
-        }
-        self.check_answer(expect, &checked, label);
+        let after = (posts > 1).then(|| format!("after {posts} POST attempts"));
+        self.check(expect, last, label, after.as_deref());
     }
 
     fn check_answer(&mut self, expect: &Expect, attempt: &Attempt, label: &str) {
+        self.check(expect, attempt, label, None);
+    }
+
+    /// Checks `expect` against `attempt`; `context` (e.g. `after 4 POST
+    /// attempts`) is added to what a failure says came back.
+    fn check(&mut self, expect: &Expect, attempt: &Attempt, label: &str, context: Option<&str>) {
+        if attempt.outcome == Outcome::Cancelled {
+            self.cut = true;
+            return;
+        }
+        let answer = || match context {
+            Some(c) => format!("{}; {c}", attempt.answer()),
+            None => attempt.answer(),
+        };
         if let Some(status) = &expect.status {
             let what = format!("status of the {label}");
             if status.matches(attempt.status) {
                 self.push(what, CheckOutcome::Passed);
             } else {
-                self.fail(&what, status.to_string(), attempt.answer());
+                self.fail(&what, status.to_string(), answer());
             }
         }
         if let Some(latency) = expect.latency {
@@ -429,8 +501,7 @@ impl CaseRun<'_> {
                 LatencySpec::BelowTimeout => self.ctx.sender.config().timeout,
             };
             let what = format!("time to the {label}");
-            let answered =
-                attempt.status.is_some() && attempt.outcome != crate::sender::Outcome::Timeout;
+            let answered = attempt.status.is_some() && attempt.outcome != Outcome::Timeout;
             if answered && attempt.latency < bound {
                 self.push(what, CheckOutcome::Passed);
             } else {
@@ -440,7 +511,7 @@ impl CaseRun<'_> {
                         crate::sender::format_duration(attempt.latency)
                     )
                 } else {
-                    attempt.answer()
+                    answer()
                 };
                 self.fail(
                     &what,
@@ -457,7 +528,7 @@ impl CaseRun<'_> {
                 None => self.fail(
                     &what,
                     format!("{name}: {value}"),
-                    format!("no {name} header ({})", attempt.answer()),
+                    format!("no {name} header ({})", answer()),
                 ),
             }
         }

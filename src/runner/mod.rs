@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::event::IdSource;
 use crate::scenario::Scenario;
-use crate::sender::{Attempt, Outcome, Sender, SenderConfig};
+use crate::sender::{Failure, Outcome, Sender, SenderConfig, Watchdog};
+use crate::stop::{Stop, StopReason};
 
 pub use probe::Probe;
 pub use verdict::{CaseResult, CaseStatus, Check, CheckOutcome, StepRecord, Summary};
@@ -29,6 +30,11 @@ pub struct RunConfig {
     pub sender: SenderConfig,
     /// Cases run at once (at least 1).
     pub jobs: usize,
+    /// Unanswered requests in a row after which the receiver is checked
+    /// for being down (see [`Watchdog`]).
+    pub down_after: u32,
+    /// Fires to stop the run early; cases not run are reported as such.
+    pub stop: Stop,
 }
 
 /// Shared by every case of a run.
@@ -43,6 +49,7 @@ pub struct RunContext {
     pub probe: Option<Probe>,
     /// False when the preflight readiness check failed: deliveries then skip it.
     pub readiness_ok: bool,
+    pub stop: Stop,
 }
 
 impl RunContext {
@@ -69,6 +76,8 @@ pub struct RunOutcome {
     pub duration: Duration,
     /// Snapshot outcomes, when the run compared snapshots.
     pub snapshots: Option<crate::snapshot::store::Report>,
+    /// Why the run ended before its last case, if it did.
+    pub stopped: Option<StopReason>,
 }
 
 impl RunOutcome {
@@ -81,9 +90,9 @@ impl RunOutcome {
 /// Why a run could not take place.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RunError {
-    /// The target refused the connection or its name did not resolve.
-    #[error("cannot reach {url}: {reason}. Start your receiver, or check --url.")]
-    Unreachable { url: String, reason: String },
+    /// The target refused the connection, or no connection could be made.
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: Failure },
     /// Bad configuration.
     #[error("{0}")]
     Setup(String),
@@ -97,17 +106,27 @@ pub async fn run(
     mut on_case: impl FnMut(&CaseResult),
 ) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
-    let sender = Sender::new(config.sender.clone()).map_err(|e| RunError::Setup(e.to_string()))?;
+    let stop = config.stop.clone();
+    let watchdog = Watchdog::new(
+        &config.url,
+        &config.webhook_id,
+        config.down_after,
+        stop.clone(),
+    );
+    let sender = Sender::new(config.sender.clone())
+        .map_err(|e| RunError::Setup(e.to_string()))?
+        .with_stop(stop.clone())
+        .with_watchdog(Arc::new(watchdog));
     let probe = match &config.effects_url {
         Some(t) => Some(Probe::new(t, sender.clone()).map_err(RunError::Setup)?),
         None => None,
     };
     let mut notes = Vec::new();
     let preflight = sender.readiness(&config.url).await;
-    if is_unreachable(&preflight) {
+    if let Some(reason) = preflight.failure.clone().filter(Failure::is_unreachable) {
         return Err(RunError::Unreachable {
             url: config.url.clone(),
-            reason: preflight.error.unwrap_or_else(|| "no answer".into()),
+            reason,
         });
     }
     let readiness_ok = preflight.outcome == Outcome::Success;
@@ -131,6 +150,7 @@ pub async fn run(
         sender,
         probe,
         readiness_ok,
+        stop: stop.clone(),
     });
     let total = scenarios.len();
     let scenarios = Arc::new(scenarios);
@@ -140,7 +160,11 @@ pub async fn run(
         let (ctx, scenarios, permits) = (ctx.clone(), scenarios.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.ok();
-            (index, case::run(&ctx, &scenarios[index], index).await)
+            let scenario = &scenarios[index];
+            if let Some(reason) = ctx.stop.reason() {
+                return (index, case::not_run(scenario, reason));
+            }
+            (index, case::run(&ctx, scenario, index).await)
         });
     }
     let mut done: BTreeMap<usize, CaseResult> = BTreeMap::new();
@@ -161,16 +185,8 @@ pub async fn run(
         notes,
         duration: started.elapsed(),
         snapshots: None,
+        stopped: stop.reason().cloned(),
     })
-}
-
-/// Refused or unresolvable: nothing listens there.
-pub fn is_unreachable(attempt: &Attempt) -> bool {
-    attempt.outcome == Outcome::ConnectionError
-        && attempt
-            .error
-            .as_deref()
-            .is_some_and(|e| e == "connection refused" || e.starts_with("could not connect"))
 }
 
 /// Whether a case id matches `--filter`: a substring, or a glob with `*`.

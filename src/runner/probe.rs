@@ -24,11 +24,18 @@ impl Probe {
     pub fn new(template: &str, sender: Sender) -> Result<Probe, String> {
         if !template.contains("{key}") {
             return Err(format!(
-                "--effects-url `{template}` has no `{{key}}`: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
+                "the effects probe URL `{template}` has no `{{key}}`: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
             ));
         }
-        crate::cli::parse_url(&template.replace("{key}", "k"))
-            .map_err(|e| format!("--effects-url: {e}"))?;
+        let example = template.replace("{key}", "k");
+        match reqwest::Url::parse(&example) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+            _ => {
+                return Err(format!(
+                    "the effects probe URL `{template}` is not an http(s) URL: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
+                ));
+            }
+        }
         Ok(Probe {
             template: template.to_owned(),
             sender,
@@ -65,7 +72,11 @@ impl Probe {
             )),
             None => Err(format!(
                 "the effects probe at {url} did not answer: {}",
-                attempt.error.as_deref().unwrap_or("no response")
+                attempt
+                    .failure
+                    .as_ref()
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| "no response".into())
             )),
         };
         (result, attempt)
@@ -79,11 +90,15 @@ impl Probe {
         key: &str,
         expected: EffectSpec,
         within: Duration,
+        stop: &crate::stop::Stop,
     ) -> Result<(u64, Attempt), (String, Option<Attempt>)> {
         let deadline = tokio::time::Instant::now() + within;
         let upper_bound = matches!(expected, EffectSpec::AtMost(_) | EffectSpec::Exactly(0));
         if upper_bound {
-            tokio::time::sleep_until(deadline).await;
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = stop.stopped() => return Err(("the run was stopped".into(), None)),
+            }
         }
         loop {
             let (result, attempt) = self.count(key).await;
@@ -92,7 +107,12 @@ impl Probe {
                 Ok(count) if expected.matches(count) || tokio::time::Instant::now() >= deadline => {
                     return Ok((count, attempt));
                 }
-                Ok(_) => tokio::time::sleep(POLL_INTERVAL).await,
+                Ok(_) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                        _ = stop.stopped() => return Err(("the run was stopped".into(), None)),
+                    }
+                }
             }
         }
     }

@@ -35,6 +35,9 @@ pub enum CaseStatus {
     Passed,
     Failed,
     Skipped,
+    /// Not run, or cut short before it could say anything: the run was
+    /// stopped (interrupted, out of time, receiver down). Never a pass.
+    NotRun,
 }
 
 impl CaseStatus {
@@ -44,6 +47,7 @@ impl CaseStatus {
             CaseStatus::Passed => "passed",
             CaseStatus::Failed => "failed",
             CaseStatus::Skipped => "skipped",
+            CaseStatus::NotRun => "not run",
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct CaseResult {
     /// The idempotency keys made for this case, in order of first use.
     pub keys: Vec<String>,
     pub duration: Duration,
+    /// Why the case did not run to its end, when the run was stopped.
+    pub not_run: Option<String>,
 }
 
 /// One step of a case as it ran.
@@ -84,7 +90,8 @@ impl CaseResult {
         self.steps.iter().flat_map(|s| s.attempts.iter())
     }
 
-    /// Failed if any check failed; else skipped if any was skipped; else passed.
+    /// Failed if any check failed; else not run if the run was stopped
+    /// before it ended; else skipped if any was skipped; else passed.
     pub fn status(&self) -> CaseStatus {
         if self
             .checks
@@ -92,6 +99,8 @@ impl CaseResult {
             .any(|c| matches!(c.outcome, CheckOutcome::Failed { .. }))
         {
             CaseStatus::Failed
+        } else if self.not_run.is_some() {
+            CaseStatus::NotRun
         } else if self
             .checks
             .iter()
@@ -146,6 +155,9 @@ impl CaseResult {
         {
             return format!("skipped: {reason}");
         }
+        if let Some(reason) = &self.not_run {
+            return format!("not run: {reason}");
+        }
         String::new()
     }
 }
@@ -159,6 +171,8 @@ pub struct Summary {
     /// Failures that do not (`should` without `--strict`, `info`).
     pub warnings: usize,
     pub skipped: usize,
+    /// Cases the run was stopped before (or during): never passed.
+    pub not_run: usize,
     pub total: usize,
 }
 
@@ -173,6 +187,7 @@ impl Summary {
             match c.status() {
                 CaseStatus::Passed => s.passed += 1,
                 CaseStatus::Skipped => s.skipped += 1,
+                CaseStatus::NotRun => s.not_run += 1,
                 CaseStatus::Failed if c.fails_run(strict) => s.failed += 1,
                 CaseStatus::Failed => s.warnings += 1,
             }
@@ -180,11 +195,15 @@ impl Summary {
         s
     }
 
-    /// `N passed, N failed, N warnings, N skipped`.
+    /// `N passed, N failed, N warnings, N skipped` (and `, N not run` when any).
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} passed, {} failed, {} warnings, {} skipped",
             self.passed, self.failed, self.warnings, self.skipped
-        )
+        );
+        if self.not_run > 0 {
+            line.push_str(&format!(", {} not run", self.not_run));
+        }
+        line
     }
 }

@@ -5,6 +5,7 @@
 //! embedded from the top-level `scenarios/` folder at build time.
 
 pub mod model;
+pub mod template;
 pub mod validate;
 pub mod values;
 

@@ -7,9 +7,6 @@ use super::model::{Action, Expect, RawStep, Step, StepInput};
 use super::values::StatusSpec;
 use crate::event::overrides::parse_path;
 
-/// Template variables a string may use, e.g. `{{key}}`.
-pub const TEMPLATE_VARIABLES: &[&str] = &["key", "webhook_id", "run_id", "case_id"];
-
 /// Most copies one step may send at once.
 pub const MAX_COPIES: usize = 1000;
 
@@ -148,28 +145,11 @@ fn check_templates_in_json(value: &serde_json::Value) -> Result<(), String> {
     }
 }
 
-/// Rejects `{{name}}` with an unknown name.
+/// Rejects `{{name}}` with an unknown name (the runner's own parser).
 pub fn check_templates(text: &str) -> Result<(), String> {
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            return Err(format!("`{text}` opens `{{{{` without closing `}}}}`"));
-        };
-        let name = after[..end].trim();
-        if !TEMPLATE_VARIABLES.contains(&name) {
-            return Err(format!(
-                "unknown template `{{{{{name}}}}}`: expected one of {}",
-                TEMPLATE_VARIABLES
-                    .iter()
-                    .map(|v| format!("{{{{{v}}}}}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        rest = &after[end + 2..];
-    }
-    Ok(())
+    super::template::parse(text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

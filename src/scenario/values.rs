@@ -10,6 +10,8 @@ use std::time::Duration;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 
+use crate::event::{EffectRule, EventKind};
+
 /// A scalar as written: a number or a string.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -171,6 +173,13 @@ impl JsonSchema for StatusSpec {
     }
 }
 
+/// Parses `250ms`, `2s`, `1m`, `1m30s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| {
+        format!("`{s}` is not a duration ({e}): write a number with a unit, e.g. 250ms, 2s, 1m")
+    })
+}
+
 /// A duration written `250ms`, `2s`, `1m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DurationText(pub Duration);
@@ -178,7 +187,7 @@ pub struct DurationText(pub Duration);
 impl TryFrom<String> for DurationText {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        crate::cli::parse_duration(&s).map(DurationText)
+        parse_duration(&s).map(DurationText)
     }
 }
 
@@ -210,11 +219,9 @@ impl TryFrom<String> for LatencySpec {
         if bound == "timeout" {
             return Ok(LatencySpec::BelowTimeout);
         }
-        crate::cli::parse_duration(bound)
-            .map(LatencySpec::Below)
-            .map_err(|_| {
-                format!("`{s}` is not a latency bound: write `< 1s`, `< 250ms` or `< timeout`")
-            })
+        parse_duration(bound).map(LatencySpec::Below).map_err(|_| {
+            format!("`{s}` is not a latency bound: write `< 1s`, `< 250ms` or `< timeout`")
+        })
     }
 }
 
@@ -230,18 +237,31 @@ impl JsonSchema for LatencySpec {
     }
 }
 
-/// An expected effect count: `1` (exactly), `<= 1`, `>= 1`.
+/// An expected effect count: `required` (what the contract requires of the
+/// event: see [`EventKind::effect_rule`]), `1` (exactly), `<= 1`, `>= 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EffectSpec {
+    Required,
     Exactly(u64),
     AtMost(u64),
     AtLeast(u64),
 }
 
 impl EffectSpec {
-    /// Whether `count` satisfies the expectation.
+    /// The expectation for an event of `kind`: `required` becomes the
+    /// event's rule, the others stay as written.
+    pub fn resolve(self, kind: EventKind) -> EffectSpec {
+        match (self, kind.effect_rule()) {
+            (EffectSpec::Required, EffectRule::ExactlyOnce) => EffectSpec::Exactly(1),
+            (EffectSpec::Required, EffectRule::AtMostOnce) => EffectSpec::AtMost(1),
+            (other, _) => other,
+        }
+    }
+
+    /// Whether `count` satisfies the expectation (`required` must be resolved first).
     pub fn matches(self, count: u64) -> bool {
         match self {
+            EffectSpec::Required => EffectRule::ExactlyOnce.allows(count),
             EffectSpec::Exactly(n) => count == n,
             EffectSpec::AtMost(n) => count <= n,
             EffectSpec::AtLeast(n) => count >= n,
@@ -252,6 +272,7 @@ impl EffectSpec {
 impl fmt::Display for EffectSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            EffectSpec::Required => f.write_str("required"),
             EffectSpec::Exactly(n) => write!(f, "{n}"),
             EffectSpec::AtMost(n) => write!(f, "at most {n}"),
             EffectSpec::AtLeast(n) => write!(f, "at least {n}"),
@@ -263,6 +284,9 @@ impl TryFrom<String> for EffectSpec {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
         let t = s.trim();
+        if t == "required" {
+            return Ok(EffectSpec::Required);
+        }
         let (make, rest): (fn(u64) -> EffectSpec, &str) = if let Some(r) = t.strip_prefix("<=") {
             (EffectSpec::AtMost, r)
         } else if let Some(r) = t.strip_prefix(">=") {
@@ -270,10 +294,9 @@ impl TryFrom<String> for EffectSpec {
         } else {
             (EffectSpec::Exactly, t)
         };
-        rest.trim()
-            .parse::<u64>()
-            .map(make)
-            .map_err(|_| format!("`{s}` is not an effect count: write `1`, `0`, `<= 1` or `>= 1`"))
+        rest.trim().parse::<u64>().map(make).map_err(|_| {
+            format!("`{s}` is not an effect count: write `required`, `1`, `0`, `<= 1` or `>= 1`")
+        })
     }
 }
 
@@ -283,10 +306,10 @@ impl JsonSchema for EffectSpec {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "Expected effect count for the event's key: 1, 0, `<= 1`, `>= 1`.",
+            "description": "Expected effect count for the event's key: `required` (exactly 1 for generation, embedding and group events; at most 1 for webhook.test), 1, 0, `<= 1`, `>= 1`.",
             "anyOf": [
                 {"type": "integer", "minimum": 0},
-                {"type": "string", "pattern": "^(<=|>=)?\\s*[0-9]+$"}
+                {"type": "string", "pattern": "^(required|(<=|>=)?\\s*[0-9]+)$"}
             ]
         })
     }

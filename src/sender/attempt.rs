@@ -1,11 +1,11 @@
 //! One HTTP attempt: send, read a bounded body, classify what came back.
 
-use std::error::Error as _;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
+use super::failure::{Failure, TlsReason};
 use super::{MAX_RESPONSE_BODY, Request};
 
 /// Which step of a delivery an attempt belongs to.
@@ -38,6 +38,8 @@ pub enum Outcome {
     ConnectionError,
     /// The request could not be built (bad URL, method or header): not sent.
     InvalidRequest,
+    /// The run was stopped while the request was waiting: says nothing of the receiver.
+    Cancelled,
 }
 
 impl Outcome {
@@ -71,6 +73,7 @@ impl Outcome {
             Outcome::Timeout => "timeout",
             Outcome::ConnectionError => "connection error",
             Outcome::InvalidRequest => "invalid request",
+            Outcome::Cancelled => "cancelled",
         }
     }
 }
@@ -98,8 +101,8 @@ pub struct Attempt {
     /// From sending the request to the end of the body read (or the failure).
     pub latency: Duration,
     pub outcome: Outcome,
-    /// Plain words for a failure: what went wrong with the connection or body.
-    pub error: Option<String>,
+    /// What went wrong with the connection or the body, if anything.
+    pub failure: Option<Failure>,
     /// The backoff waited before the next attempt, when one followed.
     pub retry_in: Option<Duration>,
 }
@@ -116,7 +119,7 @@ impl Attempt {
             body_truncated: false,
             latency: Duration::ZERO,
             outcome: Outcome::InvalidRequest,
-            error: None,
+            failure: None,
             retry_in: None,
         }
     }
@@ -139,10 +142,10 @@ impl Attempt {
     pub fn answer(&self) -> String {
         let mut text = match self.status {
             Some(s) => format!("{s} ({})", self.outcome),
-            None => format!(
-                "no answer: {}",
-                self.error.as_deref().unwrap_or(self.outcome.name())
-            ),
+            None => match &self.failure {
+                Some(failure) => format!("no answer: {failure}"),
+                None => format!("no answer: {}", self.outcome.name()),
+            },
         };
         if let Some(status) = self.status {
             if let Some(location) = self
@@ -158,7 +161,7 @@ impl Attempt {
                 let more = if short.len() < body.len() { "…" } else { "" };
                 text.push_str(&format!(" with body {short:?}{more}"));
             }
-            if let Some(e) = &self.error {
+            if let Some(e) = &self.failure {
                 text.push_str(&format!("; {e}"));
             }
         }
@@ -172,7 +175,7 @@ impl Attempt {
             None => "no answer".to_owned(),
         };
         let mut detail = self.outcome.name().to_owned();
-        if let Some(e) = &self.error {
+        if let Some(e) = &self.failure {
             detail = format!("{detail}: {e}");
         }
         if let Some(wait) = self.retry_in {
@@ -201,30 +204,49 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
-/// Sends one request and records what came back; never exceeds `timeout`.
-pub(super) async fn send(
-    client: &reqwest::Client,
-    timeout: Duration,
-    request: Request<'_>,
-) -> Attempt {
+/// How one request is made: the client, the time allowed, and when to give up early.
+pub(super) struct Exchange<'a> {
+    pub client: &'a reqwest::Client,
+    pub timeout: Duration,
+    /// Whether a CA file was given (for the words of a TLS refusal).
+    pub ca_file_given: bool,
+    pub stop: &'a tokio_util::sync::CancellationToken,
+}
+
+/// Sends one request and records what came back; never exceeds `timeout`,
+/// and ends at once (as [`Outcome::Cancelled`]) when the run is stopped.
+pub(super) async fn send(exchange: Exchange<'_>, request: Request<'_>) -> Attempt {
     let mut attempt = Attempt::new(&request);
-    let built = match build(client, &request) {
+    let started = Instant::now();
+    tokio::select! {
+        biased;
+        _ = exchange.stop.cancelled() => {
+            attempt.outcome = Outcome::Cancelled;
+            attempt.failure = Some(Failure::Cancelled);
+        }
+        _ = perform(&exchange, &request, &mut attempt) => {}
+    }
+    attempt.latency = started.elapsed();
+    attempt
+}
+
+async fn perform(exchange: &Exchange<'_>, request: &Request<'_>, attempt: &mut Attempt) {
+    let built = match build(exchange.client, request) {
         Ok(b) => b,
         Err(e) => {
-            attempt.error = Some(e);
-            return attempt;
+            attempt.failure = Some(Failure::InvalidRequest(e));
+            return;
         }
     };
-    let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + timeout;
-    match tokio::time::timeout_at(deadline, client.execute(built)).await {
+    let deadline = tokio::time::Instant::now() + exchange.timeout;
+    match tokio::time::timeout_at(deadline, exchange.client.execute(built)).await {
         Err(_) => {
             attempt.outcome = Outcome::Timeout;
-            attempt.error = Some(format!("no response within {}", format_duration(timeout)));
+            attempt.failure = Some(Failure::Timeout(exchange.timeout));
         }
         Ok(Err(e)) => {
             attempt.outcome = Outcome::ConnectionError;
-            attempt.error = Some(describe_error(&e));
+            attempt.failure = Some(classify(&e, exchange.ca_file_given));
         }
         Ok(Ok(response)) => {
             let status = response.status().as_u16();
@@ -240,55 +262,21 @@ pub(super) async fn send(
                     )
                 })
                 .collect();
-            read_body(response, deadline, &mut attempt).await;
+            read_body(response, deadline, exchange.ca_file_given, attempt).await;
         }
     }
-    attempt.latency = started.elapsed();
-    attempt
 }
 
-/// The result of a lean attempt: no headers or body kept.
+/// The result of a lean attempt (the load path): no headers or body kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeanAttempt {
     pub status: Option<u16>,
     pub outcome: Outcome,
     pub latency: Duration,
-}
-
-/// A POST for the load path: the body is read to the end (at most
-/// [`MAX_RESPONSE_BODY`]) and dropped; nothing per request is kept.
-pub(super) async fn post_lean(
-    client: &reqwest::Client,
-    timeout: Duration,
-    url: reqwest::Url,
-    headers: reqwest::header::HeaderMap,
-    body: Bytes,
-) -> LeanAttempt {
-    let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + timeout;
-    let request = client.post(url).headers(headers).body(body).send();
-    let (status, outcome) = match tokio::time::timeout_at(deadline, request).await {
-        Err(_) => (None, Outcome::Timeout),
-        Ok(Err(_)) => (None, Outcome::ConnectionError),
-        Ok(Ok(mut response)) => {
-            let status = response.status().as_u16();
-            let mut read = 0;
-            loop {
-                match tokio::time::timeout_at(deadline, response.chunk()).await {
-                    Ok(Ok(Some(chunk))) if read + chunk.len() <= MAX_RESPONSE_BODY => {
-                        read += chunk.len()
-                    }
-                    _ => break,
-                }
-            }
-            (Some(status), Outcome::of_status(status))
-        }
-    };
-    LeanAttempt {
-        status,
-        outcome,
-        latency: started.elapsed(),
-    }
+    /// Whether the request was sent a second time on a fresh connection,
+    /// because the kept-alive connection it was first sent on turned out to
+    /// be closed before any byte of an answer came back.
+    pub resent: bool,
 }
 
 fn build(client: &reqwest::Client, request: &Request<'_>) -> Result<reqwest::Request, String> {
@@ -312,24 +300,21 @@ fn build(client: &reqwest::Client, request: &Request<'_>) -> Result<reqwest::Req
 async fn read_body(
     mut response: reqwest::Response,
     deadline: tokio::time::Instant,
+    ca_file_given: bool,
     attempt: &mut Attempt,
 ) {
     let mut body = BytesMut::new();
     loop {
         match tokio::time::timeout_at(deadline, response.chunk()).await {
             Err(_) => {
-                attempt.error = Some(format!(
-                    "response body incomplete: stalled after {} bytes until the timeout",
-                    body.len()
-                ));
+                attempt.failure = Some(Failure::BodyStalled { read: body.len() });
                 break;
             }
             Ok(Err(e)) => {
-                attempt.error = Some(format!(
-                    "response body incomplete after {} bytes: {}",
-                    body.len(),
-                    describe_error(&e)
-                ));
+                attempt.failure = Some(Failure::BodyIncomplete {
+                    read: body.len(),
+                    cause: Box::new(classify(&e, ca_file_given)),
+                });
                 break;
             }
             Ok(Ok(None)) => break,
@@ -338,10 +323,9 @@ async fn read_body(
                 if chunk.len() > room {
                     body.extend_from_slice(&chunk[..room]);
                     attempt.body_truncated = true;
-                    attempt.error = Some(format!(
-                        "response body exceeded {} KiB, not read further",
-                        MAX_RESPONSE_BODY / 1024
-                    ));
+                    attempt.failure = Some(Failure::BodyTooLarge {
+                        limit: MAX_RESPONSE_BODY,
+                    });
                     break;
                 }
                 body.extend_from_slice(&chunk);
@@ -351,45 +335,48 @@ async fn read_body(
     attempt.body = body.freeze();
 }
 
-/// Plain words for a transport failure.
-fn describe_error(e: &reqwest::Error) -> String {
-    let mut source = e.source();
+/// The failure behind a transport error, found by type in its causes.
+pub(crate) fn classify(e: &(dyn std::error::Error + 'static), ca_file_given: bool) -> Failure {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut connecting = false;
     while let Some(err) = source {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
             // io::Error hides a custom inner error from `source()`: look at it directly.
             if let Some(tls) = tls_error_in(io) {
-                return describe_tls(tls);
+                return Failure::Tls(TlsReason::of_rustls(tls, ca_file_given));
             }
             use std::io::ErrorKind::*;
-            let words = match io.kind() {
-                ConnectionRefused => Some("connection refused"),
-                ConnectionReset => Some("connection reset by the receiver"),
-                ConnectionAborted => Some("connection aborted by the receiver"),
-                BrokenPipe => Some("connection closed by the receiver while sending"),
-                UnexpectedEof => Some("connection closed before a complete response"),
-                _ => None,
-            };
-            if let Some(w) = words {
-                return w.to_owned();
+            match io.kind() {
+                ConnectionRefused => return Failure::Refused,
+                ConnectionReset => return Failure::Reset,
+                ConnectionAborted => return Failure::Aborted,
+                BrokenPipe => return Failure::ClosedWhileSending,
+                UnexpectedEof => return Failure::ClosedEarly,
+                _ => {}
             }
         }
         if let Some(tls) = err.downcast_ref::<tokio_rustls::rustls::Error>() {
-            return describe_tls(tls);
+            return Failure::Tls(TlsReason::of_rustls(tls, ca_file_given));
         }
         if let Some(h) = err.downcast_ref::<hyper::Error>() {
             if h.is_incomplete_message() {
-                return "connection closed before a complete response".to_owned();
+                return Failure::ClosedEarly;
             }
             if h.is_parse() || h.is_parse_status() {
-                return format!("not a valid HTTP response ({h})");
+                return Failure::NotHttp(h.to_string());
             }
+        }
+        if let Some(r) = err.downcast_ref::<reqwest::Error>()
+            && r.is_connect()
+        {
+            connecting = true;
         }
         source = err.source();
     }
-    if e.is_connect() {
-        return format!("could not connect: {}", chain(e));
+    if connecting {
+        return Failure::Connect(chain(e));
     }
-    chain(e)
+    Failure::Other(chain(e))
 }
 
 /// The TLS error inside (possibly nested) I/O errors.
@@ -401,16 +388,6 @@ fn tls_error_in(io: &std::io::Error) -> Option<&tokio_rustls::rustls::Error> {
     inner
         .downcast_ref::<std::io::Error>()
         .and_then(tls_error_in)
-}
-
-/// Plain words for a TLS failure, with what to do about a certificate.
-fn describe_tls(error: &tokio_rustls::rustls::Error) -> String {
-    match error {
-        tokio_rustls::rustls::Error::InvalidCertificate(why) => format!(
-            "TLS certificate not accepted ({why:?}): pass --ca-cert FILE for a private CA, or --insecure for a self-signed development certificate"
-        ),
-        other => format!("TLS handshake failed: {other}"),
-    }
 }
 
 /// An error and its causes, joined.

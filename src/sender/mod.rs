@@ -7,14 +7,22 @@
 //! Every attempt is bounded by the per-attempt timeout.
 
 mod attempt;
+mod failure;
+pub mod tls;
+mod watchdog;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use crate::event::Event;
+use crate::stop::Stop;
 
 pub use attempt::{Attempt, LeanAttempt, Outcome, Phase, format_duration};
+pub use failure::{Failure, TlsReason};
+pub use tls::TlsSetupError;
+pub use watchdog::{CONFIRM_WINDOW, DEFAULT_THRESHOLD, Watchdog, confirm_window};
 
 /// Most of a response body that is read; the rest is not read at all.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
@@ -83,6 +91,8 @@ pub enum DeliveryResult {
     Unexpected,
     /// Every attempt failed with a retryable outcome.
     GaveUp,
+    /// The run was stopped before the delivery ended.
+    Stopped,
 }
 
 impl DeliveryResult {
@@ -101,6 +111,7 @@ impl DeliveryResult {
                 "not delivered: the receiver answered an unexpected status"
             }
             DeliveryResult::GaveUp => "not delivered: every attempt failed, retries exhausted",
+            DeliveryResult::Stopped => "not delivered: stopped before the delivery ended",
         }
     }
 }
@@ -138,54 +149,84 @@ pub struct Request<'a> {
 }
 
 /// Sends events like the Inference.net sender does.
+///
+/// Every request goes on a connection of its own, as a sender delivering
+/// events minutes apart to many endpoints has no warm connection to reuse:
+/// a receiver that closes kept-alive connections without saying so (uvicorn
+/// after an unhandled exception, a keep-alive timeout, a proxy) cannot make
+/// a request fail that it would have answered.
 #[derive(Debug, Clone)]
 pub struct Sender {
     client: reqwest::Client,
     config: SenderConfig,
+    stop: Stop,
+    watchdog: Option<Arc<Watchdog>>,
 }
 
 /// The sender could not be set up.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SetupError(String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// The certificate settings are unusable.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// The HTTP client could not be made.
+    #[error("could not set up the HTTP client: {0}")]
+    Client(String),
+}
 
 impl Sender {
-    /// A sender with its own connection pool. Redirects are never followed and
-    /// proxies from the environment are not used.
+    /// A sender. Redirects are never followed and proxies from the
+    /// environment are not used.
     pub fn new(config: SenderConfig) -> Result<Sender, SetupError> {
         let mut builder = reqwest::Client::builder();
         if config.title_case_headers {
             builder = builder.http1_title_case_headers();
         }
-        if let Some(path) = &config.tls.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| {
-                SetupError(format!(
-                    "cannot read --ca-cert {}: {e}; give a PEM file of CA certificates",
-                    path.display()
-                ))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                SetupError(format!("--ca-cert {} holds no PEM certificate ({e}); give a PEM file of CA certificates", path.display()))
-            })?;
-            if certs.is_empty() {
-                return Err(SetupError(format!(
-                    "--ca-cert {} holds no PEM certificate; give a PEM file of CA certificates",
-                    path.display()
-                )));
-            }
-            builder = builder.tls_certs_only(certs);
-        }
-        if config.tls.insecure {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
         let client = builder
+            .tls_backend_preconfigured(tls::client_config(&config.tls)?)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
+            .http1_only()
+            .pool_max_idle_per_host(0)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| SetupError(format!("could not set up the HTTP client: {e}")))?;
-        Ok(Sender { client, config })
+            .map_err(|e| SetupError::Client(e.to_string()))?;
+        Ok(Sender {
+            client,
+            config,
+            stop: Stop::new(),
+            watchdog: None,
+        })
+    }
+
+    /// The same sender, stopping at once when `stop` fires.
+    pub fn with_stop(mut self, stop: Stop) -> Sender {
+        self.stop = stop;
+        self
+    }
+
+    /// The same sender, showing every request to `watchdog`.
+    pub fn with_watchdog(mut self, watchdog: Arc<Watchdog>) -> Sender {
+        self.watchdog = Some(watchdog);
+        self
+    }
+
+    /// Whether a plain valid delivery to the watched receiver gets any
+    /// answer within [`CONFIRM_WINDOW`] (true when there is no watchdog).
+    pub async fn receiver_answers(&self) -> bool {
+        match &self.watchdog {
+            Some(w) => w.answers(&self.exchange()).await,
+            None => true,
+        }
+    }
+
+    fn exchange(&self) -> attempt::Exchange<'_> {
+        attempt::Exchange {
+            client: &self.client,
+            timeout: self.config.timeout,
+            ca_file_given: self.config.tls.ca_cert.is_some(),
+            stop: self.stop.token(),
+        }
     }
 
     /// The same sender (same connection pool) with the readiness check off.
@@ -195,11 +236,13 @@ impl Sender {
         self.with_config(config)
     }
 
-    /// The same connection pool with another configuration.
+    /// The same client with another configuration (TLS and header case stay).
     pub fn with_config(&self, config: SenderConfig) -> Sender {
         Sender {
             client: self.client.clone(),
             config,
+            stop: self.stop.clone(),
+            watchdog: self.watchdog.clone(),
         }
     }
 
@@ -245,6 +288,7 @@ impl Sender {
                 self.readiness(url).await
             };
             let result = match (attempt.phase, attempt.outcome) {
+                (_, Outcome::Cancelled) => Some(DeliveryResult::Stopped),
                 (Phase::Readiness, Outcome::Success) => {
                     ready = true;
                     observe(&attempt);
@@ -270,19 +314,13 @@ impl Sender {
             attempt.retry_in = Some(wait);
             observe(&attempt);
             attempts.push(attempt);
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.stop.stopped() => {
+                    return Delivery { attempts, result: DeliveryResult::Stopped };
+                }
+            }
         }
-    }
-
-    /// One POST on the lean path used under load: status and outcome only.
-    /// The URL is parsed once by the caller, not per request.
-    pub async fn post_lean(
-        &self,
-        url: reqwest::Url,
-        headers: reqwest::header::HeaderMap,
-        body: Bytes,
-    ) -> LeanAttempt {
-        attempt::post_lean(&self.client, self.config.timeout, url, headers, body).await
     }
 
     /// One `OPTIONS` readiness check.
@@ -300,7 +338,12 @@ impl Sender {
     /// One request, bounded by the per-attempt timeout, with the response body
     /// read up to [`MAX_RESPONSE_BODY`].
     pub async fn send(&self, request: Request<'_>) -> Attempt {
-        attempt::send(&self.client, self.config.timeout, request).await
+        let exchange = self.exchange();
+        let attempt = attempt::send(self.exchange(), request).await;
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.observe(&attempt, &exchange).await;
+        }
+        attempt
     }
 }
 
