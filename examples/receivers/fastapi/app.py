@@ -1,0 +1,199 @@
+"""An Inference.net webhook receiver for FastAPI.
+
+    WEBHOOK_HARNESS_WEBHOOK_ID=... uvicorn app:app --host 127.0.0.1 --port PORT
+
+Answers the OPTIONS readiness check, verifies X-Inference-Webhook-ID, accepts
+both payload dialects, performs each event's effect at most once, and answers
+within milliseconds. With WEBHOOK_HARNESS_TEST_PROBE=1 it also serves
+GET /test/effects?key=KEY for webhook-harness.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import sys
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+WEBHOOK_ID = os.environ.get("WEBHOOK_HARNESS_WEBHOOK_ID", "")
+if not WEBHOOK_ID:
+    sys.exit("error: set WEBHOOK_HARNESS_WEBHOOK_ID to your webhook identifier")
+TEST_PROBE = os.environ.get("WEBHOOK_HARNESS_TEST_PROBE") == "1"
+
+# Payloads go up to 10 MB. Neither uvicorn nor Starlette limits a body, so the
+# limit is ours to set: enough for every real payload, not unbounded.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# How many idempotency keys the in-memory store remembers (oldest forgotten first).
+MAX_KEYS = 1_000_000
+
+log = logging.getLogger("receiver")
+logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+}
+
+# key -> times the effect ran. In production this is a table with a unique
+# constraint on the key (INSERT ... ON CONFLICT DO NOTHING), or Redis SET NX.
+effects: dict[str, int] = {}
+jobs: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+
+
+async def worker() -> None:
+    # Heavy work (storing the completion, notifying users, ...) does not belong
+    # in the request: the handler puts a job on a queue and a worker does it.
+    # In production use a durable queue (Celery, RQ, SQS, an outbox table);
+    # this example only logs the job.
+    while True:
+        event, key = await jobs.get()
+        log.info("processing %s %s", event, key)
+        jobs.task_done()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    task = asyncio.create_task(worker())
+    yield
+    task.cancel()
+
+
+app = FastAPI(lifespan=lifespan, openapi_url=None)
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"success": False, "message": message}, status_code=status)
+
+
+def _digest(value: bytes) -> bytes:
+    return hashlib.sha256(value).digest()
+
+
+_EXPECTED_DIGEST = _digest(WEBHOOK_ID.encode())
+
+
+def is_our_webhook(request: Request) -> bool:
+    # Raw bytes, so a non-ASCII header cannot make compare_digest raise; exactly
+    # one header, as the sender sends; digests, so the comparison time does not
+    # depend on where the values differ.
+    values = [v for k, v in request.scope["headers"] if k == b"x-inference-webhook-id"]
+    return len(values) == 1 and hmac.compare_digest(_digest(values[0]), _EXPECTED_DIGEST)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def non_empty_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def generation_key(payload: dict) -> str | None:
+    # Current dialect: data.id; legacy dialect: top-level generation_id.
+    data = payload.get("data")
+    current = non_empty_str(data.get("id")) if isinstance(data, dict) else None
+    return current or non_empty_str(payload.get("generation_id"))
+
+
+def group_key(payload: dict) -> str | None:
+    # Current dialect: groupId; legacy dialect: group_id.
+    return non_empty_str(payload.get("groupId")) or non_empty_str(payload.get("group_id"))
+
+
+KEY_OF = {
+    "generation.completed": generation_key,
+    "async-embedding.completed": generation_key,
+    "webhook.test": generation_key,
+    "slow-group.completed": group_key,
+}
+
+
+class ReadinessCheck:
+    """The sender's readiness check: OPTIONS on the endpoint, answered on any path.
+
+    A pure ASGI middleware rather than an `@app.options("/{path:path}")` route,
+    which would turn every unknown path's 404 into a 405.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            await Response(status_code=200, headers=CORS_HEADERS)(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+app.add_middleware(ReadinessCheck)
+
+
+# `async def`, not `def`: FastAPI runs a plain `def` handler in a thread pool,
+# where two copies of an event could pass the duplicate check at once. On the
+# event loop, code between two awaits runs without interruption.
+@app.post("/webhook")
+async def webhook(request: Request) -> JSONResponse:
+    # Checked before the body is read: a stranger's 10 MB body is never read.
+    if not is_our_webhook(request):
+        return error(401, "unknown webhook")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        return error(415, "expected Content-Type: application/json")
+    try:
+        raw = await read_body(request)
+    except BodyTooLarge:
+        return error(413, f"body over {MAX_BODY_BYTES} bytes")
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):  # also invalid UTF-8 and absurd nesting
+        return error(400, "malformed JSON")
+    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+        return error(400, "expected a JSON object with a string `event`")
+
+    event = payload["event"]
+    key_of = KEY_OF.get(event)
+    if key_of is None:
+        return JSONResponse({"success": True, "ignored": True})
+    key = key_of(payload)
+    if key is None:
+        return error(400, f"{event} without its id")
+    if event == "webhook.test":
+        # The dashboard's ping: nothing to do.
+        return JSONResponse({"success": True, "test": True})
+
+    # Claim the key and act in one step, with no await in between, so
+    # concurrent copies of the event cannot both pass the check.
+    if key in effects:
+        return JSONResponse({"success": True, "duplicate": True})
+    effects[key] = 1
+    if len(effects) > MAX_KEYS:
+        del effects[next(iter(effects))]
+    jobs.put_nowait((event, key))
+    return JSONResponse({"success": True})
+
+
+if TEST_PROBE:
+
+    # Test-only: how many times the effect ran for a key, for webhook-harness.
+    @app.get("/test/effects")
+    async def test_effects(key: str) -> dict:
+        return {"key": key, "count": effects.get(key, 0)}
