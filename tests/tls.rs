@@ -9,7 +9,9 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair}
 use webhook_harness::event::{Event, EventKind};
 use webhook_harness::load::{self, LoadConfig, Mix, Until};
 use webhook_harness::receiver::{Receiver, ReceiverConfig};
-use webhook_harness::sender::{DeliveryResult, Sender, SenderConfig, TlsOptions};
+use webhook_harness::sender::{
+    DeliveryResult, Failure, Sender, SenderConfig, TlsOptions, TlsReason,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
 
@@ -91,7 +93,7 @@ async fn ca_cert_trusts_insecure_accepts_and_nothing_refuses_in_words() {
     assert_eq!(untrusted.result, DeliveryResult::GaveUp);
     let said = untrusted.attempts[0].failure.as_ref().unwrap().to_string();
     assert!(
-        said.contains("TLS certificate not accepted") && said.contains("--ca-cert"),
+        said.contains("TLS certificate not accepted") && said.contains("unknown issuer"),
         "{said}"
     );
 
@@ -208,8 +210,122 @@ fn receive_and_send_over_https_as_processes() {
     let missing = send(&["--ca-cert", "/no/such/ca.pem"]);
     assert_eq!(missing.0, 2);
     assert!(
-        missing.2.contains("cannot read --ca-cert /no/such/ca.pem"),
+        missing
+            .2
+            .contains("--ca-cert: cannot read the CA file /no/such/ca.pem"),
         "{}",
         missing.2
     );
+}
+
+/// A self-signed certificate with `CA:TRUE`, as `openssl req -x509` makes it.
+fn self_signed(dir: &Path, name: &str, sans: &[&str], expired: bool) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    }
+    let cert = params.self_signed(&key).unwrap();
+    let cert_path = dir.join(format!("{name}.pem"));
+    let key_path = dir.join(format!("{name}.key"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (cert_path, key_path)
+}
+
+async fn receiver_with(cert: &Path, key: &Path) -> Receiver {
+    Receiver::start_local(ReceiverConfig {
+        tls: Some((cert.to_path_buf(), key.to_path_buf())),
+        ..ReceiverConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The failure of one delivery with `--ca-cert ca` to `url`.
+async fn refusal(url: &str, ca: &Path) -> Failure {
+    let event = Event::builder(EventKind::GenerationCompleted)
+        .unique_ids()
+        .build()
+        .unwrap();
+    let delivery = sender(Some(ca), false).deliver(url, &event).await;
+    assert!(!delivery.delivered(), "{:?}", delivery.attempts);
+    delivery.attempts[0].failure.clone().unwrap()
+}
+
+#[tokio::test]
+async fn the_usual_self_signed_certificate_is_trusted_as_itself() {
+    let dir = std::env::temp_dir().join(format!("wh-selfsigned-{}", std::process::id()));
+    let (cert, key) = self_signed(&dir, "localhost", &["localhost", "127.0.0.1"], false);
+    let receiver = receiver_with(&cert, &key).await;
+    let event = Event::builder(EventKind::GenerationCompleted)
+        .unique_ids()
+        .build()
+        .unwrap();
+    for host in ["localhost", "127.0.0.1"] {
+        let url = format!("https://{host}:{}/webhook", receiver.addr().port());
+        let delivery = sender(Some(&cert), false).deliver(&url, &event).await;
+        assert!(delivery.delivered(), "{host}: {:?}", delivery.attempts);
+    }
+
+    // Another certificate in the file: still refused, in words.
+    let (other, _) = self_signed(&dir, "other", &["localhost"], false);
+    let failure = refusal(&receiver.url(), &other).await;
+    let said = failure.to_string();
+    assert!(
+        matches!(
+            failure,
+            Failure::Tls(TlsReason::CaUsedAsServerCertificate | TlsReason::UnknownIssuer { .. })
+        ),
+        "{failure:?}"
+    );
+    assert!(
+        !said.contains("Other(") && !said.contains("Error("),
+        "{said}"
+    );
+
+    // The host name is still checked.
+    let (named, named_key) = self_signed(&dir, "named", &["localhost"], false);
+    let named_receiver = receiver_with(&named, &named_key).await;
+    let by_ip = format!("https://127.0.0.1:{}/webhook", named_receiver.addr().port());
+    let failure = refusal(&by_ip, &named).await;
+    assert_eq!(failure, Failure::Tls(TlsReason::WrongHost), "{failure}");
+    assert!(failure.to_string().contains("wrong host name"));
+
+    // An expired certificate says so.
+    let (old, old_key) = self_signed(&dir, "old", &["localhost"], true);
+    let old_receiver = receiver_with(&old, &old_key).await;
+    let pki = pki("expired");
+    let failure = refusal(
+        &old_receiver.url().replace("127.0.0.1", "localhost"),
+        &pki.ca,
+    )
+    .await;
+    assert!(
+        matches!(
+            failure,
+            Failure::Tls(TlsReason::Expired | TlsReason::CaUsedAsServerCertificate)
+        ),
+        "{failure:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_plain_http_server_behind_https_is_named() {
+    let receiver = Receiver::start_local(ReceiverConfig::default())
+        .await
+        .unwrap();
+    let url = receiver.url().replace("http://", "https://");
+    let event = Event::builder(EventKind::GenerationCompleted)
+        .unique_ids()
+        .build()
+        .unwrap();
+    let delivery = sender(None, false).deliver(&url, &event).await;
+    let failure = delivery.attempts[0].failure.clone().unwrap();
+    assert_eq!(failure, Failure::Tls(TlsReason::PlainHttp), "{failure}");
 }

@@ -24,6 +24,10 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
     };
     let (url, effects_url) = (target.url.clone(), target.effects_url.clone());
     let stop = super::stop_signal(args.max_time);
+    let tls = match args.tls.options() {
+        Ok(tls) => tls,
+        Err(code) => return code,
+    };
     let seed = args
         .seed
         .unwrap_or_else(|| crate::event::IdSource::unique().next_u64() % 1_000_000_000);
@@ -39,7 +43,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         max_findings: args.max_findings,
         max_shrink_steps: args.max_shrink_steps,
         max_shrink_time: args.max_shrink_time,
-        tls: args.tls.options(),
+        tls,
         stop: stop.clone(),
     };
     // The sender checks readiness once, like `run`; nothing listening is exit 3.

@@ -22,7 +22,10 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         (None, None) => Until::Deliveries(10_000),
     };
     let stop = super::stop_signal(args.max_time);
-    let sender_config = args.delivery.sender_config(false);
+    let sender_config = match args.delivery.sender_config(false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let unanswered_window = args
         .unanswered_for
         .unwrap_or_else(|| load::default_unanswered_window(args.delivery.timeout));

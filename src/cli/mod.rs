@@ -223,16 +223,22 @@ pub struct TlsArgs {
 }
 
 impl TlsArgs {
-    /// The sender's TLS options; warns on standard error when certificates are not checked.
-    pub fn options(&self) -> crate::sender::TlsOptions {
+    /// The sender's TLS options, checked (a CA file that cannot be used is a
+    /// usage error, exit 2); warns on standard error when certificates are
+    /// not checked.
+    pub fn options(&self) -> Result<crate::sender::TlsOptions, i32> {
         if self.insecure {
             eprintln!(
                 "warning: --insecure: TLS certificates are NOT verified; use it only against a development receiver"
             );
         }
-        crate::sender::TlsOptions {
+        let options = crate::sender::TlsOptions {
             ca_cert: self.ca_cert.clone(),
             insecure: self.insecure,
+        };
+        match crate::sender::tls::client_config(&options) {
+            Ok(_) => Ok(options),
+            Err(e) => Err(usage_error(format_args!("--ca-cert: {e}"))),
         }
     }
 }
@@ -453,16 +459,17 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 impl DeliveryArgs {
-    /// The sender configuration these arguments describe.
-    pub fn sender_config(&self, readiness: bool) -> crate::sender::SenderConfig {
-        crate::sender::SenderConfig {
+    /// The sender configuration these arguments describe (`Err`: the exit
+    /// code of a usage error already reported).
+    pub fn sender_config(&self, readiness: bool) -> Result<crate::sender::SenderConfig, i32> {
+        Ok(crate::sender::SenderConfig {
             timeout: self.timeout,
             retries: self.retries,
             backoff: self.backoff,
             readiness,
             title_case_headers: false,
-            tls: self.tls.options(),
-        }
+            tls: self.tls.options()?,
+        })
     }
 }
 

@@ -47,6 +47,15 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
             ));
         }
     }
+    let sender = match args.delivery.sender_config(true) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Some(template) = &args.target.effects_url
+        && let Err(e) = crate::runner::Probe::check_template(template)
+    {
+        return usage_error(format_args!("--effects-url: {e}"));
+    }
     // Without --url, the reference receiver stands in, with its probe wired in.
     let target = match Target::start(&args.target).await {
         Ok(t) => t,
@@ -69,7 +78,7 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         url: target.url.clone(),
         webhook_id: args.target.webhook_id.clone(),
         effects_url: target.effects_url.clone(),
-        sender: args.delivery.sender_config(true),
+        sender,
         jobs: usize::from(args.jobs),
         down_after: args.down_after,
         stop: stop.clone(),

@@ -11,7 +11,11 @@ pub(super) async fn run(args: &SendArgs) -> i32 {
         Err(e) => return usage_error(e),
     };
     let stop = super::stop_signal(args.max_time);
-    let sender = match Sender::new(args.delivery.sender_config(!args.no_readiness)) {
+    let config = match args.delivery.sender_config(!args.no_readiness) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let sender = match Sender::new(config) {
         Ok(s) => s.with_stop(stop.clone()),
         Err(e) => return usage_error(e),
     };

@@ -226,3 +226,55 @@ pub fn write(
         .map_err(|e| format!("cannot write {}: {e}", body_path.display()))?;
     Ok((yaml_path, body_path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::FuzzInput;
+
+    fn finding(body: &str) -> Finding {
+        Finding {
+            case: 3,
+            input: FuzzInput {
+                category: Category::Invalid,
+                description: "d".into(),
+                event: None,
+                key: None,
+                headers: vec![("X-Inference-Webhook-ID".into(), "AhALzdz8S".into())],
+                body: body.as_bytes().to_vec(),
+                title_case_headers: false,
+            },
+            reason: "r".into(),
+            attempt: None,
+            shrink_steps: 0,
+            original_size: body.len(),
+            shrink_cut: false,
+        }
+    }
+
+    #[test]
+    fn curl_puts_the_real_id_into_the_body_from_the_environment() {
+        let dir = std::env::temp_dir().join(format!("wh-repro-{}", std::process::id()));
+        let f = finding(r#"{"webhookId":"AhALzdz8S","x":1"#);
+        let (_, body_path) = write(&dir, 1, &f, "AhALzdz8S").unwrap();
+        let written = std::fs::read_to_string(&body_path).unwrap();
+        assert_eq!(written, r#"{"webhookId":"{{webhook_id}}","x":1"#);
+        let line = curl(&f, "http://127.0.0.1:1/webhook", "AhALzdz8S", &body_path);
+        assert!(!line.contains("AhALzdz8S"), "{line}");
+        assert!(
+            line.starts_with(r#"sed "s/{{webhook_id}}/$WEBHOOK_HARNESS_WEBHOOK_ID/g""#),
+            "{line}"
+        );
+        assert!(line.ends_with("--data-binary @-"), "{line}");
+        // Without the id in the body, curl reads the file as it is.
+        let plain = finding("[]");
+        let line = curl(
+            &plain,
+            "http://127.0.0.1:1/webhook",
+            "AhALzdz8S",
+            &body_path,
+        );
+        assert!(line.starts_with("curl "), "{line}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

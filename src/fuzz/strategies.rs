@@ -530,15 +530,25 @@ impl ValidRecipe {
         if self.kind.is_group() {
             parts.push(format!("{} generations", self.group_size));
         }
-        let paths = |fields: &[OptionalField]| -> String {
-            let names: Vec<&str> = fields.iter().filter_map(|f| f.path(self.kind)).collect();
-            names.join(", ")
+        // What the payload really lacks: paths that apply to this event,
+        // once each; a field both nulled and removed is removed.
+        let paths = |fields: &[OptionalField], except: &[OptionalField]| -> Vec<&str> {
+            let mut names: Vec<&str> = fields
+                .iter()
+                .filter(|f| !except.contains(f))
+                .filter_map(|f| f.path(self.kind))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names
         };
-        if !self.absent.is_empty() {
-            parts.push(format!("without {}", paths(&self.absent)));
+        let absent = paths(&self.absent, &[]);
+        if !absent.is_empty() {
+            parts.push(format!("without {}", absent.join(", ")));
         }
-        if !self.null.is_empty() {
-            parts.push(format!("null {}", paths(&self.null)));
+        let null = paths(&self.null, &self.absent);
+        if !null.is_empty() {
+            parts.push(format!("null {}", null.join(", ")));
         }
         for (slot, text) in &self.texts {
             let shown: String = text.chars().take(24).collect();

@@ -49,5 +49,25 @@ pub fn write_file(path: &std::path::Path, contents: &str) -> Result<(), String> 
 /// `false` or `0` (GitHub Actions, GitLab CI and most others set `CI=true`).
 /// The one rule every command uses (progress bars, snapshot recording).
 pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+    ci_value_means_ci(std::env::var("CI").ok().as_deref())
+}
+
+/// The rule behind [`in_ci`], for a value of `CI` (or its absence).
+pub fn ci_value_means_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_is_one_rule() {
+        assert!(ci_value_means_ci(Some("true")));
+        assert!(ci_value_means_ci(Some("1")));
+        assert!(!ci_value_means_ci(Some("false")));
+        assert!(!ci_value_means_ci(Some("0")));
+        assert!(!ci_value_means_ci(Some("")));
+        assert!(!ci_value_means_ci(None));
+    }
 }

@@ -22,6 +22,15 @@ pub struct Probe {
 impl Probe {
     /// A probe at `template` (must contain `{key}`), asked through `sender`.
     pub fn new(template: &str, sender: Sender) -> Result<Probe, String> {
+        Self::check_template(template)?;
+        Ok(Probe {
+            template: template.to_owned(),
+            sender,
+        })
+    }
+
+    /// Checks a probe URL template: an http(s) URL with `{key}` in it.
+    pub fn check_template(template: &str) -> Result<(), String> {
         if !template.contains("{key}") {
             return Err(format!(
                 "the effects probe URL `{template}` has no `{{key}}`: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
@@ -36,10 +45,7 @@ impl Probe {
                 ));
             }
         }
-        Ok(Probe {
-            template: template.to_owned(),
-            sender,
-        })
+        Ok(())
     }
 
     /// The probe URL for `key`.

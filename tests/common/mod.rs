@@ -68,6 +68,8 @@ pub enum Bug {
     ArrayIs500,
     /// Every tenth POST is answered 503 (before doing anything).
     FailsOneInTen,
+    /// Not a bug: `webhook.test` is answered 200 as a ping, with no effect.
+    IgnoresPing,
 }
 
 /// What a test receiver did: effect counts per key, and keys it completed.
@@ -139,6 +141,7 @@ impl Bug {
         ("requires-usage", Bug::RequiresUsage),
         ("array-is-500", Bug::ArrayIs500),
         ("fails-one-in-ten", Bug::FailsOneInTen),
+        ("ignores-ping", Bug::IgnoresPing),
     ];
 }
 
@@ -309,6 +312,9 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
     let Some(key) = key else {
         return answer(400, "no generation or group id");
     };
+    if bug == Bug::IgnoresPing && event == "webhook.test" {
+        return answer(200, "pong");
+    }
     match bug {
         Bug::NotIdempotent => store.perform(&key),
         Bug::RacyDedup => {
@@ -341,4 +347,103 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
         StatusCode::OK,
         &json!({"success": true, "message": "ok", "webhook": req.header("x-inference-webhook-id")}),
     )
+}
+
+/// A receiver, correct but for its transport habit: it serves one request
+/// per connection without saying so (no `Connection: close`), and drops the
+/// connection without an answer when a second request arrives on it. That
+/// is uvicorn after an unhandled exception, a keep-alive timeout that just
+/// ran out, or a proxy: no fault of the receiver's handling.
+pub struct OneShotReceiver {
+    pub addr: std::net::SocketAddr,
+    pub store: Arc<Store>,
+    /// Second requests dropped on a kept-alive connection.
+    pub dropped: Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for OneShotReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl OneShotReceiver {
+    pub async fn start(bug: Bug) -> OneShotReceiver {
+        use http_body_util::BodyExt;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let store = Arc::new(Store::default());
+        let dropped = Arc::new(AtomicU64::new(0));
+        let (shared_store, shared_dropped) = (store.clone(), dropped.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (store, dropped) = (shared_store.clone(), shared_dropped.clone());
+                tokio::spawn(async move {
+                    let second = Arc::new(tokio::sync::Notify::new());
+                    let served = Arc::new(AtomicU64::new(0));
+                    let on_second = second.clone();
+                    let service = hyper::service::service_fn(
+                        move |req: hyper::Request<hyper::body::Incoming>| {
+                            let (store, served, on_second, dropped) = (
+                                store.clone(),
+                                served.clone(),
+                                on_second.clone(),
+                                dropped.clone(),
+                            );
+                            async move {
+                                if served.fetch_add(1, Ordering::SeqCst) > 0 {
+                                    dropped.fetch_add(1, Ordering::SeqCst);
+                                    on_second.notify_one();
+                                    std::future::pending::<()>().await;
+                                }
+                                let (parts, body) = req.into_parts();
+                                let body = body
+                                    .collect()
+                                    .await
+                                    .map(|b| b.to_bytes())
+                                    .unwrap_or_default();
+                                let request = HttpRequest {
+                                    method: parts.method,
+                                    path: parts.uri.path().to_owned(),
+                                    query: parts.uri.query().map(str::to_owned),
+                                    headers: parts.headers,
+                                    body,
+                                };
+                                Ok::<_, std::convert::Infallible>(
+                                    handle(bug, &store, request).await,
+                                )
+                            }
+                        },
+                    );
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                    // Dropping the connection closes the socket without an answer.
+                    tokio::select! {
+                        _ = conn => {}
+                        _ = second.notified() => {}
+                    }
+                });
+            }
+        });
+        OneShotReceiver {
+            addr,
+            store,
+            dropped,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/webhook", self.addr)
+    }
+
+    pub fn effects_url(&self) -> String {
+        format!("http://{}/effects?key={{key}}", self.addr)
+    }
 }
