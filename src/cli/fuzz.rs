@@ -52,7 +52,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         ..SenderConfig::default()
     });
     let sender = match probe {
-        Ok(s) => s,
+        Ok(s) => s.with_stop(stop.clone()),
         Err(e) => return usage_error(e),
     };
     if let Err(code) = check_reachable(&sender, &url).await {

@@ -44,14 +44,21 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         stop: stop.clone(),
     };
     // Readiness once per run, as the sender does before delivering.
+    // The preflight fits in the run: no longer than --duration.
+    let preflight_timeout = match until {
+        Until::After(d) => sender_config.timeout.min(d),
+        Until::Deliveries(_) => sender_config.timeout,
+    };
     let preflight = crate::sender::Sender::new(crate::sender::SenderConfig {
         readiness: true,
+        timeout: preflight_timeout,
         ..sender_config
     });
     let sender = match preflight {
-        Ok(s) => s,
+        Ok(s) => s.with_stop(stop.clone()),
         Err(e) => return usage_error(e),
     };
+    let preflight_started = std::time::Instant::now();
     {
         let ready = match check_reachable(&sender, &url).await {
             Ok(ready) => ready,
@@ -63,6 +70,11 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
                 ready.answer()
             );
         }
+    }
+    // --duration counts from the start: the readiness check is part of it.
+    let mut config = config;
+    if let Until::After(d) = until {
+        config.until = Until::After(d.saturating_sub(preflight_started.elapsed()));
     }
     println!(
         "load on {url}{}: {}, {}, webhook id {}",
@@ -117,6 +129,8 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     let mut problems = Vec::new();
     if let Some(reason) = &report.stopped {
         problems.push(format!("stopped early: {reason}"));
+    } else if report.status.total() == 0 {
+        problems.push("no request was answered before the end of the run".to_owned());
     }
     if report.error_rate > args.max_error_rate {
         problems.push(format!(

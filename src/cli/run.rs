@@ -51,11 +51,6 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if let Some(template) = &args.target.effects_url
-        && let Err(e) = crate::runner::Probe::check_template(template)
-    {
-        return usage_error(format_args!("--effects-url: {e}"));
-    }
     // Without --url, the reference receiver stands in, with its probe wired in.
     let target = match Target::start(&args.target).await {
         Ok(t) => t,

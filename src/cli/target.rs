@@ -16,6 +16,10 @@ pub(super) struct Target {
 impl Target {
     /// The user's receiver, or the built-in one when no `--url` is given.
     pub async fn start(args: &TargetArgs) -> Result<Target, String> {
+        if let Some(template) = &args.effects_url {
+            crate::runner::Probe::check_template(template)
+                .map_err(|e| format!("--effects-url {e}"))?;
+        }
         if let Some(url) = &args.url {
             return Ok(Target {
                 url: url.clone(),

@@ -268,6 +268,18 @@ pub struct StatusCounts {
     pub other: u64,
 }
 
+impl StatusCounts {
+    /// Every answer, whatever its status.
+    pub fn total(&self) -> u64 {
+        self.informational
+            + self.success
+            + self.redirect
+            + self.client_error
+            + self.server_error
+            + self.other
+    }
+}
+
 /// Keys kept for the idempotency check: every duplicated one up to this many
 /// (the most recent), plus a sample of the others.
 pub const MAX_PROBED_DUPLICATES: usize = 10_000;

@@ -33,7 +33,7 @@ impl Probe {
     pub fn check_template(template: &str) -> Result<(), String> {
         if !template.contains("{key}") {
             return Err(format!(
-                "the effects probe URL `{template}` has no `{{key}}`: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
+                "`{template}` has no `{{key}}`: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
             ));
         }
         let example = template.replace("{key}", "k");
@@ -41,7 +41,7 @@ impl Probe {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
             _ => {
                 return Err(format!(
-                    "the effects probe URL `{template}` is not an http(s) URL: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
+                    "`{template}` is not an http(s) URL: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
                 ));
             }
         }

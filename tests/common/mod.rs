@@ -70,6 +70,8 @@ pub enum Bug {
     FailsOneInTen,
     /// Not a bug: `webhook.test` is answered 200 as a ping, with no effect.
     IgnoresPing,
+    /// Not a bug either: every request (OPTIONS too) is answered after 3 s.
+    Answers3sLate,
 }
 
 /// What a test receiver did: effect counts per key, and keys it completed.
@@ -142,6 +144,7 @@ impl Bug {
         ("array-is-500", Bug::ArrayIs500),
         ("fails-one-in-ten", Bug::FailsOneInTen),
         ("ignores-ping", Bug::IgnoresPing),
+        ("answers-3s-late", Bug::Answers3sLate),
     ];
 }
 
@@ -185,6 +188,9 @@ fn answer(status: u16, message: &str) -> HttpResponse {
 }
 
 async fn handle(bug: Bug, store: &Store, req: HttpRequest) -> HttpResponse {
+    if bug == Bug::Answers3sLate && req.path != "/effects" {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
     match (&req.method, req.path.as_str()) {
         (&Method::OPTIONS, _) => match bug {
             Bug::OptionsNotAllowed => answer(405, "method not allowed"),
