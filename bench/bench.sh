@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of webhook-harness against its own reference receiver, on loopback.
-# Prints medians of several runs. Usage: bench/bench.sh [fuzz|run|load|memory|all]   (RUNS=5 by default)
+# Prints medians of several runs. Usage: bench/bench.sh [fuzz|run|load|memory|silent|all]   (RUNS=5 by default)
 # `load` compares `webhook-harness load` with oha (installed with `cargo install oha` if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,4 +88,34 @@ if [[ $what == memory || $what == all ]]; then
     rss=$("$bin" load --url "$url" --deliveries "$n" --concurrency 32 2>/dev/null | sed -n 's/.*memory *peak \([0-9.]*\) MiB.*/\1/p')
     echo "memory: $n deliveries, peak $rss MiB resident (load generator)"
   done
+fi
+
+if [[ $what == silent || $what == all ]]; then
+  # How long each command takes at its default settings against a receiver
+  # that accepts connections, reads, and never answers (a deadlocked handler).
+  port=$(free_port)
+  python3 - "$port" <<'PY' &
+import socket, sys, threading
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", int(sys.argv[1]))); server.listen(1024)
+held = []
+def hold(conn):
+    held.append(conn)
+    try:
+        while conn.recv(65536): pass
+    except OSError: pass
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=hold, args=(conn,), daemon=True).start()
+PY
+  silent_pid=$!
+  for _ in $(seq 1 50); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  silent="http://127.0.0.1:$port/webhook"
+  for cmd in "run" "fuzz" "load" "load --duration 5s" "load --deliveries 1000 --timeout 2s" "fuzz --timeout 1s --cases 200"; do
+    start=$(date +%s.%N)
+    set +e; $bin $cmd --url "$silent" >/dev/null 2>&1; code=$?; set -e
+    end=$(date +%s.%N)
+    echo "silent receiver: webhook-harness $cmd took $(python3 -c "print(round($end - $start, 1))") s (exit $code)"
+  done
+  kill "$silent_pid" 2>/dev/null || true
 fi

@@ -227,6 +227,8 @@ pub struct LoadReport {
     /// kept-alive one they were sent on had been closed by the receiver
     /// (not errors; see the README).
     pub resent_after_closed_connection: u64,
+    /// Whether the run ended early (the figures cover what ran until then).
+    pub partial: bool,
     /// Why the run ended early, if it did.
     pub stopped: Option<String>,
     /// The window without any answer after which the run stops.
@@ -805,6 +807,7 @@ fn report(
         connection_errors: sum(shared, |c| &c.connection_errors),
         cut_by_deadline: sum(shared, |c| &c.cut),
         resent_after_closed_connection: sum(shared, |c| &c.resent),
+        partial: shared.config.stop.is_stopped(),
         stopped: shared.config.stop.reason().map(|r| r.to_string()),
         unanswered_window_ms: shared.config.unanswered_window.as_secs_f64() * 1e3,
         latency: Latency {
