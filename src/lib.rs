@@ -37,6 +37,8 @@
 //! ```
 
 pub mod cli;
+pub mod contract;
+pub mod duration;
 pub mod event;
 pub mod fuzz;
 pub mod load;
@@ -47,4 +49,3 @@ pub mod scenario;
 pub mod secret;
 pub mod sender;
 pub mod snapshot;
-pub mod stop;

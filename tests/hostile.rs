@@ -154,7 +154,7 @@ async fn run_fuzz_and_load_finish_against_every_hostile_receiver() {
             assert!(
                 matches!(
                     fuzzed.stopped,
-                    Some(webhook_harness::stop::StopReason::ReceiverDown(_))
+                    Some(webhook_harness::sender::stop::StopReason::ReceiverDown(_))
                 ),
                 "{kind:?}: {:?}",
                 fuzzed.stopped

@@ -536,13 +536,13 @@ fn parse_unset(s: &str) -> Result<Override, String> {
 
 /// Parses `250ms`, `2s`, `1m`, `1m30s`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::scenario::values::parse_duration(s)
+    crate::duration::parse(s)
 }
 
 /// A stop signal for a command: fired by SIGINT or SIGTERM (a second one
 /// exits at once with code 130) and, with `max_time`, by the deadline.
-pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::stop::Stop {
-    let stop = crate::stop::Stop::new();
+pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::sender::stop::Stop {
+    let stop = crate::sender::stop::Stop::new();
     if let Some(limit) = max_time {
         stop.fire_after(limit);
     }
@@ -559,7 +559,7 @@ pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::stop::Stop {
             eprintln!(
                 "\ninterrupted: stopping, writing what ran so far (press Ctrl-C again to exit at once)"
             );
-            on_signal.stop(crate::stop::StopReason::Interrupted);
+            on_signal.stop(crate::sender::stop::StopReason::Interrupted);
         }
     });
     stop
@@ -589,9 +589,9 @@ async fn signal() {
 }
 
 /// The exit code for a run that was stopped early (`None` when it was not).
-pub(crate) fn stopped_exit(stop: &crate::stop::Stop) -> Option<i32> {
+pub(crate) fn stopped_exit(stop: &crate::sender::stop::Stop) -> Option<i32> {
     match stop.reason()? {
-        crate::stop::StopReason::Interrupted => Some(exit::INTERRUPTED),
+        crate::sender::stop::StopReason::Interrupted => Some(exit::INTERRUPTED),
         _ => Some(exit::FAILURE),
     }
 }

@@ -9,12 +9,11 @@ pub mod ids;
 pub mod overrides;
 pub mod payload;
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde_json::Value;
 
+pub use crate::contract::{Dialect, EffectRule, EventKind, USER_AGENT, idempotency_key};
 pub use ids::IdSource;
 pub use overrides::{Override, OverrideError};
 pub use payload::{Payload, State};
@@ -24,212 +23,8 @@ use payload::{
     LegacyGeneration, LegacyGroupCompletion, LegacyGroupData, TestEvent,
 };
 
-/// The `User-Agent` of the sender.
-pub const USER_AGENT: &str = "inference.net-Webhook/1.0";
 /// The webhook identifier used when none is given (not a real secret).
 pub const DEFAULT_WEBHOOK_ID: &str = "wh_harness_test";
-
-/// The four events the sender emits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventKind {
-    GenerationCompleted,
-    AsyncEmbeddingCompleted,
-    SlowGroupCompleted,
-    WebhookTest,
-}
-
-impl EventKind {
-    /// Every event, in catalog order.
-    pub const ALL: [EventKind; 4] = [
-        EventKind::GenerationCompleted,
-        EventKind::AsyncEmbeddingCompleted,
-        EventKind::SlowGroupCompleted,
-        EventKind::WebhookTest,
-    ];
-
-    /// The wire name, e.g. `generation.completed`.
-    pub fn name(self) -> &'static str {
-        match self {
-            EventKind::GenerationCompleted => "generation.completed",
-            EventKind::AsyncEmbeddingCompleted => "async-embedding.completed",
-            EventKind::SlowGroupCompleted => "slow-group.completed",
-            EventKind::WebhookTest => "webhook.test",
-        }
-    }
-
-    /// Whether the event is keyed by a group id rather than a generation id.
-    pub fn is_group(self) -> bool {
-        self == EventKind::SlowGroupCompleted
-    }
-
-    /// The effect a delivery of this event must have on a receiver: the one
-    /// statement of it that the suite's `effects: required` and the fuzz
-    /// oracle both read. Completions must be handled exactly once; the
-    /// dashboard's `webhook.test` is a ping that a receiver may ignore.
-    /// (Duplicates of any event: [`EffectRule::AtMostOnce`] more.)
-    pub fn effect_rule(self) -> EffectRule {
-        match self {
-            EventKind::WebhookTest => EffectRule::AtMostOnce,
-            _ => EffectRule::ExactlyOnce,
-        }
-    }
-
-    fn seed(self) -> u64 {
-        match self {
-            EventKind::GenerationCompleted => 1,
-            EventKind::AsyncEmbeddingCompleted => 2,
-            EventKind::SlowGroupCompleted => 3,
-            EventKind::WebhookTest => 4,
-        }
-    }
-}
-
-impl fmt::Display for EventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl EventKind {
-    /// The event with this wire name, if any (no aliases).
-    pub fn from_wire(name: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|k| k.name() == name)
-    }
-}
-
-impl FromStr for EventKind {
-    type Err = String;
-
-    /// Accepts the wire name or a short alias (`generation`, `embedding`, `group`, `test`).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(kind) = EventKind::from_wire(s) {
-            return Ok(kind);
-        }
-        match s {
-            "generation" => Ok(EventKind::GenerationCompleted),
-            "embedding" => Ok(EventKind::AsyncEmbeddingCompleted),
-            "group" => Ok(EventKind::SlowGroupCompleted),
-            "test" => Ok(EventKind::WebhookTest),
-            _ => Err(format!(
-                "unknown event `{s}`: expected one of generation.completed, async-embedding.completed, slow-group.completed, webhook.test (or generation, embedding, group, test)"
-            )),
-        }
-    }
-}
-
-/// How many times a receiver may handle one idempotency key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EffectRule {
-    /// Handled once: the event was answered 2xx, so its work is done.
-    ExactlyOnce,
-    /// Handled at most once: a ping, or a duplicate, may be ignored.
-    AtMostOnce,
-}
-
-impl EffectRule {
-    /// Whether an effect count satisfies the rule.
-    pub fn allows(self, count: u64) -> bool {
-        match self {
-            EffectRule::ExactlyOnce => count == 1,
-            EffectRule::AtMostOnce => count <= 1,
-        }
-    }
-}
-
-impl fmt::Display for EffectRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EffectRule::ExactlyOnce => "1",
-            EffectRule::AtMostOnce => "at most 1",
-        })
-    }
-}
-
-/// The two payload dialects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Dialect {
-    /// The seed page's camelCase schema (the default).
-    #[default]
-    Current,
-    /// The quick-reference page's snake_case schema.
-    Legacy,
-}
-
-impl Dialect {
-    /// The name used on the command line and in scenarios.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Current => "current",
-            Dialect::Legacy => "legacy",
-        }
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Dialect {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "current" => Ok(Dialect::Current),
-            "legacy" => Ok(Dialect::Legacy),
-            _ => Err(format!(
-                "unknown dialect `{s}`: expected `current` or `legacy`"
-            )),
-        }
-    }
-}
-
-/// Deserializes from the names accepted by `FromStr`, with its error message.
-macro_rules! named_enum_serde {
-    ($ty:ty, $schema_name:literal, $description:literal, [$($name:literal),*]) => {
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let name = String::deserialize(d)?;
-                name.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl schemars::JsonSchema for $ty {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                $schema_name.into()
-            }
-            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                schemars::json_schema!({
-                    "description": $description,
-                    "type": "string",
-                    "enum": [$($name),*]
-                })
-            }
-        }
-    };
-}
-
-named_enum_serde!(
-    EventKind,
-    "Event",
-    "An event name, or its short alias.",
-    [
-        "generation.completed",
-        "async-embedding.completed",
-        "slow-group.completed",
-        "webhook.test",
-        "generation",
-        "embedding",
-        "group",
-        "test"
-    ]
-);
-named_enum_serde!(
-    Dialect,
-    "Dialect",
-    "The payload dialect.",
-    ["current", "legacy"]
-);
 
 /// Builds an [`Event`]: kind, dialect, content options and overrides.
 #[derive(Debug, Clone)]
@@ -473,7 +268,7 @@ impl Event {
             kind,
             dialect: Dialect::Current,
             webhook_id: DEFAULT_WEBHOOK_ID.to_owned(),
-            ids: IdSource::deterministic(kind.seed()),
+            ids: IdSource::deterministic(seed_of(kind)),
             state: State::Success,
             group_size: 3,
             failed_members: 0,
@@ -520,21 +315,17 @@ impl Event {
 
     /// The headers the sender puts on the POST, in a stable order.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
-        let mut headers = vec![
-            ("Content-Type", "application/json".to_owned()),
-            ("User-Agent", USER_AGENT.to_owned()),
-            ("X-Inference-Event", self.kind.name().to_owned()),
-            ("X-Inference-Webhook-ID", self.webhook_id.clone()),
-        ];
-        if let Some(key) = &self.key {
-            let name = if self.kind.is_group() {
-                "X-Inference-Group-ID"
-            } else {
-                "X-Inference-Generation-ID"
-            };
-            headers.push((name, key.clone()));
-        }
-        headers
+        crate::contract::headers(self.kind, &self.webhook_id, self.key.as_deref())
+    }
+}
+
+/// The seed of an event kind's default content.
+fn seed_of(kind: EventKind) -> u64 {
+    match kind {
+        EventKind::GenerationCompleted => 1,
+        EventKind::AsyncEmbeddingCompleted => 2,
+        EventKind::SlowGroupCompleted => 3,
+        EventKind::WebhookTest => 4,
     }
 }
 
@@ -560,21 +351,6 @@ fn pad(json: &mut Value, kind: EventKind, extra: usize) -> Result<(), OverrideEr
         left -= take;
     }
     Ok(())
-}
-
-/// The idempotency key of any payload in either dialect: `data.id`,
-/// `generation_id`, `groupId` or `group_id`, whichever is present.
-pub fn idempotency_key(json: &Value) -> Option<String> {
-    let candidates = [
-        json.get("groupId"),
-        json.get("group_id"),
-        json.get("generation_id"),
-        json.get("data").and_then(|d| d.get("id")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find_map(|v| v.as_str().map(str::to_owned))
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::event::IdSource;
 use crate::runner::Probe;
+use crate::sender::stop::{ReceiverDown, Stop, StopReason};
 use crate::sender::{Attempt, Outcome, Phase, Request, Sender, SenderConfig, Watchdog};
-use crate::stop::{ReceiverDown, Stop, StopReason};
 
 pub use strategies::{Category, FuzzInput, Recipe};
 

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};
 
+use crate::contract;
 use crate::event::overrides::parse_path;
 use crate::event::{Dialect, Event, EventKind, Override, State};
 
@@ -408,13 +409,11 @@ impl ValidRecipe {
             .build()
             .map(|e| e.json().clone())
             .unwrap_or_else(|_| json!({}));
-        let key_path = match (self.kind.is_group(), self.dialect) {
-            (true, Dialect::Current) => "groupId",
-            (true, Dialect::Legacy) => "group_id",
-            (false, Dialect::Current) => "data.id",
-            (false, Dialect::Legacy) => "generation_id",
-        };
-        put(&mut json, key_path, Value::String(key.to_owned()));
+        put(
+            &mut json,
+            contract::key_path(self.kind, self.dialect),
+            Value::String(key.to_owned()),
+        );
         // An empty group has no member to put things in.
         let applies =
             |path: &str| !(path.starts_with("data.generations.0") && self.group_size == 0);
@@ -507,18 +506,10 @@ impl ValidRecipe {
 
     /// The contract's headers for this payload.
     pub fn headers(&self, key: &str, webhook_id: &str) -> Vec<(String, String)> {
-        let key_header = if self.kind.is_group() {
-            "X-Inference-Group-ID"
-        } else {
-            "X-Inference-Generation-ID"
-        };
-        vec![
-            ("Content-Type".into(), "application/json".into()),
-            ("User-Agent".into(), crate::event::USER_AGENT.into()),
-            ("X-Inference-Event".into(), self.kind.name().into()),
-            ("X-Inference-Webhook-ID".into(), webhook_id.into()),
-            (key_header.into(), key.into()),
-        ]
+        contract::headers(self.kind, webhook_id, Some(key))
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
     }
 
     /// One line describing the payload.
@@ -792,12 +783,7 @@ impl InvalidRecipe {
                 let mut json = recipe.json(key, webhook_id);
                 let name = MISSING_FIELDS[usize::from(*field) % MISSING_FIELDS.len()];
                 let path = match name {
-                    "key" => match (base.kind.is_group(), base.dialect) {
-                        (true, Dialect::Current) => "groupId",
-                        (true, Dialect::Legacy) => "group_id",
-                        (false, Dialect::Current) => "data.id",
-                        (false, Dialect::Legacy) => "generation_id",
-                    },
+                    "key" => contract::key_path(base.kind, base.dialect),
                     other => other,
                 };
                 remove(&mut json, path);
@@ -836,7 +822,7 @@ impl InvalidRecipe {
             }
         };
         if event.is_none() {
-            headers.retain(|(k, _)| !k.starts_with("X-Inference-Generation"));
+            headers.retain(|(k, _)| k != contract::GENERATION_ID_HEADER);
         }
         FuzzInput {
             category: Category::Invalid,
@@ -899,7 +885,7 @@ impl HeaderRecipe {
                 for h in input
                     .headers
                     .iter_mut()
-                    .filter(|(k, _)| k == "X-Inference-Event")
+                    .filter(|(k, _)| k == contract::EVENT_HEADER)
                 {
                     h.1 = header_event.name().to_owned();
                 }

@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use tokio::sync::Mutex;
 
+use crate::contract::{Next, StatusClass};
 use crate::event::{EventKind, IdSource};
 use crate::runner::Probe;
+use crate::sender::stop::{ReceiverDown, Stop, StopReason};
 use crate::sender::{Outcome, Sender, SenderConfig};
-use crate::stop::{ReceiverDown, Stop, StopReason};
 
 use connection::{Connection, Target};
 use templates::Template;
@@ -646,7 +647,8 @@ async fn send(
     due: Option<tokio::time::Instant>,
 ) {
     let counters = &shared.counters[worker];
-    let policy = &shared.config.sender;
+    let timeout = shared.config.sender.timeout;
+    let policy = shared.config.sender.retry_policy();
     let render = || template.render(key);
     let mut retry = 0;
     let mut due = due;
@@ -657,7 +659,7 @@ async fn send(
                 counters.cut.fetch_add(1, Ordering::Relaxed);
                 return;
             }
-            a = connection.post(&render, policy.timeout) => a,
+            a = connection.post(&render, timeout) => a,
         };
         counters.requests.fetch_add(1, Ordering::Relaxed);
         if attempt.resent {
@@ -677,13 +679,13 @@ async fn send(
                     shared.started.elapsed().as_micros() as u64,
                     Ordering::Relaxed,
                 );
-                let class = match s {
-                    100..=199 => 0,
-                    200..=299 => 1,
-                    300..=399 => 2,
-                    400..=499 => 3,
-                    500..=599 => 4,
-                    _ => 5,
+                let class = match StatusClass::of(s) {
+                    StatusClass::Informational => 0,
+                    StatusClass::Success => 1,
+                    StatusClass::Redirect => 2,
+                    StatusClass::ClientError => 3,
+                    StatusClass::ServerError => 4,
+                    StatusClass::Other => 5,
                 };
                 counters.status[class].fetch_add(1, Ordering::Relaxed);
             }
@@ -694,18 +696,22 @@ async fn send(
                 counters.connection_errors.fetch_add(1, Ordering::Relaxed);
             }
         }
-        if attempt.outcome == Outcome::Success {
-            counters.delivered.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        if !attempt.outcome.is_retryable() || retry >= policy.retries {
-            counters.failed.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
+        let next = attempt.outcome.answered().map(|a| policy.next(a, retry));
+        let wait = match next {
+            Some(Next::RetryAfter(wait)) => wait,
+            _ if attempt.outcome == Outcome::Success => {
+                counters.delivered.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            _ => {
+                counters.failed.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        };
         retry += 1;
         counters.retries.fetch_add(1, Ordering::Relaxed);
         tokio::select! {
-            _ = tokio::time::sleep(policy.backoff_before(retry)) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shared.cut.cancelled() => {
                 counters.cut.fetch_add(1, Ordering::Relaxed);
                 return;

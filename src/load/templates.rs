@@ -41,11 +41,11 @@ impl Template {
         let body = event.body().to_vec();
         let key_offsets = find_all(&body, key.as_bytes());
         let mut headers = HeaderMap::new();
-        let mut key_header = HeaderName::from_static("x-inference-generation-id");
+        let key_header = HeaderName::from_bytes(crate::contract::key_header(kind).as_bytes())
+            .map_err(|e| e.to_string())?;
         for (name, value) in event.headers() {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
-            if value == key {
-                key_header = name;
+            if name == key_header {
                 continue;
             }
             let value = HeaderValue::from_str(&value).map_err(|e| format!("header {name}: {e}"))?;

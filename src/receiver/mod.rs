@@ -147,7 +147,7 @@ fn error(status: StatusCode, message: &str) -> HttpResponse {
 }
 
 fn webhook(config: &ReceiverConfig, effects: &Effects, req: &HttpRequest) -> HttpResponse {
-    let given_id = req.header("x-inference-webhook-id");
+    let given_id = req.header(crate::contract::WEBHOOK_ID_HEADER);
     if let Some(expected) = &config.webhook_id
         && given_id != Some(expected.as_str())
     {

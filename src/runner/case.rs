@@ -14,10 +14,10 @@ use crate::scenario::model::{DeliverStep, Expect, HeaderValues, Mode, ProbeStep,
 use crate::scenario::template::{self, Var};
 use crate::scenario::values::{EffectSpec, LatencySpec};
 use crate::scenario::{Action, Scenario};
+use crate::sender::stop::StopReason;
 use crate::sender::{
     Attempt, Delivery, DeliveryResult, Outcome, Phase, Request, Sender, event_headers,
 };
-use crate::stop::StopReason;
 
 /// Per-case state: the case's seed, template values, the last event used.
 struct CaseRun<'a> {

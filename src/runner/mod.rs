@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::event::IdSource;
 use crate::scenario::Scenario;
+use crate::sender::stop::{Stop, StopReason};
 use crate::sender::{Failure, Outcome, Sender, SenderConfig, Watchdog};
-use crate::stop::{Stop, StopReason};
 
 pub use probe::Probe;
 pub use verdict::{CaseResult, CaseStatus, Check, CheckOutcome, StepRecord, Summary};

@@ -96,7 +96,7 @@ impl Probe {
         key: &str,
         expected: EffectSpec,
         within: Duration,
-        stop: &crate::stop::Stop,
+        stop: &crate::sender::stop::Stop,
     ) -> Result<(u64, Attempt), (String, Option<Attempt>)> {
         let deadline = tokio::time::Instant::now() + within;
         let upper_bound = matches!(expected, EffectSpec::AtMost(_) | EffectSpec::Exactly(0));

@@ -173,13 +173,6 @@ impl JsonSchema for StatusSpec {
     }
 }
 
-/// Parses `250ms`, `2s`, `1m`, `1m30s`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| {
-        format!("`{s}` is not a duration ({e}): write a number with a unit, e.g. 250ms, 2s, 1m")
-    })
-}
-
 /// A duration written `250ms`, `2s`, `1m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DurationText(pub Duration);
@@ -187,7 +180,7 @@ pub struct DurationText(pub Duration);
 impl TryFrom<String> for DurationText {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        parse_duration(&s).map(DurationText)
+        crate::duration::parse(&s).map(DurationText)
     }
 }
 
@@ -219,9 +212,11 @@ impl TryFrom<String> for LatencySpec {
         if bound == "timeout" {
             return Ok(LatencySpec::BelowTimeout);
         }
-        parse_duration(bound).map(LatencySpec::Below).map_err(|_| {
-            format!("`{s}` is not a latency bound: write `< 1s`, `< 250ms` or `< timeout`")
-        })
+        crate::duration::parse(bound)
+            .map(LatencySpec::Below)
+            .map_err(|_| {
+                format!("`{s}` is not a latency bound: write `< 1s`, `< 250ms` or `< timeout`")
+            })
     }
 }
 
@@ -320,7 +315,7 @@ impl JsonSchema for EffectSpec {
 pub struct ByteSize(pub usize);
 
 /// The contract's payload limit (10 MB); sizes above it are refused.
-pub const MAX_PAYLOAD: usize = 10_000_000;
+pub use crate::contract::MAX_PAYLOAD;
 
 impl TryFrom<String> for ByteSize {
     type Error = String;

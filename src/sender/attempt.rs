@@ -7,6 +7,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::failure::{Failure, TlsReason};
 use super::{MAX_RESPONSE_BODY, Request};
+use crate::contract::{Answered, RetryPolicy, StatusClass};
+use crate::duration::format as format_duration;
 
 /// Which step of a delivery an attempt belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,23 +45,34 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Classifies a status code.
+    /// Classifies a status code (the contract's [`StatusClass`]).
     pub fn of_status(status: u16) -> Outcome {
-        match status {
-            200..=299 => Outcome::Success,
-            300..=399 => Outcome::Redirect,
-            400..=499 => Outcome::ClientError,
-            500..=599 => Outcome::ServerError,
-            _ => Outcome::OtherStatus,
+        match StatusClass::of(status) {
+            StatusClass::Success => Outcome::Success,
+            StatusClass::Redirect => Outcome::Redirect,
+            StatusClass::ClientError => Outcome::ClientError,
+            StatusClass::ServerError => Outcome::ServerError,
+            StatusClass::Informational | StatusClass::Other => Outcome::OtherStatus,
         }
     }
 
-    /// Whether the sender retries after this outcome.
+    /// What came back, in the retry policy's terms (`None`: nothing to
+    /// decide on: the request was not sent, or the run was stopped).
+    pub fn answered(self) -> Option<Answered> {
+        Some(match self {
+            Outcome::Success => Answered::Status(StatusClass::Success),
+            Outcome::Redirect => Answered::Status(StatusClass::Redirect),
+            Outcome::ClientError => Answered::Status(StatusClass::ClientError),
+            Outcome::ServerError => Answered::Status(StatusClass::ServerError),
+            Outcome::OtherStatus => Answered::Status(StatusClass::Other),
+            Outcome::Timeout | Outcome::ConnectionError => Answered::Nothing,
+            Outcome::InvalidRequest | Outcome::Cancelled => return None,
+        })
+    }
+
+    /// Whether the sender retries after this outcome (the contract's policy).
     pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            Outcome::ServerError | Outcome::Timeout | Outcome::ConnectionError
-        )
+        self.answered().is_some_and(RetryPolicy::retries_after)
     }
 
     /// A short name for reports.
@@ -189,18 +202,6 @@ impl Attempt {
             format_duration(self.latency),
             detail
         )
-    }
-}
-
-/// Formats a duration compactly: `850us`, `12.3ms`, `1.50s`.
-pub fn format_duration(d: Duration) -> String {
-    let micros = d.as_micros();
-    if micros < 1_000 {
-        format!("{micros}us")
-    } else if micros < 1_000_000 {
-        format!("{:.1}ms", micros as f64 / 1_000.0)
-    } else {
-        format!("{:.2}s", d.as_secs_f64())
     }
 }
 
@@ -418,12 +419,5 @@ mod tests {
         assert_eq!(Outcome::of_status(101), Outcome::OtherStatus);
         assert!(Outcome::Timeout.is_retryable());
         assert!(!Outcome::Redirect.is_retryable());
-    }
-
-    #[test]
-    fn durations_are_compact() {
-        assert_eq!(format_duration(Duration::from_micros(850)), "850us");
-        assert_eq!(format_duration(Duration::from_micros(12_340)), "12.3ms");
-        assert_eq!(format_duration(Duration::from_millis(1500)), "1.50s");
     }
 }

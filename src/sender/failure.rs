@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::attempt::format_duration;
+use crate::duration::format as format_duration;
 
 /// Why a request got no usable answer, or what was wrong with the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

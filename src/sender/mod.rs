@@ -8,6 +8,7 @@
 
 mod attempt;
 mod failure;
+pub mod stop;
 pub mod tls;
 mod watchdog;
 
@@ -16,10 +17,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::contract::{Next, RetryPolicy};
 use crate::event::Event;
-use crate::stop::Stop;
+use stop::Stop;
 
-pub use attempt::{Attempt, LeanAttempt, Outcome, Phase, format_duration};
+pub use crate::duration::format as format_duration;
+pub use attempt::{Attempt, LeanAttempt, Outcome, Phase};
 pub use failure::{Failure, TlsReason};
 pub use tls::TlsSetupError;
 pub use watchdog::{CONFIRM_WINDOW, DEFAULT_THRESHOLD, Watchdog, confirm_window};
@@ -56,9 +59,9 @@ pub struct TlsOptions {
 impl Default for SenderConfig {
     fn default() -> Self {
         SenderConfig {
-            timeout: Duration::from_secs(30),
-            retries: 3,
-            backoff: Duration::from_secs(1),
+            timeout: crate::contract::TIMEOUT,
+            retries: RetryPolicy::CONTRACT.retries,
+            backoff: RetryPolicy::CONTRACT.backoff,
             readiness: true,
             title_case_headers: false,
             tls: TlsOptions::default(),
@@ -67,12 +70,12 @@ impl Default for SenderConfig {
 }
 
 impl SenderConfig {
-    /// The delay before retry number `retry` (1-based): `backoff * 2^(retry-1)`.
-    pub fn backoff_before(&self, retry: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(retry.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.backoff.saturating_mul(factor)
+    /// The retry policy these settings describe.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            retries: self.retries,
+            backoff: self.backoff,
+        }
     }
 }
 
@@ -273,7 +276,8 @@ impl Sender {
     ) -> Delivery {
         let mut attempts = Vec::new();
         let mut ready = !self.config.readiness;
-        let mut retry = 0;
+        let policy = self.config.retry_policy();
+        let mut retries = 0;
         loop {
             let mut attempt = if ready {
                 self.send(Request {
@@ -287,39 +291,41 @@ impl Sender {
             } else {
                 self.readiness(url).await
             };
-            let result = match (attempt.phase, attempt.outcome) {
-                (_, Outcome::Cancelled) => Some(DeliveryResult::Stopped),
-                (Phase::Readiness, Outcome::Success) => {
+            let next = attempt
+                .outcome
+                .answered()
+                .map(|answered| policy.next(answered, retries));
+            let result = match (attempt.phase, attempt.outcome, next) {
+                (_, Outcome::Cancelled, _) => DeliveryResult::Stopped,
+                (Phase::Readiness, Outcome::Success, _) => {
                     ready = true;
                     observe(&attempt);
                     attempts.push(attempt);
                     continue;
                 }
-                (Phase::Delivery, Outcome::Success) => Some(DeliveryResult::Delivered),
-                (_, o) if o.is_retryable() => {
-                    (retry >= self.config.retries).then_some(DeliveryResult::GaveUp)
+                (_, _, Some(Next::RetryAfter(wait))) => {
+                    retries += 1;
+                    attempt.retry_in = Some(wait);
+                    observe(&attempt);
+                    attempts.push(attempt);
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = self.stop.stopped() => {
+                            return Delivery { attempts, result: DeliveryResult::Stopped };
+                        }
+                    }
+                    continue;
                 }
-                (Phase::Readiness, _) => Some(DeliveryResult::NotReady),
-                (Phase::Delivery, Outcome::ClientError) => Some(DeliveryResult::Dropped),
-                (Phase::Delivery, Outcome::Redirect) => Some(DeliveryResult::Redirected),
-                (Phase::Delivery | Phase::Probe, _) => Some(DeliveryResult::Unexpected),
+                (Phase::Delivery, Outcome::Success, _) => DeliveryResult::Delivered,
+                (_, _, Some(Next::GiveUp)) => DeliveryResult::GaveUp,
+                (Phase::Readiness, _, _) => DeliveryResult::NotReady,
+                (Phase::Delivery, Outcome::ClientError, _) => DeliveryResult::Dropped,
+                (Phase::Delivery, Outcome::Redirect, _) => DeliveryResult::Redirected,
+                (Phase::Delivery | Phase::Probe, _, _) => DeliveryResult::Unexpected,
             };
-            if let Some(result) = result {
-                observe(&attempt);
-                attempts.push(attempt);
-                return Delivery { attempts, result };
-            }
-            retry += 1;
-            let wait = self.config.backoff_before(retry);
-            attempt.retry_in = Some(wait);
             observe(&attempt);
             attempts.push(attempt);
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = self.stop.stopped() => {
-                    return Delivery { attempts, result: DeliveryResult::Stopped };
-                }
-            }
+            return Delivery { attempts, result };
         }
     }
 
@@ -361,14 +367,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles() {
-        let c = SenderConfig {
-            backoff: Duration::from_millis(100),
-            ..Default::default()
-        };
-        assert_eq!(c.backoff_before(1), Duration::from_millis(100));
-        assert_eq!(c.backoff_before(2), Duration::from_millis(200));
-        assert_eq!(c.backoff_before(3), Duration::from_millis(400));
-        assert!(c.backoff_before(200) >= Duration::from_secs(1));
+    fn the_default_is_the_contract() {
+        let c = SenderConfig::default();
+        assert_eq!(c.retry_policy(), RetryPolicy::CONTRACT);
+        assert_eq!(c.timeout, crate::contract::TIMEOUT);
     }
 }

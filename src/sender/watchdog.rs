@@ -17,7 +17,7 @@ use bytes::Bytes;
 use super::attempt::{self, Exchange};
 use super::{Attempt, Phase, Request};
 use crate::event::{Event, EventKind};
-use crate::stop::{ReceiverDown, Stop, StopReason};
+use crate::sender::stop::{ReceiverDown, Stop, StopReason};
 
 /// The longest a receiver is given to answer a plain delivery before it is
 /// taken as down.

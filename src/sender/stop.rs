@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::sender::Failure;
+use super::Failure;
+use crate::duration::format as format_duration;
 
 /// Why a run was stopped before its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +43,7 @@ impl std::fmt::Display for StopReason {
             StopReason::OutOfTime(limit) => write!(
                 f,
                 "the time limit of {} for the whole run passed",
-                crate::sender::format_duration(*limit)
+                format_duration(*limit)
             ),
             StopReason::ReceiverDown(ReceiverDown::Unanswered {
                 requests,
@@ -51,12 +52,12 @@ impl std::fmt::Display for StopReason {
             }) => write!(
                 f,
                 "the receiver stopped answering: {requests} requests in a row got no answer (the last: {last}), and a plain valid delivery got none for {} either",
-                crate::sender::format_duration(*confirmed_for)
+                format_duration(*confirmed_for)
             ),
             StopReason::ReceiverDown(ReceiverDown::Silent(window)) => write!(
                 f,
                 "the receiver stopped answering: no request was answered for {}",
-                crate::sender::format_duration(*window)
+                format_duration(*window)
             ),
         }
     }

@@ -1,0 +1,441 @@
+//! The contract of the Inference.net sender, as facts in one place: the
+//! events and dialects, the headers on every POST, where the idempotency key
+//! lives, the retry policy, the status classes, and the effect each event
+//! must have. Everything else reads them from here (see `docs` in the README).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The `User-Agent` of the sender.
+pub const USER_AGENT: &str = "inference.net-Webhook/1.0";
+
+/// The four events the sender emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    GenerationCompleted,
+    AsyncEmbeddingCompleted,
+    SlowGroupCompleted,
+    WebhookTest,
+}
+
+impl EventKind {
+    /// Every event, in catalog order.
+    pub const ALL: [EventKind; 4] = [
+        EventKind::GenerationCompleted,
+        EventKind::AsyncEmbeddingCompleted,
+        EventKind::SlowGroupCompleted,
+        EventKind::WebhookTest,
+    ];
+
+    /// The wire name, e.g. `generation.completed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::GenerationCompleted => "generation.completed",
+            EventKind::AsyncEmbeddingCompleted => "async-embedding.completed",
+            EventKind::SlowGroupCompleted => "slow-group.completed",
+            EventKind::WebhookTest => "webhook.test",
+        }
+    }
+
+    /// Whether the event is keyed by a group id rather than a generation id.
+    pub fn is_group(self) -> bool {
+        self == EventKind::SlowGroupCompleted
+    }
+
+    /// The effect a delivery of this event must have on a receiver: the one
+    /// statement of it that the suite's `effects: required` and the fuzz
+    /// oracle both read. Completions must be handled exactly once; the
+    /// dashboard's `webhook.test` is a ping that a receiver may ignore.
+    /// (Duplicates of any event: [`EffectRule::AtMostOnce`] more.)
+    pub fn effect_rule(self) -> EffectRule {
+        match self {
+            EventKind::WebhookTest => EffectRule::AtMostOnce,
+            _ => EffectRule::ExactlyOnce,
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl EventKind {
+    /// The event with this wire name, if any (no aliases).
+    pub fn from_wire(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = String;
+
+    /// Accepts the wire name or a short alias (`generation`, `embedding`, `group`, `test`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(kind) = EventKind::from_wire(s) {
+            return Ok(kind);
+        }
+        match s {
+            "generation" => Ok(EventKind::GenerationCompleted),
+            "embedding" => Ok(EventKind::AsyncEmbeddingCompleted),
+            "group" => Ok(EventKind::SlowGroupCompleted),
+            "test" => Ok(EventKind::WebhookTest),
+            _ => Err(format!(
+                "unknown event `{s}`: expected one of generation.completed, async-embedding.completed, slow-group.completed, webhook.test (or generation, embedding, group, test)"
+            )),
+        }
+    }
+}
+
+/// How many times a receiver may handle one idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EffectRule {
+    /// Handled once: the event was answered 2xx, so its work is done.
+    ExactlyOnce,
+    /// Handled at most once: a ping, or a duplicate, may be ignored.
+    AtMostOnce,
+}
+
+impl EffectRule {
+    /// Whether an effect count satisfies the rule.
+    pub fn allows(self, count: u64) -> bool {
+        match self {
+            EffectRule::ExactlyOnce => count == 1,
+            EffectRule::AtMostOnce => count <= 1,
+        }
+    }
+}
+
+impl fmt::Display for EffectRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EffectRule::ExactlyOnce => "1",
+            EffectRule::AtMostOnce => "at most 1",
+        })
+    }
+}
+
+/// The two payload dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dialect {
+    /// The seed page's camelCase schema (the default).
+    #[default]
+    Current,
+    /// The quick-reference page's snake_case schema.
+    Legacy,
+}
+
+impl Dialect {
+    /// The name used on the command line and in scenarios.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Current => "current",
+            Dialect::Legacy => "legacy",
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "current" => Ok(Dialect::Current),
+            "legacy" => Ok(Dialect::Legacy),
+            _ => Err(format!(
+                "unknown dialect `{s}`: expected `current` or `legacy`"
+            )),
+        }
+    }
+}
+
+/// Deserializes from the names accepted by `FromStr`, with its error message.
+macro_rules! named_enum_serde {
+    ($ty:ty, $schema_name:literal, $description:literal, [$($name:literal),*]) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = String::deserialize(d)?;
+                name.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $schema_name.into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "description": $description,
+                    "type": "string",
+                    "enum": [$($name),*]
+                })
+            }
+        }
+    };
+}
+
+named_enum_serde!(
+    EventKind,
+    "Event",
+    "An event name, or its short alias.",
+    [
+        "generation.completed",
+        "async-embedding.completed",
+        "slow-group.completed",
+        "webhook.test",
+        "generation",
+        "embedding",
+        "group",
+        "test"
+    ]
+);
+named_enum_serde!(
+    Dialect,
+    "Dialect",
+    "The payload dialect.",
+    ["current", "legacy"]
+);
+
+/// `X-Inference-Event`: the event name.
+pub const EVENT_HEADER: &str = "X-Inference-Event";
+/// `X-Inference-Webhook-ID`: the webhook identifier (a secret).
+pub const WEBHOOK_ID_HEADER: &str = "X-Inference-Webhook-ID";
+/// `X-Inference-Generation-ID`: the key of generation, embedding and test events.
+pub const GENERATION_ID_HEADER: &str = "X-Inference-Generation-ID";
+/// `X-Inference-Group-ID`: the key of group events.
+pub const GROUP_ID_HEADER: &str = "X-Inference-Group-ID";
+
+/// The header that carries the idempotency key of `kind`.
+pub fn key_header(kind: EventKind) -> &'static str {
+    if kind.is_group() {
+        GROUP_ID_HEADER
+    } else {
+        GENERATION_ID_HEADER
+    }
+}
+
+/// The headers the sender puts on every POST of `kind`, in a stable order
+/// (the key header only when there is a key).
+pub fn headers(
+    kind: EventKind,
+    webhook_id: &str,
+    key: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("Content-Type", "application/json".to_owned()),
+        ("User-Agent", USER_AGENT.to_owned()),
+        (EVENT_HEADER, kind.name().to_owned()),
+        (WEBHOOK_ID_HEADER, webhook_id.to_owned()),
+    ];
+    if let Some(key) = key {
+        headers.push((key_header(kind), key.to_owned()));
+    }
+    headers
+}
+
+/// Where the idempotency key of `kind` lives in a payload of `dialect`, as a
+/// dotted path: `data.id` or `generation_id` (generation, embedding and test
+/// events), `groupId` or `group_id` (group events).
+pub fn key_path(kind: EventKind, dialect: Dialect) -> &'static str {
+    match (kind.is_group(), dialect) {
+        (true, Dialect::Current) => "groupId",
+        (true, Dialect::Legacy) => "group_id",
+        (false, Dialect::Current) => "data.id",
+        (false, Dialect::Legacy) => "generation_id",
+    }
+}
+
+/// The idempotency key of any payload in either dialect: `data.id`,
+/// `generation_id`, `groupId` or `group_id`, whichever is present.
+pub fn idempotency_key(json: &Value) -> Option<String> {
+    let candidates = [
+        json.get("groupId"),
+        json.get("group_id"),
+        json.get("generation_id"),
+        json.get("data").and_then(|d| d.get("id")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.as_str().map(str::to_owned))
+}
+
+/// The class of an HTTP status, as the sender treats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusClass {
+    /// 1xx as a final answer: not success, not retried.
+    Informational,
+    /// 2xx: handled.
+    Success,
+    /// 3xx: not success; a sender does not follow redirects.
+    Redirect,
+    /// 4xx: the event is dropped, not retried.
+    ClientError,
+    /// 5xx: retried.
+    ServerError,
+    /// 600 and above: not success, not retried.
+    Other,
+}
+
+impl StatusClass {
+    /// The class of `status`.
+    pub fn of(status: u16) -> StatusClass {
+        match status {
+            100..=199 => StatusClass::Informational,
+            200..=299 => StatusClass::Success,
+            300..=399 => StatusClass::Redirect,
+            400..=499 => StatusClass::ClientError,
+            500..=599 => StatusClass::ServerError,
+            _ => StatusClass::Other,
+        }
+    }
+}
+
+/// The sender's retry policy: after a 5xx, a timeout or a connection
+/// failure it retries, `retries` times, waiting `backoff`, then twice as
+/// long before each further retry (the contract's 3 retries with
+/// exponential backoff; the base delay is not published).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// The delay before the first retry.
+    pub backoff: Duration,
+}
+
+/// What the sender does after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// The attempt's answer is final (success, dropped, redirect, ...).
+    Done,
+    /// Retry after this long.
+    RetryAfter(Duration),
+    /// Retryable, but the retries are used up.
+    GiveUp,
+}
+
+/// What an attempt came to, in the terms the retry policy needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// A status came back.
+    Status(StatusClass),
+    /// No answer within the timeout, or the connection failed.
+    Nothing,
+}
+
+impl RetryPolicy {
+    /// The contract's policy with the harness's default base delay (1 s).
+    pub const CONTRACT: RetryPolicy = RetryPolicy {
+        retries: 3,
+        backoff: Duration::from_secs(1),
+    };
+
+    /// The delay before retry number `retry` (1-based): `backoff * 2^(retry-1)`.
+    pub fn backoff_before(&self, retry: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(retry.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.backoff.saturating_mul(factor)
+    }
+
+    /// Whether the sender retries after such an answer.
+    pub fn retries_after(answer: Answered) -> bool {
+        matches!(
+            answer,
+            Answered::Nothing | Answered::Status(StatusClass::ServerError)
+        )
+    }
+
+    /// What follows an attempt that came to `answer`, when `retries_made`
+    /// retries were made before it.
+    pub fn next(&self, answer: Answered, retries_made: u32) -> Next {
+        if !Self::retries_after(answer) {
+            Next::Done
+        } else if retries_made >= self.retries {
+            Next::GiveUp
+        } else {
+            Next::RetryAfter(self.backoff_before(retries_made + 1))
+        }
+    }
+}
+
+/// The per-attempt timeout of the sender.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest payload the sender posts (10 MB).
+pub const MAX_PAYLOAD: usize = 10_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_policy_follows_the_contract() {
+        let p = RetryPolicy {
+            retries: 3,
+            backoff: Duration::from_millis(100),
+        };
+        let server_error = Answered::Status(StatusClass::ServerError);
+        assert_eq!(
+            p.next(server_error, 0),
+            Next::RetryAfter(Duration::from_millis(100))
+        );
+        assert_eq!(
+            p.next(Answered::Nothing, 1),
+            Next::RetryAfter(Duration::from_millis(200))
+        );
+        assert_eq!(
+            p.next(server_error, 2),
+            Next::RetryAfter(Duration::from_millis(400))
+        );
+        assert_eq!(p.next(server_error, 3), Next::GiveUp);
+        for done in [
+            StatusClass::Success,
+            StatusClass::ClientError,
+            StatusClass::Redirect,
+        ] {
+            assert_eq!(p.next(Answered::Status(done), 0), Next::Done);
+        }
+        assert!(p.backoff_before(200) >= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn key_locations_are_where_the_reader_finds_them() {
+        for kind in EventKind::ALL {
+            for dialect in [Dialect::Current, Dialect::Legacy] {
+                let mut json = serde_json::json!({"data": {}});
+                let path = key_path(kind, dialect);
+                let pointer = format!("/{}", path.replace('.', "/"));
+                let (parent, last) = pointer.rsplit_once('/').unwrap();
+                let target = if parent.is_empty() {
+                    &mut json
+                } else {
+                    json.pointer_mut(parent).unwrap()
+                };
+                target[last] = Value::String("k".into());
+                assert_eq!(
+                    idempotency_key(&json).as_deref(),
+                    Some("k"),
+                    "{kind} {dialect}"
+                );
+            }
+        }
+        assert_eq!(key_header(EventKind::SlowGroupCompleted), GROUP_ID_HEADER);
+    }
+
+    #[test]
+    fn statuses_have_classes() {
+        assert_eq!(StatusClass::of(204), StatusClass::Success);
+        assert_eq!(StatusClass::of(101), StatusClass::Informational);
+        assert_eq!(StatusClass::of(700), StatusClass::Other);
+    }
+}
