@@ -44,6 +44,7 @@ pub mod fuzz;
 pub mod load;
 pub mod receiver;
 pub mod report;
+pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod secret;

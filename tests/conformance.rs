@@ -8,11 +8,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{Bug, TestReceiver, WEBHOOK_ID};
-use webhook_harness::runner::{self, CaseStatus, RunConfig, RunOutcome};
+use webhook_harness::runner::{self, CaseStatus, RunConfig, RunResult};
 use webhook_harness::scenario;
 use webhook_harness::sender::SenderConfig;
 
-async fn run_against(bug: Bug) -> RunOutcome {
+async fn run_against(bug: Bug) -> RunResult {
     let receiver = TestReceiver::start(bug).await;
     let config = RunConfig {
         url: receiver.url(),
@@ -35,7 +35,7 @@ async fn run_against(bug: Bug) -> RunOutcome {
         .unwrap()
 }
 
-fn failed(outcome: &RunOutcome) -> BTreeSet<&str> {
+fn failed(outcome: &RunResult) -> BTreeSet<&str> {
     outcome
         .cases
         .iter()
@@ -44,7 +44,7 @@ fn failed(outcome: &RunOutcome) -> BTreeSet<&str> {
         .collect()
 }
 
-async fn assert_fails_exactly(bug: Bug, expected: &[&str]) -> RunOutcome {
+async fn assert_fails_exactly(bug: Bug, expected: &[&str]) -> RunResult {
     let outcome = run_against(bug).await;
     let expected: BTreeSet<&str> = expected.iter().copied().collect();
     let got = failed(&outcome);
@@ -58,7 +58,7 @@ async fn assert_fails_exactly(bug: Bug, expected: &[&str]) -> RunOutcome {
     outcome
 }
 
-fn message_of(outcome: &RunOutcome, id: &str) -> String {
+fn message_of(outcome: &RunResult, id: &str) -> String {
     outcome.cases.iter().find(|c| c.id == id).unwrap().message()
 }
 

@@ -12,7 +12,7 @@ use hyper::{Method, StatusCode};
 use serde_json::json;
 use webhook_harness::receiver::server::{self, Server};
 use webhook_harness::receiver::{Receiver, ReceiverConfig};
-use webhook_harness::runner::{self, RunConfig, RunOutcome};
+use webhook_harness::runner::{self, RunConfig, RunResult};
 use webhook_harness::scenario::{self, Scenario};
 use webhook_harness::sender::SenderConfig;
 use webhook_harness::snapshot::store::{self, Mode, Status};
@@ -69,7 +69,7 @@ async fn run(
     effects_url: Option<String>,
     scenarios: Vec<Scenario>,
     jobs: usize,
-) -> RunOutcome {
+) -> RunResult {
     let config = RunConfig {
         url: url.into(),
         webhook_id: SECRET.into(),

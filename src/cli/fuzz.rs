@@ -4,10 +4,10 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::fuzz::{self, FuzzConfig, FuzzOutcome, reproducer};
+use crate::fuzz::{self, FuzzConfig, FuzzResult, reproducer};
 use crate::report::{self, ReportOptions};
-use crate::runner::{self, CaseResult, Check, CheckOutcome, RunOutcome};
-use crate::scenario::{Severity, Source};
+use crate::runner::{self, CaseResult, Check, CheckResult, RunResult};
+use crate::scenario::Severity;
 use crate::secret;
 use crate::sender::{Sender, SenderConfig};
 
@@ -202,7 +202,7 @@ fn indent(text: &str, prefix: &str) -> String {
 
 /// The fuzz run in the shape the JSON and JUnit reports take: one case per
 /// kind of input run, failed when it has a finding.
-fn as_run_outcome(outcome: &FuzzOutcome, url: &str) -> RunOutcome {
+fn as_run_outcome(outcome: &FuzzResult, url: &str) -> RunResult {
     let cases = outcome
         .per_category
         .iter()
@@ -215,16 +215,18 @@ fn as_run_outcome(outcome: &FuzzOutcome, url: &str) -> RunOutcome {
             let checks = if findings.is_empty() {
                 vec![Check {
                     step: 1,
+                    source: None,
                     what: format!("{count} generated inputs"),
-                    outcome: CheckOutcome::Passed,
+                    outcome: CheckResult::Passed,
                 }]
             } else {
                 findings
                     .iter()
                     .map(|f| Check {
                         step: 1,
+                        source: None,
                         what: format!("case {} ({})", f.case, f.input.description),
-                        outcome: CheckOutcome::Failed {
+                        outcome: CheckResult::Failed {
                             expected: match category {
                                 fuzz::Category::Valid => "2xx and the effect once".into(),
                                 _ => "no 5xx and no dropped connection".into(),
@@ -244,11 +246,7 @@ fn as_run_outcome(outcome: &FuzzOutcome, url: &str) -> RunOutcome {
                 severity: Severity::Must,
                 requirement: None,
                 finding: false,
-                source: Source {
-                    file: "fuzz".into(),
-                    line: 0,
-                    column: 0,
-                },
+                source: None,
                 checks,
                 steps: vec![runner::StepRecord {
                     step: 1,
@@ -262,7 +260,7 @@ fn as_run_outcome(outcome: &FuzzOutcome, url: &str) -> RunOutcome {
             }
         })
         .collect();
-    RunOutcome {
+    RunResult {
         url: url.to_owned(),
         run_id: String::new(),
         cases,

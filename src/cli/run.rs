@@ -126,7 +126,7 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
 }
 
 /// Advice naming flags for the TLS failures of a run, once each.
-fn tls_hints(outcome: &runner::RunOutcome) -> Vec<String> {
+fn tls_hints(outcome: &runner::RunResult) -> Vec<String> {
     let mut hints: Vec<String> = Vec::new();
     for attempt in outcome.cases.iter().flat_map(|c| c.attempts()) {
         if let Some(failure @ crate::sender::Failure::Tls(_)) = &attempt.failure

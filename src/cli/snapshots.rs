@@ -55,7 +55,10 @@ fn review(dir: &std::path::Path, input: &mut dyn BufRead) -> Result<(), String> 
             pending.len(),
             target.display()
         );
-        println!("{}", store::colorize(&store::pending_diff(p)?));
+        println!(
+            "{}",
+            crate::report::console::colorize(&store::pending_diff(p)?)
+        );
         loop {
             print!("accept (a), reject (r), skip (s)? ");
             let _ = std::io::stdout().flush();

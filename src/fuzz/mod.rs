@@ -82,7 +82,7 @@ pub struct Progress {
 
 /// The result of a fuzz run.
 #[derive(Debug, Clone)]
-pub struct FuzzOutcome {
+pub struct FuzzResult {
     pub seed: u64,
     pub cases_run: u64,
     pub findings: Vec<Finding>,
@@ -95,7 +95,7 @@ pub struct FuzzOutcome {
     pub stopped: Option<StopReason>,
 }
 
-impl FuzzOutcome {
+impl FuzzResult {
     /// Generated cases per second (shrinking excluded).
     pub fn cases_per_second(&self) -> f64 {
         let generating = self.duration.saturating_sub(self.shrinking);
@@ -246,7 +246,7 @@ pub fn seeded_runner(seed: u64) -> TestRunner {
 pub async fn run(
     config: &FuzzConfig,
     mut progress: impl FnMut(Progress),
-) -> Result<FuzzOutcome, String> {
+) -> Result<FuzzResult, String> {
     let started = Instant::now();
     let checker = Checker::new(config)?;
     let strategy = strategies::recipe(config.only);
@@ -350,7 +350,7 @@ pub async fn run(
     }
     let mut per_category: Vec<(Category, u64)> = per_category.into_iter().collect();
     per_category.sort_by_key(|(c, _)| c.name());
-    Ok(FuzzOutcome {
+    Ok(FuzzResult {
         seed: config.seed,
         cases_run: done,
         findings,

@@ -7,7 +7,7 @@ use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::ReportOptions;
-use crate::runner::{CaseResult, CaseStatus, RunOutcome};
+use crate::result::{CaseResult, CaseStatus, RunResult};
 
 /// Prints cases as they finish, with a progress bar on an interactive terminal.
 pub struct ConsoleReporter {
@@ -48,7 +48,7 @@ impl ConsoleReporter {
     }
 
     /// Clears the bar and prints notes and the summary line.
-    pub fn finish(&self, outcome: &RunOutcome) {
+    pub fn finish(&self, outcome: &RunResult) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -65,7 +65,7 @@ impl ConsoleReporter {
         if let Some(snapshots) = &outcome.snapshots {
             for case in snapshots.cases.iter().filter(|c| c.status.is_failure()) {
                 let what = match case.status {
-                    crate::snapshot::store::Status::Missing => "snapshot missing",
+                    crate::result::SnapshotStatus::Missing => "snapshot missing",
                     _ => "snapshot changed",
                 };
                 let pending = case
@@ -80,10 +80,7 @@ impl ConsoleReporter {
                     case.file.display()
                 );
                 if let Some(diff) = &case.diff {
-                    println!(
-                        "{}",
-                        crate::snapshot::store::colorize(&self.options.redact(diff))
-                    );
+                    println!("{}", colorize(&self.options.redact(diff)));
                 }
             }
             if snapshots.failed() {
@@ -124,8 +121,27 @@ pub fn case_text(c: &CaseResult, strict: bool) -> String {
             out.push_str(line);
         }
         if c.status() == CaseStatus::Failed {
-            out.push_str(&format!("\n     at {}", c.source));
+            let at = c
+                .first_failure()
+                .and_then(|check| check.source.as_ref())
+                .or(c.source.as_ref());
+            if let Some(at) = at {
+                out.push_str(&format!("\n     at {at}"));
+            }
         }
     }
     out
+}
+
+/// A diff with removed lines red and added lines green (when colours are on).
+pub fn colorize(diff: &str) -> String {
+    diff.lines()
+        .map(|line| match line.as_bytes().first() {
+            Some(b'-') => style(line).red().to_string(),
+            Some(b'+') => style(line).green().to_string(),
+            Some(b'@') => style(line).cyan().to_string(),
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -3,28 +3,26 @@
 use serde_json::{Value, json};
 
 use super::ReportOptions;
-use crate::runner::{CaseResult, CheckOutcome, RunOutcome};
+use crate::result::SnapshotStatus;
+use crate::result::{CaseResult, CheckResult, RunResult};
 use crate::sender::{Attempt, Phase};
 
 /// Most of a response body kept per attempt in the report.
 const BODY_IN_REPORT: usize = 1024;
 
 /// The report as JSON text.
-pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> String {
+pub fn render(outcome: &RunResult, options: &ReportOptions) -> String {
     let summary = outcome.summary(options.strict);
     let snapshots = outcome.snapshots.as_ref().map(|s| {
-        let count = |status: crate::snapshot::store::Status| {
-            s.cases.iter().filter(|c| c.status == status).count()
-        };
-        use crate::snapshot::store::Status;
+        let count = |status: SnapshotStatus| s.cases.iter().filter(|c| c.status == status).count();
         json!({
             "dir": s.dir.display().to_string(),
             "summary": {
-                "unchanged": count(Status::Unchanged),
-                "changed": count(Status::Changed),
-                "recorded": count(Status::Recorded),
-                "missing": count(Status::Missing),
-                "updated": count(Status::Updated),
+                "unchanged": count(SnapshotStatus::Unchanged),
+                "changed": count(SnapshotStatus::Changed),
+                "recorded": count(SnapshotStatus::Recorded),
+                "missing": count(SnapshotStatus::Missing),
+                "updated": count(SnapshotStatus::Updated),
             },
             "cases": s.cases.iter().map(|c| json!({
                 "id": c.id,
@@ -58,18 +56,22 @@ fn case(c: &CaseResult, strict: bool) -> Value {
         "status": c.status().name(),
         "fails_run": c.fails_run(strict),
         "message": c.message(),
-        "source": c.source.to_string(),
+        "source": c.source.as_ref().map(|s| s.to_string()),
         "duration_ms": ms(c.duration),
         "checks": c.checks.iter().map(|check| {
-            let mut v = json!({"step": check.step, "what": check.what});
+            let mut v = json!({
+                "step": check.step,
+                "source": check.source.as_ref().map(|s| s.to_string()),
+                "what": check.what,
+            });
             match &check.outcome {
-                CheckOutcome::Passed => v["outcome"] = "passed".into(),
-                CheckOutcome::Failed { expected, actual } => {
+                CheckResult::Passed => v["outcome"] = "passed".into(),
+                CheckResult::Failed { expected, actual } => {
                     v["outcome"] = "failed".into();
                     v["expected"] = expected.as_str().into();
                     v["actual"] = actual.as_str().into();
                 }
-                CheckOutcome::Skipped { reason } => {
+                CheckResult::Skipped { reason } => {
                     v["outcome"] = "skipped".into();
                     v["reason"] = reason.as_str().into();
                 }

@@ -10,16 +10,20 @@ use std::collections::BTreeMap;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::ReportOptions;
-use crate::runner::{CaseStatus, RunOutcome};
+use crate::result::{CaseStatus, RunResult};
 
 /// The report as XML text.
-pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> Result<String, String> {
+pub fn render(outcome: &RunResult, options: &ReportOptions) -> Result<String, String> {
     let mut report = Report::new("webhook-harness");
     report.set_time(outcome.duration);
     let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for c in &outcome.cases {
-        let file = c.source.file.as_str();
+        // A generated case (fuzz) has no file: its suite is named by its id's prefix.
+        let file = match &c.source {
+            Some(source) => source.file.as_str(),
+            None => c.id.split('.').next().unwrap_or(&c.id),
+        };
         let suite = suites.entry(file).or_insert_with(|| {
             order.push(file);
             let mut suite = TestSuite::new(file);
@@ -45,7 +49,7 @@ pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> Result<String, S
             }
             CaseStatus::Failed if c.fails_run(options.strict) => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(first_line(&message));
+                s.set_message(options.redact(&headline(c)));
                 s.set_type(format!("{} requirement", c.severity.name()));
                 s.set_description(message.clone());
                 s
@@ -97,11 +101,17 @@ pub fn render(outcome: &RunOutcome, options: &ReportOptions) -> Result<String, S
         .map_err(|e| format!("cannot write the JUnit report: {e}"))
 }
 
-fn first_line(text: &str) -> String {
-    text.lines()
-        .find(|l| l.trim_start().starts_with("Expected"))
-        .or_else(|| text.lines().next())
-        .unwrap_or("")
-        .trim()
-        .to_owned()
+/// The one line a CI page shows for a failed case: what its first failed
+/// check expected, and of what.
+fn headline(c: &crate::result::CaseResult) -> String {
+    match c.first_failure() {
+        Some(check) => match &check.outcome {
+            crate::result::CheckResult::Failed { expected, actual } => format!(
+                "Expected: {expected} (step {}, {}); actual: {actual}",
+                check.step, check.what
+            ),
+            _ => c.title.clone(),
+        },
+        None => c.title.clone(),
+    }
 }

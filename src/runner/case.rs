@@ -8,8 +8,8 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::RunContext;
-use super::verdict::{CaseResult, Check, CheckOutcome, StepRecord};
 use crate::event::{Event, EventKind, Override};
+use crate::result::{CaseResult, Check, CheckResult, StepRecord};
 use crate::scenario::model::{DeliverStep, Expect, HeaderValues, Mode, ProbeStep, RawStep};
 use crate::scenario::template::{self, Var};
 use crate::scenario::values::{EffectSpec, LatencySpec};
@@ -22,6 +22,7 @@ use crate::sender::{
 /// Per-case state: the case's seed, template values, the last event used.
 struct CaseRun<'a> {
     ctx: &'a RunContext,
+    scenario: &'a Scenario,
     case_id: &'a str,
     seed: u64,
     last: Option<(EventKind, u32)>,
@@ -44,7 +45,7 @@ pub fn not_run(scenario: &Scenario, reason: &StopReason) -> CaseResult {
         severity: case.severity,
         requirement: case.requirement.clone(),
         finding: case.finding,
-        source: scenario.source.clone(),
+        source: Some(scenario.source.clone()),
         checks: Vec::new(),
         steps: Vec::new(),
         keys: Vec::new(),
@@ -59,6 +60,7 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
     let case = &scenario.case;
     let mut run = CaseRun {
         ctx,
+        scenario,
         case_id: &case.id,
         seed: ctx.run_seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         last: None,
@@ -69,7 +71,7 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         step: 0,
         cut: false,
     };
-    for (i, step) in case.steps.iter().enumerate() {
+    for (i, step) in case.steps.iter().map(|s| &s.value).enumerate() {
         if ctx.stop.is_stopped() {
             run.cut = true;
             break;
@@ -108,7 +110,7 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         severity: case.severity,
         requirement: case.requirement.clone(),
         finding: case.finding,
-        source: scenario.source.clone(),
+        source: Some(scenario.source.clone()),
         checks: run.checks,
         steps: run.steps,
         keys: run.key_order,
@@ -125,9 +127,10 @@ impl CaseRun<'_> {
         }
     }
 
-    fn push(&mut self, what: impl Into<String>, outcome: CheckOutcome) {
+    fn push(&mut self, what: impl Into<String>, outcome: CheckResult) {
         self.checks.push(Check {
             step: self.step,
+            source: self.scenario.step_source(self.step.saturating_sub(1)),
             what: what.into(),
             outcome,
         });
@@ -136,7 +139,7 @@ impl CaseRun<'_> {
     fn fail(&mut self, what: &str, expected: impl Into<String>, actual: impl Into<String>) {
         self.push(
             what,
-            CheckOutcome::Failed {
+            CheckResult::Failed {
                 expected: expected.into(),
                 actual: actual.into(),
             },
@@ -393,7 +396,7 @@ impl CaseRun<'_> {
         let Some(probe) = &self.ctx.probe else {
             return self.push(
                 what,
-                CheckOutcome::Skipped {
+                CheckResult::Skipped {
                     reason: "no effects probe: pass --effects-url (see the README, \"The effects probe\") so idempotency can be checked".into(),
                 },
             );
@@ -404,7 +407,7 @@ impl CaseRun<'_> {
             Ok((count, attempt)) => {
                 self.record(attempt);
                 if expected.matches(count) {
-                    self.push(what, CheckOutcome::Passed);
+                    self.push(what, CheckResult::Passed);
                 } else {
                     self.fail(
                         &what,
@@ -441,11 +444,13 @@ impl CaseRun<'_> {
                 .rev()
                 .find(|a| a.outcome != Outcome::Cancelled)
             {
-                let posts = delivery.posts();
-                let context = format!(
-                    "after {posts} POST attempt{}, then the run was stopped",
-                    if posts == 1 { "" } else { "s" }
-                );
+                let context = match (last.phase, delivery.posts()) {
+                    (Phase::Readiness, _) | (_, 0) => {
+                        "at the readiness check (OPTIONS), then the run was stopped".to_owned()
+                    }
+                    (_, 1) => "then the run was stopped".to_owned(),
+                    (_, posts) => format!("after {posts} POST attempts, then the run was stopped"),
+                };
                 self.check(expect, last, label, Some(&context));
             }
             return;
@@ -490,7 +495,7 @@ impl CaseRun<'_> {
         if let Some(status) = &expect.status {
             let what = format!("status of the {label}");
             if status.matches(attempt.status) {
-                self.push(what, CheckOutcome::Passed);
+                self.push(what, CheckResult::Passed);
             } else {
                 self.fail(&what, status.to_string(), answer());
             }
@@ -503,7 +508,7 @@ impl CaseRun<'_> {
             let what = format!("time to the {label}");
             let answered = attempt.status.is_some() && attempt.outcome != Outcome::Timeout;
             if answered && attempt.latency < bound {
-                self.push(what, CheckOutcome::Passed);
+                self.push(what, CheckResult::Passed);
             } else {
                 let actual = if answered {
                     format!(
@@ -523,7 +528,7 @@ impl CaseRun<'_> {
         for (name, value) in &expect.headers {
             let what = format!("header {name} of the {label}");
             match attempt.header(name) {
-                Some(v) if v == value => self.push(what, CheckOutcome::Passed),
+                Some(v) if v == value => self.push(what, CheckResult::Passed),
                 Some(v) => self.fail(&what, format!("{name}: {value}"), format!("{name}: {v}")),
                 None => self.fail(
                     &what,

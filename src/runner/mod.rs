@@ -1,21 +1,22 @@
 //! Running scenarios against a receiver: preflight, cases (in parallel with
-//! `jobs`), expectations and verdicts. Reports are made from [`RunOutcome`].
+//! `jobs`), expectations and verdicts. Reports are made from [`RunResult`].
 
 pub mod case;
 pub mod probe;
-pub mod verdict;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::event::IdSource;
 use crate::scenario::Scenario;
-use crate::sender::stop::{Stop, StopReason};
+use crate::sender::stop::Stop;
 use crate::sender::{Failure, Outcome, Sender, SenderConfig, Watchdog};
 
+pub use crate::result::{
+    CaseResult, CaseStatus, Check, CheckResult, RunResult, StepRecord, Summary,
+};
 pub use probe::Probe;
-pub use verdict::{CaseResult, CaseStatus, Check, CheckOutcome, StepRecord, Summary};
 
 /// What to run against and how.
 #[derive(Debug, Clone)]
@@ -63,30 +64,6 @@ impl RunContext {
     }
 }
 
-/// A finished run.
-#[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub url: String,
-    /// The run's id (`{{run_id}}`), redacted from snapshots.
-    pub run_id: String,
-    /// In the order the scenarios were given.
-    pub cases: Vec<CaseResult>,
-    /// Things the reader must know about the whole run.
-    pub notes: Vec<String>,
-    pub duration: Duration,
-    /// Snapshot outcomes, when the run compared snapshots.
-    pub snapshots: Option<crate::snapshot::store::Report>,
-    /// Why the run ended before its last case, if it did.
-    pub stopped: Option<StopReason>,
-}
-
-impl RunOutcome {
-    /// Counts of the run.
-    pub fn summary(&self, strict: bool) -> Summary {
-        Summary::of(&self.cases, strict)
-    }
-}
-
 /// Why a run could not take place.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RunError {
@@ -104,7 +81,7 @@ pub async fn run(
     config: &RunConfig,
     scenarios: Vec<Scenario>,
     mut on_case: impl FnMut(&CaseResult),
-) -> Result<RunOutcome, RunError> {
+) -> Result<RunResult, RunError> {
     let started = Instant::now();
     let stop = config.stop.clone();
     let watchdog = Watchdog::new(
@@ -155,30 +132,54 @@ pub async fn run(
     let total = scenarios.len();
     let scenarios = Arc::new(scenarios);
     let permits = Arc::new(tokio::sync::Semaphore::new(config.jobs.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..total {
-        let (ctx, scenarios, permits) = (ctx.clone(), scenarios.clone(), permits.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.ok();
-            let scenario = &scenarios[index];
-            if let Some(reason) = ctx.stop.reason() {
-                return (index, case::not_run(scenario, reason));
+    // Cases start in scenario order (a permit is taken before each one is
+    // spawned), so with `jobs: 1` they run one after the other, in order.
+    let (results, mut finished) = tokio::sync::mpsc::unbounded_channel();
+    let feeder = {
+        let (ctx, scenarios) = (ctx.clone(), scenarios.clone());
+        tokio::spawn(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for index in 0..total {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let (ctx, scenarios, results) = (ctx.clone(), scenarios.clone(), results.clone());
+                tasks.spawn(async move {
+                    let scenario = &scenarios[index];
+                    let result = match ctx.stop.reason() {
+                        Some(reason) => case::not_run(scenario, reason),
+                        None => case::run(&ctx, scenario, index).await,
+                    };
+                    drop(permit);
+                    let _ = results.send((index, result));
+                });
             }
-            (index, case::run(&ctx, scenario, index).await)
-        });
-    }
+            drop(results);
+            let mut failed = None;
+            while let Some(joined) = tasks.join_next().await {
+                if let Err(e) = joined {
+                    failed.get_or_insert(e.to_string());
+                }
+            }
+            failed
+        })
+    };
     let mut done: BTreeMap<usize, CaseResult> = BTreeMap::new();
     let mut ordered = Vec::with_capacity(total);
-    while let Some(joined) = tasks.join_next().await {
-        let (index, result) =
-            joined.map_err(|e| RunError::Setup(format!("a case task failed: {e}")))?;
+    while let Some((index, result)) = finished.recv().await {
         done.insert(index, result);
         while let Some(next) = done.remove(&ordered.len()) {
             on_case(&next);
             ordered.push(next);
         }
     }
-    Ok(RunOutcome {
+    match feeder.await {
+        Ok(None) if ordered.len() == total => {}
+        Ok(Some(e)) => return Err(RunError::Setup(format!("a case task failed: {e}"))),
+        Ok(None) => return Err(RunError::Setup("a case did not report its result".into())),
+        Err(e) => return Err(RunError::Setup(format!("the case scheduler failed: {e}"))),
+    }
+    Ok(RunResult {
         url: config.url.clone(),
         run_id: ctx.run_id.clone(),
         cases: ordered,

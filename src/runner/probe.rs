@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use crate::receiver::server::percent_encode;
 use crate::scenario::values::EffectSpec;
 use crate::sender::{Attempt, Phase, Request, Sender};
 
@@ -50,7 +49,8 @@ impl Probe {
 
     /// The probe URL for `key`.
     pub fn url(&self, key: &str) -> String {
-        self.template.replace("{key}", &percent_encode(key))
+        let encoded: String = form_urlencoded::byte_serialize(key.as_bytes()).collect();
+        self.template.replace("{key}", &encoded)
     }
 
     /// Asks once: the count, or what went wrong in words.
@@ -136,6 +136,18 @@ pub fn parse_count(body: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_encoded_for_a_query() {
+        let probe = Probe {
+            template: "http://127.0.0.1:1/effects?key={key}".into(),
+            sender: Sender::new(Default::default()).unwrap(),
+        };
+        assert_eq!(
+            probe.url("a b&c=d/é"),
+            "http://127.0.0.1:1/effects?key=a+b%26c%3Dd%2F%C3%A9"
+        );
+    }
 
     #[test]
     fn counts_parse_in_both_forms() {

@@ -18,8 +18,22 @@ pub use model::{Action, Case, Severity, Step};
 /// A case and where it was written.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The case as parsed.
     pub case: Case,
+    /// Where the case starts.
     pub source: Source,
+}
+
+impl Scenario {
+    /// Where step `index` (0-based) was written.
+    pub fn step_source(&self, index: usize) -> Option<Source> {
+        let step = self.case.steps.get(index)?;
+        Some(Source {
+            file: self.source.file.clone(),
+            line: step.referenced.line(),
+            column: step.referenced.column(),
+        })
+    }
 }
 
 /// A place in a scenario file.

@@ -43,8 +43,9 @@ pub struct Case {
     /// A reproducer written by `fuzz`: reported as `fixed` or `still failing`.
     #[serde(default)]
     pub finding: bool,
-    /// The steps, run in order.
-    pub steps: Vec<Step>,
+    /// The steps, run in order (each with where it was written).
+    #[schemars(with = "Vec<Step>")]
+    pub steps: Vec<Spanned<Step>>,
 }
 
 /// How much a failing case matters (as in h2spec and Autobahn).

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::runner::CaseResult;
+use crate::result::CaseResult;
 use crate::sender::Attempt;
 
 /// Response headers kept in a picture; the rest (dates, server names,
@@ -191,7 +191,7 @@ fn exchange(attempt: &Attempt, redactions: &Redactions) -> Exchange {
         request: redactions.text(&format!(
             "{} {}",
             attempt.method,
-            crate::receiver::server::percent_decode(&target)
+            percent_encoding::percent_decode_str(&target.replace('+', " ")).decode_utf8_lossy()
         )),
         status: attempt.status,
         failure: attempt
@@ -316,10 +316,10 @@ pub struct SnapshotConfig {
 
 /// Pictures every case of `outcome` and compares them with the snapshots.
 pub fn check_run(
-    outcome: &crate::runner::RunOutcome,
+    outcome: &crate::result::RunResult,
     config: &SnapshotConfig,
-) -> Result<store::Report, String> {
-    let mut report = store::Report {
+) -> Result<crate::result::SnapshotResults, String> {
+    let mut report = crate::result::SnapshotResults {
         dir: config.dir.clone(),
         cases: Vec::new(),
     };
@@ -328,7 +328,7 @@ pub fn check_run(
     let ran = outcome
         .cases
         .iter()
-        .filter(|c| c.status() != crate::runner::CaseStatus::NotRun);
+        .filter(|c| c.status() != crate::result::CaseStatus::NotRun);
     for case in ran {
         let redactions = Redactions::for_case(
             case,

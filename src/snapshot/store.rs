@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use console::style;
+use crate::result::{SnapshotCase as Outcome, SnapshotStatus as Status};
+
 use similar::{ChangeTag, TextDiff};
 
 /// How a run treats snapshots.
@@ -33,79 +34,6 @@ impl Mode {
                 "unknown snapshot mode `{s}`: expected auto, new, compare or update"
             )),
         }
-    }
-}
-
-/// What happened to one case's snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Same as the stored snapshot.
-    Unchanged,
-    /// No snapshot existed; one was written.
-    Recorded,
-    /// Different from the stored snapshot (pending change written unless comparing only).
-    Changed,
-    /// No snapshot exists and none was created (CI, or `compare`/`new` mode).
-    Missing,
-    /// The stored snapshot was overwritten (`update`).
-    Updated,
-}
-
-impl Status {
-    /// The name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Unchanged => "unchanged",
-            Status::Recorded => "recorded",
-            Status::Changed => "changed",
-            Status::Missing => "missing",
-            Status::Updated => "updated",
-        }
-    }
-
-    /// Whether this fails the run.
-    pub fn is_failure(self) -> bool {
-        matches!(self, Status::Changed | Status::Missing)
-    }
-}
-
-/// One case's snapshot outcome.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub id: String,
-    pub status: Status,
-    /// The `.snap` file.
-    pub file: PathBuf,
-    /// The pending `.snap.new` written, if any.
-    pub pending: Option<PathBuf>,
-    /// A unified diff (old to new) when changed.
-    pub diff: Option<String>,
-}
-
-/// All snapshot outcomes of a run.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub dir: PathBuf,
-    pub cases: Vec<Outcome>,
-}
-
-impl Report {
-    /// Counts by status, in a line: `27 unchanged, 1 changed, 0 recorded, 0 missing, 0 updated`.
-    pub fn summary_line(&self) -> String {
-        let count = |s: Status| self.cases.iter().filter(|c| c.status == s).count();
-        format!(
-            "snapshots: {} unchanged, {} changed, {} recorded, {} missing, {} updated",
-            count(Status::Unchanged),
-            count(Status::Changed),
-            count(Status::Recorded),
-            count(Status::Missing),
-            count(Status::Updated)
-        )
-    }
-
-    /// Whether any snapshot fails the run.
-    pub fn failed(&self) -> bool {
-        self.cases.iter().any(|c| c.status.is_failure())
     }
 }
 
@@ -268,19 +196,6 @@ pub fn unified_diff(old: &str, new: &str) -> String {
         }
     }
     out
-}
-
-/// A diff with removed lines red and added lines green (when colours are on).
-pub fn colorize(diff: &str) -> String {
-    diff.lines()
-        .map(|line| match line.as_bytes().first() {
-            Some(b'-') => style(line).red().to_string(),
-            Some(b'+') => style(line).green().to_string(),
-            Some(b'@') => style(line).cyan().to_string(),
-            _ => line.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Every pending `.snap.new` in `dir`, sorted.

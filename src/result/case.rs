@@ -7,7 +7,7 @@ use crate::sender::Attempt;
 
 /// The outcome of one expectation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckOutcome {
+pub enum CheckResult {
     Passed,
     Failed {
         expected: String,
@@ -24,9 +24,11 @@ pub enum CheckOutcome {
 pub struct Check {
     /// 1-based step number.
     pub step: usize,
+    /// Where the step was written (none for generated cases).
+    pub source: Option<Source>,
     /// What was checked, e.g. `status of POST`.
     pub what: String,
-    pub outcome: CheckOutcome,
+    pub outcome: CheckResult,
 }
 
 /// A case's verdict.
@@ -61,7 +63,8 @@ pub struct CaseResult {
     pub requirement: Option<String>,
     /// A fuzz reproducer: reported as fixed / still failing.
     pub finding: bool,
-    pub source: Source,
+    /// Where the case was written (none for generated cases, e.g. fuzz's).
+    pub source: Option<Source>,
     pub checks: Vec<Check>,
     /// What each step did and every request it made (copies in completion order).
     pub steps: Vec<StepRecord>,
@@ -96,7 +99,7 @@ impl CaseResult {
         if self
             .checks
             .iter()
-            .any(|c| matches!(c.outcome, CheckOutcome::Failed { .. }))
+            .any(|c| matches!(c.outcome, CheckResult::Failed { .. }))
         {
             CaseStatus::Failed
         } else if self.not_run.is_some() {
@@ -104,7 +107,7 @@ impl CaseResult {
         } else if self
             .checks
             .iter()
-            .any(|c| matches!(c.outcome, CheckOutcome::Skipped { .. }))
+            .any(|c| matches!(c.outcome, CheckResult::Skipped { .. }))
         {
             CaseStatus::Skipped
         } else {
@@ -126,13 +129,13 @@ impl CaseResult {
     pub fn first_failure(&self) -> Option<&Check> {
         self.checks
             .iter()
-            .find(|c| matches!(c.outcome, CheckOutcome::Failed { .. }))
+            .find(|c| matches!(c.outcome, CheckResult::Failed { .. }))
     }
 
     /// One-paragraph explanation: the failure (expected / actual) or the skip reason.
     pub fn message(&self) -> String {
         if let Some(check) = self.first_failure()
-            && let CheckOutcome::Failed { expected, actual } = &check.outcome
+            && let CheckResult::Failed { expected, actual } = &check.outcome
         {
             let mut text = String::new();
             if let Some(req) = &self.requirement {
@@ -146,12 +149,12 @@ impl CaseResult {
             return text;
         }
         if let Some(Check {
-            outcome: CheckOutcome::Skipped { reason },
+            outcome: CheckResult::Skipped { reason },
             ..
         }) = self
             .checks
             .iter()
-            .find(|c| matches!(c.outcome, CheckOutcome::Skipped { .. }))
+            .find(|c| matches!(c.outcome, CheckResult::Skipped { .. }))
         {
             return format!("skipped: {reason}");
         }

@@ -1,0 +1,39 @@
+//! The one result model: what a run (of scenarios, fuzz cases or snapshot
+//! comparisons) came to, suite -> case -> steps -> checks and exchanges.
+//! `runner`, `fuzz` and `snapshot` fill it; the reports read it.
+
+mod case;
+mod snapshots;
+
+use std::time::Duration;
+
+pub use case::{CaseResult, CaseStatus, Check, CheckResult, StepRecord, Summary};
+pub use snapshots::{SnapshotCase, SnapshotResults, SnapshotStatus};
+
+use crate::sender::stop::StopReason;
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The receiver's endpoint.
+    pub url: String,
+    /// The run's id (`{{run_id}}`), redacted from snapshots.
+    pub run_id: String,
+    /// In the order the scenarios were given.
+    pub cases: Vec<CaseResult>,
+    /// Things the reader must know about the whole run.
+    pub notes: Vec<String>,
+    /// How long the run took.
+    pub duration: Duration,
+    /// Snapshot outcomes, when the run compared snapshots.
+    pub snapshots: Option<SnapshotResults>,
+    /// Why the run ended before its last case, if it did.
+    pub stopped: Option<StopReason>,
+}
+
+impl RunResult {
+    /// Counts of the run.
+    pub fn summary(&self, strict: bool) -> Summary {
+        Summary::of(&self.cases, strict)
+    }
+}
