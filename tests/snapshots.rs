@@ -15,7 +15,8 @@ use webhook_harness::receiver::{Receiver, ReceiverConfig};
 use webhook_harness::runner::{self, RunConfig, RunResult};
 use webhook_harness::scenario::{self, Scenario};
 use webhook_harness::sender::SenderConfig;
-use webhook_harness::snapshot::store::{self, Mode, Status};
+use webhook_harness::result::SnapshotStatus as Status;
+use webhook_harness::snapshot::store::{self, Mode};
 use webhook_harness::snapshot::{self, Redactions, SnapshotConfig};
 
 const SECRET: &str = "AhALzdz8S";
