@@ -12,11 +12,11 @@ use hyper::{Method, StatusCode};
 use serde_json::json;
 use webhook_harness::receiver::server::{self, Server};
 use webhook_harness::receiver::{Receiver, ReceiverConfig};
+use webhook_harness::result::SnapshotStatus as Status;
 use webhook_harness::runner::{self, RunConfig, RunResult};
 use webhook_harness::scenario::{self, Scenario};
 use webhook_harness::sender::SenderConfig;
-use webhook_harness::result::SnapshotStatus as Status;
-use webhook_harness::snapshot::store::{self, Mode};
+use webhook_harness::snapshot::store::{self, SnapshotMode as Mode};
 use webhook_harness::snapshot::{self, Redactions, SnapshotConfig};
 
 const SECRET: &str = "AhALzdz8S";

@@ -11,14 +11,14 @@ use crate::scenario::Severity;
 use crate::secret;
 use crate::sender::{Sender, SenderConfig};
 
-use super::target::{Target, check_reachable};
+use super::target::{ReceiverUnderTest, check_reachable};
 use super::{FuzzArgs, exit, usage_error};
 
 /// Most of a minimal payload printed on the console.
 const PRINTED_PAYLOAD: usize = 2000;
 
 pub(super) async fn run(args: &FuzzArgs) -> i32 {
-    let target = match Target::start(&args.target).await {
+    let target = match ReceiverUnderTest::start(&args.target).await {
         Ok(t) => t,
         Err(e) => return usage_error(e),
     };

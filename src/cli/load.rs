@@ -7,11 +7,11 @@ use crate::report::{self, ReportOptions};
 use crate::secret;
 use crate::sender::format_duration;
 
-use super::target::{Target, check_reachable};
+use super::target::{ReceiverUnderTest, check_reachable};
 use super::{LoadArgs, exit, usage_error};
 
 pub(super) async fn run(args: &LoadArgs) -> i32 {
-    let target = match Target::start(&args.target).await {
+    let target = match ReceiverUnderTest::start(&args.target).await {
         Ok(t) => t,
         Err(e) => return usage_error(e),
     };

@@ -302,8 +302,8 @@ pub struct RunArgs {
     pub snapshots: Option<std::path::PathBuf>,
     /// auto: record missing (outside CI), write changes as .snap.new; new: write
     /// every change as .snap.new; compare: write nothing; update: accept all.
-    #[arg(long, value_name = "MODE", value_parser = crate::snapshot::store::Mode::parse)]
-    pub snapshots_mode: Option<crate::snapshot::store::Mode>,
+    #[arg(long, value_name = "MODE", value_parser = crate::snapshot::store::SnapshotMode::parse)]
+    pub snapshots_mode: Option<crate::snapshot::store::SnapshotMode>,
     /// Accept every snapshot change (same as --snapshots-mode update).
     #[arg(long)]
     pub update_snapshots: bool,

@@ -4,12 +4,12 @@ use crate::report::{self, ReportOptions, console::ConsoleReporter};
 use crate::runner::{self, RunConfig, RunError};
 use crate::secret;
 
-use super::target::Target;
+use super::target::ReceiverUnderTest;
 use super::{RunArgs, exit, suite, usage_error};
 
 /// The snapshot settings, when any snapshot option was given.
 fn snapshot_config(args: &RunArgs) -> Option<crate::snapshot::SnapshotConfig> {
-    use crate::snapshot::store::Mode;
+    use crate::snapshot::store::SnapshotMode as Mode;
     let mode = if args.update_snapshots {
         Some(Mode::Update)
     } else {
@@ -52,7 +52,7 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         Err(code) => return code,
     };
     // Without --url, the reference receiver stands in, with its probe wired in.
-    let target = match Target::start(&args.target).await {
+    let target = match ReceiverUnderTest::start(&args.target).await {
         Ok(t) => t,
         Err(e) => return usage_error(e),
     };

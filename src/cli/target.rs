@@ -7,21 +7,21 @@ use crate::sender::{Attempt, Sender};
 use super::{TargetArgs, advice, exit};
 
 /// Where the commands send, and the built-in receiver when it stands in.
-pub(super) struct Target {
+pub(super) struct ReceiverUnderTest {
     pub url: String,
     pub effects_url: Option<String>,
     builtin: Option<Receiver>,
 }
 
-impl Target {
+impl ReceiverUnderTest {
     /// The user's receiver, or the built-in one when no `--url` is given.
-    pub async fn start(args: &TargetArgs) -> Result<Target, String> {
+    pub async fn start(args: &TargetArgs) -> Result<ReceiverUnderTest, String> {
         if let Some(template) = &args.effects_url {
             crate::runner::Probe::check_template(template)
                 .map_err(|e| format!("--effects-url {e}"))?;
         }
         if let Some(url) = &args.url {
-            return Ok(Target {
+            return Ok(ReceiverUnderTest {
                 url: url.clone(),
                 effects_url: args.effects_url.clone(),
                 builtin: None,
@@ -32,7 +32,7 @@ impl Target {
             ..ReceiverConfig::default()
         };
         let receiver = Receiver::start_local(config).await?;
-        Ok(Target {
+        Ok(ReceiverUnderTest {
             url: receiver.url(),
             effects_url: Some(
                 args.effects_url

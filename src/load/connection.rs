@@ -27,7 +27,7 @@ use crate::sender::{LeanAttempt, MAX_RESPONSE_BODY, Outcome, SetupError, TlsOpti
 
 /// Where a receiver is, and how to speak to it.
 #[derive(Clone)]
-pub struct Target {
+pub struct Endpoint {
     /// `host:port`, for connecting.
     authority: String,
     host: HeaderValue,
@@ -36,9 +36,9 @@ pub struct Target {
     tls: Option<(TlsConnector, ServerName<'static>)>,
 }
 
-impl std::fmt::Debug for Target {
+impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
+        f.debug_struct("Endpoint")
             .field("authority", &self.authority)
             .field("uri", &self.uri)
             .field("tls", &self.tls.is_some())
@@ -48,7 +48,7 @@ impl std::fmt::Debug for Target {
 
 /// Why a URL cannot be a load target.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
+pub enum EndpointError {
     /// Not an `http://` or `https://` URL with a host.
     #[error("`{0}` is not an http(s) URL with a host")]
     NotHttp(String),
@@ -57,10 +57,10 @@ pub enum TargetError {
     Setup(#[from] SetupError),
 }
 
-impl Target {
+impl Endpoint {
     /// The target of an `http://` or `https://` URL.
-    pub fn of(url: &reqwest::Url, tls_options: &TlsOptions) -> Result<Target, TargetError> {
-        let not_http = || TargetError::NotHttp(url.to_string());
+    pub fn of(url: &reqwest::Url, tls_options: &TlsOptions) -> Result<Endpoint, EndpointError> {
+        let not_http = || EndpointError::NotHttp(url.to_string());
         let host = url.host_str().ok_or_else(not_http)?;
         let port = url.port_or_known_default().ok_or_else(not_http)?;
         let authority = if host.contains(':') {
@@ -82,7 +82,7 @@ impl Target {
             }
             _ => return Err(not_http()),
         };
-        Ok(Target {
+        Ok(Endpoint {
             host: HeaderValue::from_str(&authority).map_err(|_| not_http())?,
             authority,
             uri: path.parse().map_err(|_| not_http())?,
@@ -98,7 +98,7 @@ impl Target {
 
 /// A kept-alive connection that reconnects when it breaks.
 pub struct Connection {
-    target: Target,
+    target: Endpoint,
     sender: Option<SendRequest<Full<Bytes>>>,
     /// Requests answered on the current connection.
     served: u64,
@@ -115,7 +115,7 @@ enum Broken {
 
 impl Connection {
     /// A connection to `target`, opened on first use.
-    pub fn new(target: Target) -> Connection {
+    pub fn new(target: Endpoint) -> Connection {
         Connection {
             target,
             sender: None,
@@ -193,7 +193,7 @@ impl Connection {
 /// Opens the connection when there is none (or it closed).
 async fn connect<'a>(
     slot: &'a mut Option<SendRequest<Full<Bytes>>>,
-    target: &Target,
+    target: &Endpoint,
 ) -> Result<&'a mut SendRequest<Full<Bytes>>, Broken> {
     if slot.as_ref().is_some_and(|s| s.is_closed()) {
         *slot = None;
@@ -232,7 +232,7 @@ where
 /// Status, and whether the connection can carry another request.
 async fn exchange(
     slot: &mut Option<SendRequest<Full<Bytes>>>,
-    target: &Target,
+    target: &Endpoint,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(u16, bool), Broken> {

@@ -5,8 +5,17 @@
 //! connections are pooled, each worker records into its own histogram, and no
 //! per-request record is kept, so memory stays flat however long the run.
 
+mod config;
 pub mod connection;
+mod effects;
+mod figures;
 pub mod templates;
+mod worker;
+
+pub use config::{
+    LoadConfig, Mix, Sizes, Until, default_unanswered_window, parse_fraction, parse_rate,
+};
+pub use figures::{Latency, Live, LoadReport, StatusCounts, peak_rss_mib};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,149 +24,15 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use tokio::sync::Mutex;
 
-use crate::contract::{Next, StatusClass};
-use crate::event::{EventKind, IdSource};
+use crate::event::IdSource;
 use crate::runner::Probe;
-use crate::sender::stop::{ReceiverDown, Stop, StopReason};
-use crate::sender::{Outcome, Sender, SenderConfig};
+use crate::sender::Sender;
+use crate::sender::stop::{ReceiverDown, StopReason};
+use effects::check_effects;
+use worker::{closed_loop, open_loop, schedule};
 
-use connection::{Connection, Target};
+use connection::{Connection, Endpoint};
 use templates::Template;
-
-/// How long a run goes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Until {
-    /// For this long: at the end no new request or retry starts, and those
-    /// in flight are cut (counted apart).
-    After(Duration),
-    /// Until this many deliveries have been made.
-    Deliveries(u64),
-}
-
-/// The share of each event kind, e.g. `generation=70,embedding=20,group=10`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mix(pub Vec<(EventKind, u32)>);
-
-impl Mix {
-    /// Parses `name=weight,...` (event names or their short aliases).
-    pub fn parse(s: &str) -> Result<Mix, String> {
-        let mut parts = Vec::new();
-        for item in s.split(',').filter(|i| !i.trim().is_empty()) {
-            let (name, weight) = item.split_once('=').ok_or_else(|| {
-                format!("`{item}` has no `=`: write e.g. generation=70,embedding=20,group=10")
-            })?;
-            let kind: EventKind = name.trim().parse()?;
-            let weight: u32 = weight
-                .trim()
-                .trim_end_matches('%')
-                .parse()
-                .map_err(|_| format!("`{weight}` is not a whole number in `{item}`"))?;
-            parts.push((kind, weight));
-        }
-        if parts.iter().map(|(_, w)| *w as u64).sum::<u64>() == 0 {
-            return Err(format!(
-                "the mix `{s}` has no weight: give at least one event a weight above 0"
-            ));
-        }
-        Ok(Mix(parts))
-    }
-
-    fn total(&self) -> u64 {
-        self.0.iter().map(|(_, w)| u64::from(*w)).sum()
-    }
-}
-
-impl Default for Mix {
-    fn default() -> Self {
-        Mix(vec![
-            (EventKind::GenerationCompleted, 70),
-            (EventKind::AsyncEmbeddingCompleted, 20),
-            (EventKind::SlowGroupCompleted, 10),
-        ])
-    }
-}
-
-/// Parses `5%` or `0.05` into a fraction.
-pub fn parse_fraction(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let value = match t.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
-        None => t.parse::<f64>(),
-    }
-    .map_err(|_| format!("`{s}` is not a share: write e.g. 5% or 0.05"))?;
-    if !(0.0..=1.0).contains(&value) {
-        return Err(format!("`{s}` is not between 0% and 100%"));
-    }
-    Ok(value)
-}
-
-/// Parses a rate: `500`, `500/s`, `30000/m`.
-pub fn parse_rate(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (number, per) = match t.split_once('/') {
-        Some((n, "s")) => (n, 1.0),
-        Some((n, "m")) => (n, 60.0),
-        Some(_) => return Err(format!("`{s}`: the unit must be /s or /m")),
-        None => (t, 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(n) if n > 0.0 && n.is_finite() => Ok(n / per),
-        _ => Err(format!("`{s}` is not a rate: write e.g. 500/s")),
-    }
-}
-
-/// Which payload sizes a run sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sizes {
-    /// 80% as built (1-3 KB), 15% about 16 KB, 5% about 48 KB (groups: 3, 20, 60 members).
-    #[default]
-    Mixed,
-    /// Only the small variant (for comparing with tools that send one body).
-    Small,
-}
-
-impl Sizes {
-    /// Parses `mixed` or `small`.
-    pub fn parse(s: &str) -> Result<Sizes, String> {
-        match s {
-            "mixed" => Ok(Sizes::Mixed),
-            "small" => Ok(Sizes::Small),
-            _ => Err(format!("unknown sizes `{s}`: expected mixed or small")),
-        }
-    }
-}
-
-/// How a load run goes.
-#[derive(Debug, Clone)]
-pub struct LoadConfig {
-    pub url: String,
-    pub webhook_id: String,
-    /// Requests in flight at most (closed loop: exactly this many workers).
-    pub concurrency: usize,
-    /// Open loop at this many deliveries per second; closed loop when `None`.
-    pub rate: Option<f64>,
-    pub until: Until,
-    pub mix: Mix,
-    /// Share of deliveries sent twice (half at once, half right after).
-    pub duplicates: f64,
-    /// Payload sizes: a realistic mix, or only the small variant.
-    pub sizes: Sizes,
-    pub sender: SenderConfig,
-    pub effects_url: Option<String>,
-    /// The receiver is taken as down when no request has been answered for
-    /// this long (see [`default_unanswered_window`]).
-    pub unanswered_window: Duration,
-    /// Fires to end the run early (interrupted, out of time); the run then
-    /// reports what it did so far.
-    pub stop: Stop,
-}
-
-/// The default window without any answer after which a load run stops:
-/// the per-attempt timeout plus 5 s, and at least 10 s, so a receiver that
-/// answers within the timeout is never taken as down.
-pub fn default_unanswered_window(timeout: Duration) -> Duration {
-    (timeout + Duration::from_secs(5)).max(Duration::from_secs(10))
-}
 
 /// Counts of one worker (each worker has its own, so no cache line is shared).
 #[derive(Debug, Default)]
@@ -178,111 +53,6 @@ struct Counters {
     status: [AtomicU64; 6],
 }
 
-/// A live view while running.
-#[derive(Debug, Clone, Copy)]
-pub struct Live {
-    pub elapsed: Duration,
-    pub deliveries: u64,
-    pub failed: u64,
-    pub rate: f64,
-    pub p99: Duration,
-}
-
-/// Latency percentiles, in microseconds.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
-pub struct Latency {
-    pub p50_us: u64,
-    pub p90_us: u64,
-    pub p99_us: u64,
-    pub p999_us: u64,
-    pub max_us: u64,
-    pub mean_us: f64,
-}
-
-/// The result of a load run.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LoadReport {
-    pub target: String,
-    pub mode: String,
-    pub duration_ms: f64,
-    /// Deliveries started (duplicates not counted).
-    pub deliveries: u64,
-    pub delivered: u64,
-    /// Deliveries that ended without a 2xx, retries exhausted or dropped.
-    pub failed: u64,
-    pub error_rate: f64,
-    /// Extra deliveries of the same event (duplicates and concurrent copies).
-    pub duplicates: u64,
-    /// Every HTTP request, retries and duplicates included.
-    pub requests: u64,
-    pub retries: u64,
-    pub deliveries_per_second: f64,
-    pub requests_per_second: f64,
-    pub status: StatusCounts,
-    pub timeouts: u64,
-    pub connection_errors: u64,
-    /// Requests in flight (or retries waiting) when the run was cut off at
-    /// its end, counted apart: neither delivered nor failed.
-    pub cut_by_deadline: u64,
-    /// Requests sent a second time on a fresh connection because the
-    /// kept-alive one they were sent on had been closed by the receiver
-    /// (not errors; see the README).
-    pub resent_after_closed_connection: u64,
-    /// Whether the run ended early (the figures cover what ran until then).
-    pub partial: bool,
-    /// Why the run ended early, if it did.
-    pub stopped: Option<String>,
-    /// The window without any answer after which the run stops.
-    pub unanswered_window_ms: f64,
-    /// Per request; in open loop measured from when the request was due.
-    pub latency: Latency,
-    /// Keys whose effect count was checked afterwards.
-    pub probed: usize,
-    /// Keys whose effect count was not 1, with the count.
-    pub violations: Vec<(String, u64)>,
-    /// What went wrong with the probe itself, if anything.
-    pub probe_error: Option<String>,
-    /// Peak resident memory of this process, in MiB (Linux), for checking
-    /// that memory stays flat however many deliveries.
-    pub peak_rss_mib: Option<f64>,
-}
-
-/// The process's peak resident set size in MiB, where the OS tells it.
-pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some((kib / 1024.0 * 10.0).round() / 10.0)
-}
-
-/// Answers by status class.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
-pub struct StatusCounts {
-    #[serde(rename = "1xx")]
-    pub informational: u64,
-    #[serde(rename = "2xx")]
-    pub success: u64,
-    #[serde(rename = "3xx")]
-    pub redirect: u64,
-    #[serde(rename = "4xx")]
-    pub client_error: u64,
-    #[serde(rename = "5xx")]
-    pub server_error: u64,
-    pub other: u64,
-}
-
-impl StatusCounts {
-    /// Every answer, whatever its status.
-    pub fn total(&self) -> u64 {
-        self.informational
-            + self.success
-            + self.redirect
-            + self.client_error
-            + self.server_error
-            + self.other
-    }
-}
-
 /// Keys kept for the idempotency check: every duplicated one up to this many
 /// (the most recent), plus a sample of the others.
 pub const MAX_PROBED_DUPLICATES: usize = 10_000;
@@ -293,7 +63,7 @@ struct Shared {
     config: LoadConfig,
     templates: Vec<Vec<Template>>,
     tag: String,
-    target: Target,
+    target: Endpoint,
     counters: Vec<Counters>,
     next: AtomicU64,
     stop: AtomicBool,
@@ -355,7 +125,7 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
     let workers = config.concurrency.max(1);
     let url = reqwest::Url::parse(&config.url)
         .map_err(|e| format!("`{}` is not a URL: {e}", config.url))?;
-    let target = Target::of(&url, &config.sender.tls).map_err(|e| e.to_string())?;
+    let target = Endpoint::of(&url, &config.sender.tls).map_err(|e| e.to_string())?;
     // Connections are driven directly: the templates carry Host.
     for template in templates.iter_mut().flatten() {
         template.add_header(hyper::header::HOST, target.host());
@@ -481,291 +251,6 @@ fn merged(shared: &Shared) -> Histogram<u64> {
     all
 }
 
-/// Takes the next delivery number, or `None` when the run is over.
-fn next(shared: &Shared) -> Option<u64> {
-    if shared.stop.load(Ordering::Relaxed) || shared.cut.is_cancelled() {
-        return None;
-    }
-    let n = shared.next.fetch_add(1, Ordering::Relaxed);
-    match shared.config.until {
-        Until::Deliveries(limit) if n >= limit => {
-            shared.stop.store(true, Ordering::Relaxed);
-            None
-        }
-        _ => Some(n),
-    }
-}
-
-async fn closed_loop(shared: &Shared, worker: usize) {
-    let mut connections = Connections::new(shared);
-    while let Some(n) = next(shared) {
-        deliver(shared, worker, &mut connections, n, None).await;
-    }
-}
-
-async fn open_loop(
-    shared: &Shared,
-    worker: usize,
-    rx: Arc<Mutex<tokio::sync::mpsc::Receiver<(u64, tokio::time::Instant)>>>,
-) {
-    let mut connections = Connections::new(shared);
-    loop {
-        let job = tokio::select! {
-            job = async { rx.lock().await.recv().await } => job,
-            _ = shared.cut.cancelled() => None,
-        };
-        match job {
-            Some((n, due)) => deliver(shared, worker, &mut connections, n, Some(due)).await,
-            None => return,
-        }
-    }
-}
-
-/// Emits delivery `n` due at `start + n / rate`; the due time, not the send
-/// time, is where latency is measured from, so a slow receiver cannot hide it.
-async fn schedule(
-    shared: &Shared,
-    rate: f64,
-    tx: tokio::sync::mpsc::Sender<(u64, tokio::time::Instant)>,
-) {
-    let start = tokio::time::Instant::now();
-    let mut n = 0u64;
-    loop {
-        // The schedule itself decides how many are due: rate x duration,
-        // whenever it started, so the count does not depend on start-up time.
-        let offset = Duration::from_secs_f64(n as f64 / rate);
-        let due = start + offset;
-        let over = match shared.config.until {
-            Until::After(d) => offset >= d,
-            Until::Deliveries(limit) => n >= limit,
-        };
-        if over {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep_until(due) => {}
-            _ = shared.cut.cancelled() => break,
-        }
-        if tx.send((n, due)).await.is_err() {
-            break;
-        }
-        n += 1;
-    }
-    shared.next.store(n, Ordering::Relaxed);
-}
-
-/// One delivery (and its duplicate, when chosen): POSTs with the retry policy.
-async fn deliver(
-    shared: &Shared,
-    worker: usize,
-    connections: &mut Connections,
-    n: u64,
-    due: Option<tokio::time::Instant>,
-) {
-    let bits = mix_bits(n);
-    let mix = &shared.config.mix;
-    let mut pick = bits % mix.total();
-    let mut kind_index = 0;
-    for (i, (_, weight)) in mix.0.iter().enumerate() {
-        if pick < u64::from(*weight) {
-            kind_index = i;
-            break;
-        }
-        pick -= u64::from(*weight);
-    }
-    let size = match ((bits >> 32) % 100, shared.config.sizes) {
-        (_, Sizes::Small) | (0..=79, _) => 0,
-        (80..=94, _) => 1,
-        _ => 2,
-    };
-    let template = &shared.templates[kind_index][size];
-    let key = templates::key(template.prefix(), &shared.tag, n);
-    let counters = &shared.counters[worker];
-    counters.deliveries.fetch_add(1, Ordering::Relaxed);
-    let duplicate = ((bits >> 16) % 1_000_000) as f64 / 1_000_000.0 < shared.config.duplicates;
-    if duplicate {
-        counters.duplicates.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut keys) = shared.duplicated.lock() {
-            if keys.len() >= MAX_PROBED_DUPLICATES {
-                keys.pop_front();
-            }
-            keys.push_back(key.clone());
-        }
-        // Boxed: the rare duplicate path keeps the common future small.
-        Box::pin(duplicate_copies(
-            shared,
-            worker,
-            connections,
-            template,
-            &key,
-            due,
-            bits,
-        ))
-        .await;
-    } else {
-        if n.is_multiple_of(SAMPLE_EVERY)
-            && let Ok(mut sampled) = shared.sampled.lock()
-            && sampled.len() < MAX_SAMPLED
-        {
-            sampled.push(key.clone());
-        }
-        send(shared, worker, &mut connections.main, template, &key, due).await;
-    }
-}
-
-/// Sends a duplicated delivery twice: at once on two connections, or one after the other.
-async fn duplicate_copies(
-    shared: &Shared,
-    worker: usize,
-    connections: &mut Connections,
-    template: &Template,
-    key: &str,
-    due: Option<tokio::time::Instant>,
-    bits: u64,
-) {
-    if (bits >> 8).is_multiple_of(2) {
-        let Connections { main, copy } = connections;
-        tokio::join!(
-            send(shared, worker, main, template, key, due),
-            send(shared, worker, copy, template, key, None)
-        );
-    } else {
-        send(shared, worker, &mut connections.main, template, key, due).await;
-        send(shared, worker, &mut connections.main, template, key, None).await;
-    }
-}
-
-/// Sends one copy with the retry policy; counts and records latency. At the
-/// end of the run (or when it is stopped) the request in flight, or the
-/// retry waiting, is cut and counted apart.
-async fn send(
-    shared: &Shared,
-    worker: usize,
-    connection: &mut Connection,
-    template: &Template,
-    key: &str,
-    due: Option<tokio::time::Instant>,
-) {
-    let counters = &shared.counters[worker];
-    let timeout = shared.config.sender.timeout;
-    let policy = shared.config.sender.retry_policy();
-    let render = || template.render(key);
-    let mut retry = 0;
-    let mut due = due;
-    loop {
-        let attempt = tokio::select! {
-            biased;
-            _ = shared.cut.cancelled() => {
-                counters.cut.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            a = connection.post(&render, timeout) => a,
-        };
-        counters.requests.fetch_add(1, Ordering::Relaxed);
-        if attempt.resent {
-            counters.resent.fetch_add(1, Ordering::Relaxed);
-        }
-        // In open loop the first attempt counts from when it was due.
-        let latency = match due.take() {
-            Some(d) => tokio::time::Instant::now().saturating_duration_since(d),
-            None => attempt.latency,
-        };
-        if let Ok(mut h) = shared.histograms[worker].lock() {
-            h.saturating_record(latency.as_micros().max(1) as u64);
-        }
-        match attempt.status {
-            Some(s) => {
-                shared.last_answer_us.fetch_max(
-                    shared.started.elapsed().as_micros() as u64,
-                    Ordering::Relaxed,
-                );
-                let class = match StatusClass::of(s) {
-                    StatusClass::Informational => 0,
-                    StatusClass::Success => 1,
-                    StatusClass::Redirect => 2,
-                    StatusClass::ClientError => 3,
-                    StatusClass::ServerError => 4,
-                    StatusClass::Other => 5,
-                };
-                counters.status[class].fetch_add(1, Ordering::Relaxed);
-            }
-            None if attempt.outcome == Outcome::Timeout => {
-                counters.timeouts.fetch_add(1, Ordering::Relaxed);
-            }
-            None => {
-                counters.connection_errors.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        let next = attempt.outcome.answered().map(|a| policy.next(a, retry));
-        let wait = match next {
-            Some(Next::RetryAfter(wait)) => wait,
-            _ if attempt.outcome == Outcome::Success => {
-                counters.delivered.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            _ => {
-                counters.failed.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-        };
-        retry += 1;
-        counters.retries.fetch_add(1, Ordering::Relaxed);
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shared.cut.cancelled() => {
-                counters.cut.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-        }
-    }
-}
-
-async fn check_effects(
-    shared: &Shared,
-    probe: &Probe,
-) -> (usize, Vec<(String, u64)>, Option<String>) {
-    let mut keys: Vec<String> = shared
-        .duplicated
-        .lock()
-        .map(|k| k.iter().cloned().collect())
-        .unwrap_or_default();
-    keys.extend(shared.sampled.lock().map(|k| k.clone()).unwrap_or_default());
-    let probed = keys.len();
-    let results: Vec<(String, Result<u64, String>)> = ask_all(keys, probe).await;
-    let mut violations = Vec::new();
-    let mut error = None;
-    for (key, result) in results {
-        match result {
-            Ok(1) => {}
-            Ok(count) => violations.push((key, count)),
-            Err(e) => {
-                error.get_or_insert(e);
-            }
-        }
-    }
-    violations.sort();
-    (probed, violations, error)
-}
-
-/// Asks the probe for every key, 16 at a time.
-async fn ask_all(keys: Vec<String>, probe: &Probe) -> Vec<(String, Result<u64, String>)> {
-    let mut out = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(16) {
-        let mut set = tokio::task::JoinSet::new();
-        for key in chunk {
-            let (probe, key) = (probe.clone(), key.clone());
-            set.spawn(async move {
-                let (result, _) = probe.count(&key).await;
-                (key, result)
-            });
-        }
-        while let Some(Ok(r)) = set.join_next().await {
-            out.push(r);
-        }
-    }
-    out
-}
-
 fn report(
     shared: &Shared,
     duration: Duration,
@@ -828,28 +313,5 @@ fn report(
         violations,
         probe_error,
         peak_rss_mib: peak_rss_mib(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mixes_rates_and_shares_parse() {
-        assert_eq!(Mix::parse("generation=70,group=30").unwrap().0.len(), 2);
-        assert!(Mix::parse("generation").unwrap_err().contains("no `=`"));
-        assert!(
-            Mix::parse("generation=0")
-                .unwrap_err()
-                .contains("no weight")
-        );
-        assert!(Mix::parse("nope=1").unwrap_err().contains("unknown event"));
-        assert_eq!(parse_rate("500/s"), Ok(500.0));
-        assert_eq!(parse_rate("600/m"), Ok(10.0));
-        assert!(parse_rate("fast").is_err());
-        assert_eq!(parse_fraction("5%"), Ok(0.05));
-        assert_eq!(parse_fraction("0.1"), Ok(0.1));
-        assert!(parse_fraction("150%").is_err());
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::RunContext;
 use crate::event::{Event, EventKind, Override};
 use crate::result::{CaseResult, Check, CheckResult, StepRecord};
-use crate::scenario::model::{DeliverStep, Expect, HeaderValues, Mode, ProbeStep, RawStep};
+use crate::scenario::model::{DeliverStep, DeliveryMode, Expect, HeaderValues, ProbeStep, RawStep};
 use crate::scenario::template::{self, Var};
 use crate::scenario::values::{EffectSpec, LatencySpec};
 use crate::scenario::{Action, Scenario};
@@ -255,8 +255,8 @@ impl CaseRun<'_> {
         let body = event.body().clone();
         let ctx = self.ctx;
         let sender = match d.mode {
-            Mode::Sender => ctx.delivery_sender(),
-            Mode::Single => single_attempt(&ctx.sender),
+            DeliveryMode::Sender => ctx.delivery_sender(),
+            DeliveryMode::Single => single_attempt(&ctx.sender),
         };
         let copies = d.copies.unwrap_or(1);
         let deliveries = if copies == 1 {
@@ -550,7 +550,7 @@ fn describe_action(action: &Action) -> String {
                 .filter(|n| *n > 1)
                 .map(|n| format!(" x{n}"))
                 .unwrap_or_default();
-            let mode = if d.mode == Mode::Single {
+            let mode = if d.mode == DeliveryMode::Single {
                 " (single attempt)"
             } else {
                 ""

@@ -145,7 +145,7 @@ pub struct OptionsStep {}
 /// How a `deliver` step sends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Mode {
+pub enum DeliveryMode {
     /// The full sender: readiness check, then POST with retries.
     #[default]
     Sender,
@@ -191,7 +191,7 @@ pub struct DeliverStep {
     pub size: Option<ByteSize>,
     /// `sender` (readiness, retries) or `single` (one POST).
     #[serde(default)]
-    pub mode: Mode,
+    pub mode: DeliveryMode,
     /// Send this many copies at once, released together (default 1).
     #[serde(default)]
     pub copies: Option<usize>,

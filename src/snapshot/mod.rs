@@ -305,7 +305,7 @@ fn uuid_at(b: &[u8], at: usize) -> Option<usize> {
 #[derive(Debug, Clone)]
 pub struct SnapshotConfig {
     pub dir: std::path::PathBuf,
-    pub mode: store::Mode,
+    pub mode: store::SnapshotMode,
     /// In CI a missing snapshot is reported, never created.
     pub ci: bool,
     /// The webhook id, redacted as `[webhook-id]`.

@@ -10,7 +10,7 @@ use similar::{ChangeTag, TextDiff};
 
 /// How a run treats snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
+pub enum SnapshotMode {
     /// Record missing snapshots (outside CI), compare the rest, write changes as `.snap.new`.
     #[default]
     Auto,
@@ -22,14 +22,14 @@ pub enum Mode {
     Update,
 }
 
-impl Mode {
+impl SnapshotMode {
     /// Parses `auto`, `new`, `compare`, `update`.
-    pub fn parse(s: &str) -> Result<Mode, String> {
+    pub fn parse(s: &str) -> Result<SnapshotMode, String> {
         match s {
-            "auto" => Ok(Mode::Auto),
-            "new" => Ok(Mode::New),
-            "compare" => Ok(Mode::Compare),
-            "update" => Ok(Mode::Update),
+            "auto" => Ok(SnapshotMode::Auto),
+            "new" => Ok(SnapshotMode::New),
+            "compare" => Ok(SnapshotMode::Compare),
+            "update" => Ok(SnapshotMode::Update),
             _ => Err(format!(
                 "unknown snapshot mode `{s}`: expected auto, new, compare or update"
             )),
@@ -108,7 +108,7 @@ pub fn check(
     dir: &Path,
     id: &str,
     contents: &str,
-    mode: Mode,
+    mode: SnapshotMode,
     ci: bool,
 ) -> Result<Outcome, String> {
     let file = snap_path(dir, id);
@@ -124,11 +124,11 @@ pub fn check(
     };
     match (old, mode) {
         (Some(old), _) if old == new => {
-            if mode != Mode::Compare {
+            if mode != SnapshotMode::Compare {
                 remove_pending(&file)?;
             }
         }
-        (old, Mode::Update) => {
+        (old, SnapshotMode::Update) => {
             write(&file, &text)?;
             remove_pending(&file)?;
             outcome.status = if old.is_some() {
@@ -137,7 +137,7 @@ pub fn check(
                 Status::Recorded
             };
         }
-        (None, Mode::Auto) if !ci => {
+        (None, SnapshotMode::Auto) if !ci => {
             write(&file, &text)?;
             outcome.status = Status::Recorded;
         }
@@ -148,7 +148,7 @@ pub fn check(
                 Status::Missing
             };
             outcome.diff = Some(unified_diff(old.as_deref().unwrap_or(""), new));
-            if mode != Mode::Compare {
+            if mode != SnapshotMode::Compare {
                 let pending = pending_path(&file);
                 write(&pending, &text)?;
                 outcome.pending = Some(pending);
@@ -248,8 +248,12 @@ mod tests {
 
     #[test]
     fn modes_parse() {
-        assert_eq!(Mode::parse("compare"), Ok(Mode::Compare));
-        assert!(Mode::parse("always").unwrap_err().contains("expected auto"));
+        assert_eq!(SnapshotMode::parse("compare"), Ok(SnapshotMode::Compare));
+        assert!(
+            SnapshotMode::parse("always")
+                .unwrap_err()
+                .contains("expected auto")
+        );
     }
 
     #[test]
