@@ -1,5 +1,66 @@
 //! `webhook-harness fuzz`: generated payloads, shrunk findings, reproducers.
 
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::{TargetArgs, TlsArgs};
+use super::parse_duration;
+
+/// `fuzz` arguments.
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Number of generated cases.
+    #[arg(long, default_value_t = 1000)]
+    pub cases: u64,
+    /// Seed of the generator (printed on every run; a fresh one by default).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Time allowed per request.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub jobs: u16,
+    /// Only one kind of input: valid, invalid or headers.
+    #[arg(long, value_parser = parse_category)]
+    pub only: Option<crate::fuzz::Category>,
+    /// Folder for reproducers.
+    #[arg(long, default_value = "fuzz-findings")]
+    pub out: std::path::PathBuf,
+    /// Stop after this many findings.
+    #[arg(long, default_value_t = 1)]
+    pub max_findings: usize,
+    /// Most shrink steps per finding.
+    #[arg(long, default_value_t = 500)]
+    pub max_shrink_steps: usize,
+    /// Most time spent shrinking one finding (the smallest failing input found by then is reported).
+    #[arg(long, value_name = "D", default_value = "1m", value_parser = parse_duration)]
+    pub max_shrink_time: Duration,
+    /// A deadline for the whole run: when it passes, what is in flight is
+    /// cancelled, the findings so far are reported, and the exit code is 1.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<std::path::PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<std::path::PathBuf>,
+}
+
+fn parse_category(s: &str) -> Result<crate::fuzz::Category, String> {
+    use crate::fuzz::Category;
+    [Category::Valid, Category::Invalid, Category::Headers]
+        .into_iter()
+        .find(|c| c.name() == s)
+        .ok_or_else(|| format!("unknown kind `{s}`: expected valid, invalid or headers"))
+}
+
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,7 +73,7 @@ use crate::secret;
 use crate::sender::{Sender, SenderConfig};
 
 use super::target::{ReceiverUnderTest, check_reachable};
-use super::{FuzzArgs, exit, usage_error};
+use super::{exit, usage_error};
 
 /// Most of a minimal payload printed on the console.
 const PRINTED_PAYLOAD: usize = 2000;

@@ -1,5 +1,57 @@
 //! `webhook-harness load`: bursts of deliveries, a live line, a final table.
 
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::{DeliveryArgs, TargetArgs};
+use super::parse_duration;
+
+/// `load` arguments.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Requests in flight at most (closed loop: exactly this many).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub concurrency: u16,
+    /// Open loop: this many deliveries per second (e.g. 500/s), whatever the
+    /// receiver does. Without it: closed loop at --concurrency.
+    #[arg(long, value_parser = crate::load::parse_rate)]
+    pub rate: Option<f64>,
+    /// Run for this long.
+    #[arg(long, value_parser = parse_duration, conflicts_with = "deliveries")]
+    pub duration: Option<Duration>,
+    /// Stop after this many deliveries (default 10000 when --duration is not given).
+    #[arg(long)]
+    pub deliveries: Option<u64>,
+    /// Event shares, e.g. generation=70,embedding=20,group=10.
+    #[arg(long, value_parser = crate::load::Mix::parse)]
+    pub mix: Option<crate::load::Mix>,
+    /// Share of deliveries sent twice (half as concurrent copies), e.g. 5%.
+    #[arg(long, default_value = "5%", value_parser = crate::load::parse_fraction)]
+    pub duplicates: f64,
+    /// Payload sizes: mixed (1-48 KB, realistic) or small (one size, to compare with oha).
+    #[arg(long, default_value = "mixed", value_parser = crate::load::Sizes::parse)]
+    pub sizes: crate::load::Sizes,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Highest share of failed deliveries that still passes, e.g. 1%.
+    #[arg(long, default_value = "0%", value_parser = crate::load::parse_fraction)]
+    pub max_error_rate: f64,
+    /// Stop (exit 1) when no request has been answered for this long
+    /// (default: the timeout plus 5 s, at least 10 s).
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub unanswered_for: Option<Duration>,
+    /// A deadline for the whole command: when it passes, what is in flight is
+    /// cut, the figures so far are reported, and the exit code is 1.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
+    /// Write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<std::path::PathBuf>,
+}
+
 use std::io::IsTerminal;
 
 use crate::load::{self, LoadConfig, LoadReport, Until};
@@ -8,7 +60,7 @@ use crate::secret;
 use crate::sender::format_duration;
 
 use super::target::{ReceiverUnderTest, check_reachable};
-use super::{LoadArgs, exit, usage_error};
+use super::{exit, usage_error};
 
 pub(super) async fn run(args: &LoadArgs) -> i32 {
     let target = match ReceiverUnderTest::start(&args.target).await {

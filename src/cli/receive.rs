@@ -1,11 +1,37 @@
 //! `webhook-harness receive`: run the reference receiver until interrupted.
 
+use clap::Args;
+
+/// `receive` arguments.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Require this X-Inference-Webhook-ID (401 otherwise). Also read from
+    /// WEBHOOK_HARNESS_WEBHOOK_ID.
+    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true)]
+    pub webhook_id: Option<String>,
+    /// Print webhook ids in full in the log.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+}
+
 use std::net::SocketAddr;
 
 use crate::receiver::{Receiver, ReceiverConfig};
 use crate::secret;
 
-use super::{ReceiveArgs, exit, usage_error};
+use super::{exit, usage_error};
 
 pub(super) async fn run(args: &ReceiveArgs) -> i32 {
     let config = ReceiverConfig {

@@ -1,11 +1,72 @@
 //! `webhook-harness run`: the conformance suite against a receiver.
 
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::{DeliveryArgs, TargetArgs};
+use super::{DEFAULT_SNAPSHOT_DIR, parse_duration};
+
+/// `run` arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Scenario files or folders (default: the built-in suite).
+    pub paths: Vec<std::path::PathBuf>,
+    /// Also run the built-in suite when PATHs are given.
+    #[arg(long)]
+    pub builtin: bool,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+    /// Run only cases whose id contains PATTERN (or matches it, with `*`).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// `should` failures fail the run too.
+    #[arg(long)]
+    pub strict: bool,
+    /// A deadline for the whole run (e.g. 5m): when it passes, what is in
+    /// flight is cancelled, the rest is reported as not run, and the exit code is 1.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
+    /// After this many requests in a row got no answer at all, check whether
+    /// the receiver is down (a plain delivery, retried for 5 s); if it is, the
+    /// remaining cases are not run.
+    #[arg(long, value_name = "N", default_value_t = crate::sender::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub down_after: u32,
+    /// Write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<std::path::PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<std::path::PathBuf>,
+    /// Compare what the receiver answers with snapshots in DIR (default
+    /// snapshots/receiver): the first run records, later runs show changes.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = DEFAULT_SNAPSHOT_DIR)]
+    pub snapshots: Option<std::path::PathBuf>,
+    /// auto: record missing (outside CI), write changes as .snap.new; new: write
+    /// every change as .snap.new; compare: write nothing; update: accept all.
+    #[arg(long, value_name = "MODE", value_parser = crate::snapshot::store::SnapshotMode::parse)]
+    pub snapshots_mode: Option<crate::snapshot::store::SnapshotMode>,
+    /// Accept every snapshot change (same as --snapshots-mode update).
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Redact the values of this JSON field in snapshots (e.g. a request id your
+    /// receiver returns). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub redact_field: Vec<String>,
+}
+
 use crate::report::{self, ReportOptions, console::ConsoleReporter};
 use crate::runner::{self, RunConfig, RunError};
 use crate::secret;
 
 use super::target::ReceiverUnderTest;
-use super::{RunArgs, exit, suite, usage_error};
+use super::{exit, suite, usage_error};
 
 /// The snapshot settings, when any snapshot option was given.
 fn snapshot_config(args: &RunArgs) -> Option<crate::snapshot::SnapshotConfig> {

@@ -1,9 +1,38 @@
 //! `webhook-harness send`: deliver one event, one line per attempt.
 
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::{DeliveryArgs, EventArgs};
+use super::{parse_duration, parse_url};
+
+/// `send` arguments.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub event: EventArgs,
+    /// The receiver's endpoint, e.g. http://127.0.0.1:3000/webhook.
+    #[arg(long, value_parser = parse_url)]
+    pub url: String,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Skip the OPTIONS readiness check.
+    #[arg(long)]
+    pub no_readiness: bool,
+    /// A deadline for the whole command (e.g. 30s, 2m): when it passes, what
+    /// is in flight is cancelled and the command ends with exit code 1.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
+    /// Print the webhook id in full.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
 use crate::secret;
 use crate::sender::{Sender, event_headers};
 
-use super::{SendArgs, advice, exit, usage_error};
+use super::{advice, exit, usage_error};
 
 pub(super) async fn run(args: &SendArgs) -> i32 {
     let event = match args.event.builder().build() {

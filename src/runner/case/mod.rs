@@ -7,17 +7,21 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::Value;
 
+mod checks;
+mod describe;
+
+use checks::effect_words;
+use describe::describe_action;
+
 use super::RunContext;
 use crate::event::{Event, EventKind, Override};
 use crate::result::{CaseResult, Check, CheckResult, StepRecord};
 use crate::scenario::model::{DeliverStep, DeliveryMode, Expect, HeaderValues, ProbeStep, RawStep};
 use crate::scenario::template::{self, Var};
-use crate::scenario::values::{EffectSpec, LatencySpec};
+
 use crate::scenario::{Action, Scenario};
 use crate::sender::stop::StopReason;
-use crate::sender::{
-    Attempt, Delivery, DeliveryResult, Outcome, Phase, Request, Sender, event_headers,
-};
+use crate::sender::{Attempt, Delivery, Outcome, Phase, Request, Sender, event_headers};
 
 /// Per-case state: the case's seed, template values, the last event used.
 struct CaseRun<'a> {
@@ -432,141 +436,6 @@ impl CaseRun<'_> {
             }
         }
     }
-
-    fn check_delivery(&mut self, expect: &Expect, delivery: &Delivery, label: &str) {
-        if delivery.result == DeliveryResult::Stopped {
-            // What came back before the stop still counts: a receiver that
-            // answered nothing fails here, before the rest is not run.
-            self.cut = true;
-            if let Some(last) = delivery
-                .attempts
-                .iter()
-                .rev()
-                .find(|a| a.outcome != Outcome::Cancelled)
-            {
-                let context = match (last.phase, delivery.posts()) {
-                    (Phase::Readiness, _) | (_, 0) => {
-                        "at the readiness check (OPTIONS), then the run was stopped".to_owned()
-                    }
-                    (_, 1) => "then the run was stopped".to_owned(),
-                    (_, posts) => format!("after {posts} POST attempts, then the run was stopped"),
-                };
-                self.check(expect, last, label, Some(&context));
-            }
-            return;
-        }
-        let Some(last) = delivery.attempts.last() else {
-            return;
-        };
-        if last.phase == Phase::Readiness
-            && expect.status.as_ref().is_some_and(|s| !s.matches(None))
-        {
-            let actual = format!(
-                "the readiness check (OPTIONS) got {}, so no POST was sent",
-                last.answer()
-            );
-            let expected = expect
-                .status
-                .as_ref()
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            return self.fail(label, expected, actual);
-        }
-        let posts = delivery.posts();
-        let after = (posts > 1).then(|| format!("after {posts} POST attempts"));
-        self.check(expect, last, label, after.as_deref());
-    }
-
-    fn check_answer(&mut self, expect: &Expect, attempt: &Attempt, label: &str) {
-        self.check(expect, attempt, label, None);
-    }
-
-    /// Checks `expect` against `attempt`; `context` (e.g. `after 4 POST
-    /// attempts`) is added to what a failure says came back.
-    fn check(&mut self, expect: &Expect, attempt: &Attempt, label: &str, context: Option<&str>) {
-        if attempt.outcome == Outcome::Cancelled {
-            self.cut = true;
-            return;
-        }
-        let answer = || match context {
-            Some(c) => format!("{}; {c}", attempt.answer()),
-            None => attempt.answer(),
-        };
-        if let Some(status) = &expect.status {
-            let what = format!("status of the {label}");
-            if status.matches(attempt.status) {
-                self.push(what, CheckResult::Passed);
-            } else {
-                self.fail(&what, status.to_string(), answer());
-            }
-        }
-        if let Some(latency) = expect.latency {
-            let bound = match latency {
-                LatencySpec::Below(d) => d,
-                LatencySpec::BelowTimeout => self.ctx.sender.config().timeout,
-            };
-            let what = format!("time to the {label}");
-            let answered = attempt.status.is_some() && attempt.outcome != Outcome::Timeout;
-            if answered && attempt.latency < bound {
-                self.push(what, CheckResult::Passed);
-            } else {
-                let actual = if answered {
-                    format!(
-                        "answered in {}",
-                        crate::sender::format_duration(attempt.latency)
-                    )
-                } else {
-                    answer()
-                };
-                self.fail(
-                    &what,
-                    format!("an answer within {}", crate::sender::format_duration(bound)),
-                    actual,
-                );
-            }
-        }
-        for (name, value) in &expect.headers {
-            let what = format!("header {name} of the {label}");
-            match attempt.header(name) {
-                Some(v) if v == value => self.push(what, CheckResult::Passed),
-                Some(v) => self.fail(&what, format!("{name}: {value}"), format!("{name}: {v}")),
-                None => self.fail(
-                    &what,
-                    format!("{name}: {value}"),
-                    format!("no {name} header ({})", answer()),
-                ),
-            }
-        }
-    }
-}
-
-/// What a step did, in a few words: `deliver generation.completed (legacy) x5`.
-fn describe_action(action: &Action) -> String {
-    match action {
-        Action::Options => "options".into(),
-        Action::Deliver(d) => {
-            let copies = d
-                .copies
-                .filter(|n| *n > 1)
-                .map(|n| format!(" x{n}"))
-                .unwrap_or_default();
-            let mode = if d.mode == DeliveryMode::Single {
-                " (single attempt)"
-            } else {
-                ""
-            };
-            format!("deliver {} ({}){copies}{mode}", d.event, d.dialect)
-        }
-        Action::Raw(r) => format!(
-            "raw {}{}",
-            r.method.as_deref().unwrap_or("POST"),
-            r.event
-                .map(|e| format!(" with {e} headers"))
-                .unwrap_or_default()
-        ),
-        Action::Probe(_) => "probe".into(),
-        Action::Wait(d) => format!("wait {}", crate::sender::format_duration(*d)),
-    }
 }
 
 /// A sender that makes exactly one POST.
@@ -583,20 +452,6 @@ fn kind_tag(kind: EventKind) -> u64 {
         EventKind::AsyncEmbeddingCompleted => 0x2000,
         EventKind::SlowGroupCompleted => 0x3000,
         EventKind::WebhookTest => 0x4000,
-    }
-}
-
-fn effect_words(count: u64, expected: EffectSpec) -> String {
-    let base = format!("effect count {count}");
-    match expected {
-        EffectSpec::Exactly(1) | EffectSpec::AtLeast(_) if count == 0 => {
-            format!("{base}: the event was answered but the work was not done")
-        }
-        EffectSpec::Exactly(0) if count > 0 => format!("{base}: the request was acted on"),
-        EffectSpec::AtMost(_) | EffectSpec::Exactly(1) if count > 1 => {
-            format!("{base}: the work was done {count} times")
-        }
-        _ => base,
     }
 }
 
