@@ -89,7 +89,7 @@ async fn ten_percent_failures_show_as_ten_percent_errors() {
     let report = load::run(config(&receiver, Until::Deliveries(1000), 0.0, 3), |_| {})
         .await
         .unwrap();
-    assert_eq!(report.failed, 0);
+    assert_eq!(report.failed, 0, "{report:?}");
     assert_eq!(report.requests, 1000 + report.retries);
     assert_eq!(report.status.server_error, report.retries);
 }

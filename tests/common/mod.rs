@@ -66,7 +66,8 @@ pub enum Bug {
     RequiresUsage,
     /// A top-level JSON array crashes the handler (500) instead of a 400.
     ArrayIs500,
-    /// Every tenth POST is answered 503 (before doing anything).
+    /// The first delivery of every tenth new key is answered 503 (before
+    /// doing anything); its retry goes through.
     FailsOneInTen,
     /// Not a bug: `webhook.test` is answered 200 as a ping, with no effect.
     IgnoresPing,
@@ -225,12 +226,9 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
     if bug == Bug::Stub {
         return answer(200, "ok");
     }
-    let post = store
+    store
         .posts
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    if bug == Bug::FailsOneInTen && post % 10 == 9 {
-        return answer(503, "overloaded");
-    }
     if bug == Bug::Redirects {
         let mut r = answer(308, "moved");
         r.headers_mut()
@@ -318,6 +316,13 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
     let Some(key) = key else {
         return answer(400, "no generation or group id");
     };
+    if bug == Bug::FailsOneInTen && !store.failed_once.lock().unwrap().contains(&key) {
+        let mut seen = store.completed.lock().unwrap();
+        if seen.insert(key.clone()) && seen.len() % 10 == 0 {
+            store.failed_once.lock().unwrap().insert(key);
+            return answer(503, "overloaded");
+        }
+    }
     if bug == Bug::IgnoresPing && event == "webhook.test" {
         return answer(200, "pong");
     }
