@@ -318,7 +318,7 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
     };
     if bug == Bug::FailsOneInTen && !store.failed_once.lock().unwrap().contains(&key) {
         let mut seen = store.completed.lock().unwrap();
-        if seen.insert(key.clone()) && seen.len() % 10 == 0 {
+        if seen.insert(key.clone()) && seen.len().is_multiple_of(10) {
             store.failed_once.lock().unwrap().insert(key);
             return answer(503, "overloaded");
         }
