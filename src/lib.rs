@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # webhook-harness
 //!
 //! Imitates the Inference.net webhook sender and tests a webhook receiver end
@@ -36,17 +37,24 @@
 //! # }
 //! ```
 
-pub mod cli;
+mod cli;
 pub mod contract;
 pub mod duration;
 pub mod event;
 pub mod fuzz;
 pub mod load;
 pub mod receiver;
-pub mod report;
+mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
-pub mod secret;
+mod secret;
 pub mod sender;
 pub mod snapshot;
+
+/// Runs the command-line tool on this process's arguments and returns the
+/// exit code (0 passed, 1 failed, 2 usage error, 3 unreachable, 130
+/// interrupted). `src/main.rs` is this and nothing else.
+pub fn command_line() -> i32 {
+    cli::main()
+}

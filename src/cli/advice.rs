@@ -1,7 +1,19 @@
 //! Advice that names command-line flags, for failures the library reports
 //! in flag-free words.
 
+use crate::receiver::ServeError;
 use crate::sender::{Failure, TlsReason};
+
+/// A receiver that could not start, said with the flags that fix it.
+pub(super) fn for_serve_error(error: &ServeError) -> String {
+    match error {
+        ServeError::PortInUse(_) => format!("{error} with --port"),
+        ServeError::Certificate { .. } => format!("--tls-cert: {error}"),
+        ServeError::Key { .. } => format!("--tls-key: {error}"),
+        ServeError::Mismatch(_) => format!("--tls-cert and --tls-key: {error}"),
+        ServeError::Listen { .. } => error.to_string(),
+    }
+}
 
 /// What to do about `failure`, naming the flags that help; `None` when the
 /// failure's own words say enough.

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use args::{DeliveryArgs, EventArgs, TargetArgs, TlsArgs};
+use args::TargetArgs;
 pub use fuzz::FuzzArgs;
 pub use load::LoadArgs;
 pub use payload::PayloadArgs;
@@ -110,6 +110,14 @@ pub struct ValidateArgs {
     /// Scenario files or folders.
     #[arg(required = true)]
     pub paths: Vec<std::path::PathBuf>,
+}
+
+/// Parses this process's arguments and runs the command; the exit code.
+pub(crate) fn main() -> i32 {
+    match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(error) => usage(error),
+    }
 }
 
 /// Runs a parsed command line; returns the process exit code.

@@ -42,7 +42,7 @@ pub(super) async fn run(args: &ReceiveArgs) -> i32 {
     };
     let receiver = match Receiver::start(SocketAddr::new(args.host, args.port), config).await {
         Ok(r) => r,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(super::advice::for_serve_error(&e)),
     };
     println!("Listening on {}", receiver.url());
     println!("Effects probe: {}", receiver.effects_url());

@@ -159,8 +159,26 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         }
     }
     console.finish(&outcome);
+    if let Some(snapshots) = outcome.snapshots.as_ref().filter(|s| s.failed()) {
+        println!(
+            "review with `webhook-harness snapshots review {}` (or `cargo insta review`), or accept all with --update-snapshots",
+            snapshots.dir.display()
+        );
+    }
     for hint in tls_hints(&outcome) {
         println!("hint: {hint}");
+    }
+    if outcome.cases.iter().flat_map(|c| &c.checks).any(|c| {
+        matches!(
+            c.outcome,
+            crate::result::CheckResult::Skipped {
+                reason: crate::result::SkipReason::NoEffectsProbe
+            }
+        )
+    }) {
+        println!(
+            "hint: pass --effects-url with your receiver's probe (e.g. http://127.0.0.1:3000/effects?key={{key}}) so that effect counts are checked"
+        );
     }
     target.shutdown().await;
     if let Some(path) = &args.report_json

@@ -31,7 +31,9 @@ impl ReceiverUnderTest {
             webhook_id: Some(args.webhook_id.clone()),
             ..ReceiverConfig::default()
         };
-        let receiver = Receiver::start_local(config).await?;
+        let receiver = Receiver::start_local(config)
+            .await
+            .map_err(|e| advice::for_serve_error(&e))?;
         Ok(ReceiverUnderTest {
             url: receiver.url(),
             effects_url: Some(

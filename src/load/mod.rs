@@ -6,10 +6,10 @@
 //! per-request record is kept, so memory stays flat however long the run.
 
 mod config;
-pub mod connection;
+mod connection;
 mod effects;
 mod figures;
-pub mod templates;
+mod templates;
 mod worker;
 
 pub use config::{

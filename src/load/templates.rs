@@ -88,16 +88,6 @@ impl Template {
     pub fn add_header(&mut self, name: HeaderName, value: HeaderValue) {
         self.headers.insert(name, value);
     }
-
-    /// The body size.
-    pub fn len(&self) -> usize {
-        self.body.len()
-    }
-
-    /// Whether the body is empty (never, for a built template).
-    pub fn is_empty(&self) -> bool {
-        self.body.is_empty()
-    }
 }
 
 fn find_all(haystack: &[u8], needle: &[u8]) -> Vec<usize> {

@@ -23,7 +23,7 @@ use crate::event::{EventKind, idempotency_key};
 use crate::secret;
 
 pub use effects::{Effects, KeyStats, Totals};
-pub use server::{HttpRequest, HttpResponse, Server};
+pub use server::{HttpRequest, HttpResponse, ServeError, Server};
 
 /// Path the reference receiver takes webhooks on.
 pub const WEBHOOK_PATH: &str = "/webhook";
@@ -53,7 +53,7 @@ pub struct Receiver {
 
 impl Receiver {
     /// Starts on `addr` (use port 0 for a free port).
-    pub async fn start(addr: SocketAddr, config: ReceiverConfig) -> Result<Receiver, String> {
+    pub async fn start(addr: SocketAddr, config: ReceiverConfig) -> Result<Receiver, ServeError> {
         let tls = match &config.tls {
             Some((cert, key)) => Some(server::tls_acceptor(cert, key)?),
             None => None,
@@ -66,7 +66,7 @@ impl Receiver {
             let state = state.clone();
             async move { handle(&state.0, &state.1, req) }
         })
-        .map_err(|e| format!("cannot start the receiver on {addr}: {e}"))?;
+        .map_err(|source| ServeError::Listen { addr, source })?;
         Ok(Receiver {
             server,
             effects,
@@ -75,7 +75,7 @@ impl Receiver {
     }
 
     /// Starts on 127.0.0.1 with a free port.
-    pub async fn start_local(config: ReceiverConfig) -> Result<Receiver, String> {
+    pub async fn start_local(config: ReceiverConfig) -> Result<Receiver, ServeError> {
         Self::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
     }
 

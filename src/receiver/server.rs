@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,13 +104,34 @@ impl Drop for Server {
     }
 }
 
-/// Binds `addr` (port 0 picks a free port), with a message that says what to do on failure.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+/// Why a receiver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Another program listens on the address.
+    #[error("cannot listen on {0}: the port is in use; stop the other program or choose another port")]
+    PortInUse(SocketAddr),
+    /// The address cannot be listened on for another reason.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The certificate chain file cannot be used.
+    #[error("cannot read the certificate file {path}: {problem}; give a PEM certificate chain")]
+    Certificate { path: PathBuf, problem: String },
+    /// The private key file cannot be used.
+    #[error("cannot read the private key file {path}: {problem}; give the PEM private key of the certificate")]
+    Key { path: PathBuf, problem: String },
+    /// The key is not the certificate's.
+    #[error("the certificate and the private key do not fit together: {0}")]
+    Mismatch(String),
+}
+
+/// Binds `addr` (port 0 picks a free port).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     TcpListener::bind(addr).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::AddrInUse => format!(
-            "cannot listen on {addr}: the port is in use; stop the other program or choose another port with --port"
-        ),
-        _ => format!("cannot listen on {addr}: {e}"),
+        std::io::ErrorKind::AddrInUse => ServeError::PortInUse(addr),
+        _ => ServeError::Listen { addr, source: e },
     })
 }
 
@@ -140,33 +162,31 @@ where
 }
 
 /// Loads a PEM certificate chain and private key into a TLS acceptor.
-pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> Result<TlsAcceptor, String> {
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServeError> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad_cert = |problem: String| ServeError::Certificate {
+        path: cert.to_owned(),
+        problem,
+    };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|iter| iter.collect::<Result<_, _>>())
-        .map_err(|e| {
-            format!(
-                "cannot read --tls-cert {}: {e}; give a PEM certificate chain",
-                cert.display()
-            )
-        })?;
+        .map_err(|e| bad_cert(e.to_string()))?;
     if certs.is_empty() {
-        return Err(format!(
-            "--tls-cert {} holds no PEM certificate",
-            cert.display()
-        ));
+        return Err(bad_cert("it holds no PEM certificate".into()));
     }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-        format!(
-            "cannot read --tls-key {}: {e}; give the PEM private key of the certificate",
-            key.display()
-        )
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| ServeError::Key {
+        path: key.to_owned(),
+        problem: e.to_string(),
     })?;
-    let config = tokio_rustls::rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("--tls-cert and --tls-key do not fit together: {e}"))?;
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(
+        crate::sender::tls::provider(),
+    )
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ServeError::Mismatch(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| ServeError::Mismatch(e.to_string()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

@@ -83,12 +83,6 @@ impl ConsoleReporter {
                     println!("{}", colorize(&self.options.redact(diff)));
                 }
             }
-            if snapshots.failed() {
-                println!(
-                    "review with `webhook-harness snapshots review {}` (or `cargo insta review`), or accept all with --update-snapshots",
-                    snapshots.dir.display()
-                );
-            }
             println!("{}", snapshots.summary_line());
         }
         println!(

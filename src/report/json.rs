@@ -73,7 +73,7 @@ fn case(c: &CaseResult, strict: bool) -> Value {
                 }
                 CheckResult::Skipped { reason } => {
                     v["outcome"] = "skipped".into();
-                    v["reason"] = reason.as_str().into();
+                    v["reason"] = reason.to_string().into();
                 }
             }
             v

@@ -15,8 +15,25 @@ pub enum CheckResult {
     },
     /// Not checked, and why (never counted as passed).
     Skipped {
-        reason: String,
+        reason: SkipReason,
     },
+}
+
+/// Why a check could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The run has no effects probe, so an effect count cannot be read.
+    NoEffectsProbe,
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::NoEffectsProbe => f.write_str(
+                "no effects probe was given, so the effect count could not be read (see \"The effects probe\" in the README)",
+            ),
+        }
+    }
 }
 
 /// One expectation checked in a step.

@@ -7,7 +7,7 @@ mod snapshots;
 
 use std::time::Duration;
 
-pub use case::{CaseResult, CaseStatus, Check, CheckResult, StepRecord, Summary};
+pub use case::{CaseResult, CaseStatus, Check, CheckResult, SkipReason, StepRecord, Summary};
 pub use snapshots::{SnapshotCase, SnapshotResults, SnapshotStatus};
 
 use crate::sender::stop::StopReason;

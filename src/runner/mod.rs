@@ -115,7 +115,7 @@ pub async fn run(
     }
     if probe.is_none() {
         notes.push(
-            "No effects probe (--effects-url): idempotency cases are skipped, not passed.".into(),
+            "No effects probe was given: the cases that read effect counts are skipped, not passed.".into(),
         );
     }
     let mut ids = IdSource::unique();

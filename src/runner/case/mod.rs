@@ -15,7 +15,7 @@ use describe::describe_action;
 
 use super::RunContext;
 use crate::event::{Event, EventKind, Override};
-use crate::result::{CaseResult, Check, CheckResult, StepRecord};
+use crate::result::{CaseResult, Check, CheckResult, SkipReason, StepRecord};
 use crate::scenario::model::{DeliverStep, DeliveryMode, Expect, HeaderValues, ProbeStep, RawStep};
 use crate::scenario::template::{self, Var};
 
@@ -401,7 +401,7 @@ impl CaseRun<'_> {
             return self.push(
                 what,
                 CheckResult::Skipped {
-                    reason: "no effects probe: pass --effects-url (see the README, \"The effects probe\") so idempotency can be checked".into(),
+                    reason: SkipReason::NoEffectsProbe,
                 },
             );
         };
