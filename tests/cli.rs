@@ -575,7 +575,7 @@ fn the_secret_appears_in_no_artifact() {
 
     // A receiver that echoes the webhook id in every answer.
     let (_rt, echo) = background_receiver(common::Bug::None);
-    let (_, out, err) = harness_with(
+    let (code, out, err) = harness_with(
         &[
             "run",
             "--url",
@@ -594,6 +594,7 @@ fn the_secret_appears_in_no_artifact() {
         false,
         "",
     );
+    assert_eq!(code, 0, "the run passes: {out}{err}");
     outputs.extend([out, err]);
     let (_rt2, buggy) = background_receiver(common::Bug::RequiresUsage);
     let (code, out, err) = harness_with(
@@ -623,7 +624,7 @@ fn the_secret_appears_in_no_artifact() {
     );
     assert_eq!(code, 1, "fuzz should find the bug: {out}");
     outputs.extend([out, err]);
-    let (_, out, err) = harness_with(
+    let (code, out, err) = harness_with(
         &[
             "load",
             "--url",
@@ -640,25 +641,27 @@ fn the_secret_appears_in_no_artifact() {
         false,
         "",
     );
+    assert_eq!(code, 0, "the load passes: {out}{err}");
     outputs.extend([out, err]);
-    // The reference receiver's log, written to a file.
-    let log = std::fs::File::create(dir.join("receiver.log")).unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // The reference receiver's log, on port 0 (the port read back), kept in a file.
     let mut receiver = Command::new(BIN)
-        .args([
-            "receive",
-            "--port",
-            &port.to_string(),
-            "--webhook-id",
-            secret,
-        ])
-        .stdout(Stdio::from(log))
+        .args(["receive", "--port", "0", "--webhook-id", secret])
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let url = format!("http://127.0.0.1:{port}/webhook");
+    let mut lines = BufReader::new(receiver.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("Listening on ").unwrap().to_owned();
+    let log_path = dir.join("receiver.log");
+    let log_copy = log_path.clone();
+    let logger = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut log = std::fs::File::create(log_copy).unwrap();
+        for line in lines.map_while(Result::ok) {
+            let _ = writeln!(log, "{line}");
+        }
+    });
     let mut code = -1;
     for _ in 0..50 {
         let (c, out, err) = harness(&[
@@ -681,7 +684,8 @@ fn the_secret_appears_in_no_artifact() {
     assert_eq!(code, 0, "the receiver did not come up");
     let _ = receiver.kill();
     let _ = receiver.wait();
-    let logged = std::fs::read_to_string(dir.join("receiver.log")).unwrap();
+    logger.join().unwrap();
+    let logged = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         logged.contains("received generation.completed") && logged.contains("Ah*******"),
         "{logged}"

@@ -147,25 +147,29 @@ impl Drop for Killed {
 #[test]
 fn receive_and_send_over_https_as_processes() {
     let pki = pki("cli");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    // Port 0, and the port read back from the receiver's first line.
+    let mut child = Command::new(BIN)
+        .args(["receive", "--port", "0"])
+        .args([
+            "--tls-cert",
+            pki.cert.to_str().unwrap(),
+            "--tls-key",
+            pki.key.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let first = lines.next().unwrap().unwrap();
+    let listening = first.strip_prefix("Listening on ").unwrap().to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    let _receiver = Killed(child);
+    let port = listening
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next())
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _receiver = Killed(
-        Command::new(BIN)
-            .args(["receive", "--port", &port.to_string()])
-            .args([
-                "--tls-cert",
-                pki.cert.to_str().unwrap(),
-                "--tls-key",
-                pki.key.to_str().unwrap(),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+        .to_owned();
     let url = format!("https://127.0.0.1:{port}/webhook");
     let send = |extra: &[&str]| {
         let out = Command::new(BIN)

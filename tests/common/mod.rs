@@ -45,7 +45,8 @@ pub enum Bug {
     ConflictOnDuplicate,
     /// The effect runs on every delivery.
     NotIdempotent,
-    /// Check-then-act with a gap: concurrent copies both perform the effect.
+    /// Check-then-act with a 300 ms gap: concurrent copies both perform the effect
+    /// (wide enough for copies delayed on a loaded 2-core machine).
     RacyDedup,
     /// The first delivery of a group performs the effect, then fails with 503
     /// before recording the key; the retry performs it again.
@@ -58,7 +59,7 @@ pub enum Bug {
     CrashesOnBadInput,
     /// Bodies over 1 MB are refused (413).
     SmallBodyLimit,
-    /// Every POST is answered after 1.1 s.
+    /// Every POST is answered after 1.5 s (against a 1 s bound).
     Slow,
     /// A non-ASCII character anywhere in `data.response` crashes the handler.
     NonAsciiInResponse,
@@ -236,7 +237,7 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
         return r;
     }
     if bug == Bug::Slow {
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
     }
     if bug == Bug::SmallBodyLimit && req.body.len() > 1_000_000 {
         return answer(413, "payload too large");
@@ -330,7 +331,7 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
         Bug::NotIdempotent => store.perform(&key),
         Bug::RacyDedup => {
             if store.count(&key) == 0 {
-                tokio::time::sleep(Duration::from_millis(30)).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
                 store.perform(&key);
             }
         }
