@@ -173,6 +173,11 @@ pub struct DeliverStep {
     /// Fields to remove, by dotted path.
     #[serde(default)]
     pub unset: Vec<String>,
+    /// `set` and `unset` as parsed once at load time, in that order (the
+    /// values of `set` still carry their templates).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub edits: Vec<crate::event::Override>,
     /// Header overrides: a value replaces the header, a list sends it once
     /// per value, `null` removes it.
     #[serde(default)]

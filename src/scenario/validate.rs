@@ -5,6 +5,7 @@
 
 use super::model::{Action, Expect, RawStep, Step, StepInput};
 use super::values::StatusSpec;
+use crate::event::Override;
 use crate::event::overrides::parse_path;
 
 /// Most copies one step may send at once.
@@ -70,8 +71,17 @@ pub fn step(input: StepInput) -> Result<Step, String> {
     let action = if options.is_some() {
         Action::Options
     } else if let Some(d) = deliver {
-        for path in d.set.keys().chain(&d.unset) {
-            parse_path(path).map_err(|e| format!("in `deliver`: {e}"))?;
+        let mut d = d;
+        for (path, value) in &d.set {
+            let path = parse_path(path).map_err(|e| format!("in `deliver`: {e}"))?;
+            d.edits.push(Override::Set {
+                path,
+                value: value.clone(),
+            });
+        }
+        for path in &d.unset {
+            let path = parse_path(path).map_err(|e| format!("in `deliver`: {e}"))?;
+            d.edits.push(Override::Unset { path });
         }
         for value in d.set.values() {
             check_templates_in_json(value)?;

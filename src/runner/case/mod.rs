@@ -232,22 +232,15 @@ impl CaseRun<'_> {
         if let Some(size) = d.size {
             builder = builder.pad_to(size.0);
         }
-        for (path, value) in &d.set {
-            match crate::event::overrides::parse_path(path) {
-                Ok(path) => {
-                    builder = builder.apply(Override::Set {
-                        path,
-                        value: self.template_json(value, &key),
-                    })
-                }
-                Err(e) => return self.fail("payload", "a valid override path", e.to_string()),
-            }
-        }
-        for path in &d.unset {
-            match Override::parse_unset(path) {
-                Ok(edit) => builder = builder.apply(edit),
-                Err(e) => return self.fail("payload", "a valid override path", e.to_string()),
-            }
+        // Parsed at load time; only the templates in `set` values are filled in now.
+        for edit in &d.edits {
+            builder = builder.apply(match edit {
+                Override::Set { path, value } => Override::Set {
+                    path: path.clone(),
+                    value: self.template_json(value, &key),
+                },
+                unset => unset.clone(),
+            });
         }
         let event = match builder.build() {
             Ok(e) => e,
