@@ -15,9 +15,13 @@ pub const USER_AGENT: &str = "inference.net-Webhook/1.0";
 /// The four events the sender emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
+    /// `generation.completed`: a chat generation finished.
     GenerationCompleted,
+    /// `async-embedding.completed`: an asynchronous embedding finished.
     AsyncEmbeddingCompleted,
+    /// `slow-group.completed`: a group of generations finished.
     SlowGroupCompleted,
+    /// `webhook.test`: the dashboard's test event.
     WebhookTest,
 }
 

@@ -114,9 +114,23 @@ pub struct ValidateArgs {
 
 /// Parses this process's arguments and runs the command; the exit code.
 pub(crate) fn main() -> i32 {
+    quiet_when_output_closes();
     match Cli::try_parse() {
         Ok(cli) => run(cli),
         Err(error) => usage(error),
+    }
+}
+
+/// `webhook-harness run | head -3`: when the reader of the output goes away,
+/// end quietly, as `cat` and ripgrep do, instead of panicking on the next
+/// print. Rust ignores SIGPIPE by default; the default action (end the
+/// process, no message) is put back.
+fn quiet_when_output_closes() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread is spawned; it
+    // only sets the disposition of SIGPIPE back to the system default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

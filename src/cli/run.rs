@@ -197,7 +197,22 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         return code;
     }
     let snapshots_failed = outcome.snapshots.as_ref().is_some_and(|s| s.failed());
-    if outcome.summary(args.strict).failed > 0 || snapshots_failed {
+    let summary = outcome.summary(args.strict);
+    // Under --strict, what could not be checked fails the run: a CI job
+    // must not pass on checks it never made.
+    let unverified = args.strict && summary.skipped > 0;
+    if unverified {
+        println!(
+            "FAIL (--strict): {} case{} not verified (skipped); see the hints above",
+            summary.skipped,
+            if summary.skipped == 1 {
+                " was"
+            } else {
+                "s were"
+            }
+        );
+    }
+    if summary.failed > 0 || snapshots_failed || unverified {
         exit::FAILURE
     } else {
         exit::SUCCESS

@@ -12,9 +12,17 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Override {
     /// Put `value` at `path`, creating intermediate objects.
-    Set { path: Vec<String>, value: Value },
+    Set {
+        /// The path's segments: object keys or array indexes.
+        path: Vec<String>,
+        /// The JSON value to put there.
+        value: Value,
+    },
     /// Remove the field at `path` (a missing field is not an error).
-    Unset { path: Vec<String> },
+    Unset {
+        /// The path's segments: object keys or array indexes.
+        path: Vec<String>,
+    },
 }
 
 /// Why an override could not be parsed or applied.

@@ -32,22 +32,32 @@ impl State {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Generation {
+    /// The generation id, the idempotency key (`data.id`).
     pub id: String,
+    /// Whether the generation succeeded or failed.
     pub state: State,
+    /// The state in words: `Success`, or why the generation failed.
     #[serde(default)]
     pub state_message: Option<String>,
+    /// The original request: a chat-completion or embeddings request.
     #[serde(default)]
     pub request: Value,
+    /// The model's answer in OpenAI format; `{}` when the generation failed.
     #[serde(default)]
     pub response: Value,
+    /// The model that ran, e.g. `meta-llama/llama-3.2-3b-instruct/fp-16`.
     #[serde(default)]
     pub model: Option<String>,
+    /// When the request was created, ISO 8601.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// When the generation was dispatched to a model, ISO 8601.
     #[serde(default)]
     pub dispatched_at: Option<String>,
+    /// When the generation finished, ISO 8601.
     #[serde(default)]
     pub finished_at: Option<String>,
+    /// Token counts; zero when the generation failed.
     #[serde(default)]
     pub usage: Value,
 }
@@ -56,18 +66,26 @@ pub struct Generation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Completion {
+    /// The event name, e.g. `generation.completed`.
     pub event: String,
+    /// When the event was sent, ISO 8601.
     pub timestamp: String,
+    /// The webhook identifier (a secret). Sent as `webhookId`.
     pub webhook_id: String,
+    /// The finished generation.
     pub data: Generation,
 }
 
 /// `webhook.test`, `current` dialect: a completion whose webhook id is snake_case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestEvent {
+    /// The event name, `webhook.test`.
     pub event: String,
+    /// When the event was sent, ISO 8601.
     pub timestamp: String,
+    /// The webhook identifier (a secret). Sent as `webhook_id`.
     pub webhook_id: String,
+    /// A sample generation, shaped like a completion's.
     pub data: Generation,
 }
 
@@ -75,15 +93,21 @@ pub struct TestEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LegacyGeneration {
+    /// Whether the generation succeeded or failed.
     pub state: State,
+    /// The state in words: `Success`, or why the generation failed.
     #[serde(default)]
     pub state_message: Option<String>,
+    /// The original request: a chat-completion or embeddings request.
     #[serde(default)]
     pub request: Value,
+    /// The model's answer in OpenAI format; `{}` when the generation failed.
     #[serde(default)]
     pub response: Value,
+    /// When the generation was dispatched to a model, ISO 8601.
     #[serde(default)]
     pub dispatched_at: Option<String>,
+    /// When the generation finished, ISO 8601.
     #[serde(default)]
     pub finished_at: Option<String>,
 }
@@ -91,10 +115,15 @@ pub struct LegacyGeneration {
 /// Generation, embedding and test events, `legacy` dialect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LegacyCompletion {
+    /// The event name, e.g. `generation.completed`.
     pub event: String,
+    /// When the event was sent, ISO 8601.
     pub timestamp: String,
+    /// The webhook identifier (a secret).
     pub webhook_id: String,
+    /// The generation id, the idempotency key.
     pub generation_id: String,
+    /// The finished generation.
     pub data: LegacyGeneration,
 }
 
@@ -102,12 +131,17 @@ pub struct LegacyCompletion {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupMember {
+    /// The member generation's id.
     pub generation_id: String,
+    /// Whether the generation succeeded or failed.
     pub state: State,
+    /// The state in words: `Success`, or why the generation failed.
     #[serde(default)]
     pub state_message: Option<String>,
+    /// The member's original chat-completion request.
     #[serde(default)]
     pub request: Value,
+    /// The model's answer in OpenAI format; `{}` when the generation failed.
     #[serde(default)]
     pub response: Value,
     /// ISO 8601 timestamp, or `null` when the member never finished.
@@ -119,8 +153,11 @@ pub struct GroupMember {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupData {
+    /// How many generations the group has.
     pub group_size: u64,
+    /// The group's status, `completed`.
     pub status: String,
+    /// The group's generations, one entry each.
     pub generations: Vec<GroupMember>,
 }
 
@@ -128,26 +165,37 @@ pub struct GroupData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupCompletion {
+    /// The event name, `slow-group.completed`.
     pub event: String,
+    /// When the event was sent, ISO 8601.
     pub timestamp: String,
+    /// The group id, the idempotency key.
     pub group_id: String,
+    /// The finished group.
     pub data: GroupData,
 }
 
 /// `data` of a `legacy`-dialect group completion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LegacyGroupData {
+    /// How many generations the group has.
     pub group_size: u64,
+    /// The group's status, `completed`.
     pub status: String,
+    /// The group's generations, one entry each.
     pub generations: Vec<GroupMember>,
 }
 
 /// `slow-group.completed`, `legacy` dialect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LegacyGroupCompletion {
+    /// The event name, `slow-group.completed`.
     pub event: String,
+    /// When the event was sent, ISO 8601.
     pub timestamp: String,
+    /// The group id, the idempotency key.
     pub group_id: String,
+    /// The finished group.
     pub data: LegacyGroupData,
 }
 
@@ -155,10 +203,15 @@ pub struct LegacyGroupCompletion {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Payload {
+    /// `generation.completed` or `async-embedding.completed`, `current` dialect.
     Completion(Completion),
+    /// `webhook.test`, `current` dialect.
     Test(TestEvent),
+    /// A generation, embedding or test event, `legacy` dialect.
     LegacyCompletion(LegacyCompletion),
+    /// `slow-group.completed`, `current` dialect.
     Group(GroupCompletion),
+    /// `slow-group.completed`, `legacy` dialect.
     LegacyGroup(LegacyGroupCompletion),
 }
 

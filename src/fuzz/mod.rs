@@ -27,14 +27,21 @@ pub use strategies::{Category, FuzzInput, Recipe};
 /// How a fuzz run goes.
 #[derive(Debug, Clone)]
 pub struct FuzzConfig {
+    /// The receiver's endpoint.
     pub url: String,
+    /// The webhook identifier sent with every input (a secret).
     pub webhook_id: String,
+    /// The effects probe's URL template (`{key}` marks the key), if any.
     pub effects_url: Option<String>,
     /// Number of generated cases.
     pub cases: u64,
+    /// The generator's seed: the same seed generates the same cases.
     pub seed: u64,
+    /// Time allowed per request.
     pub timeout: Duration,
+    /// Requests in flight at once.
     pub jobs: usize,
+    /// Only this kind of input; all three when `None`.
     pub only: Option<Category>,
     /// Stop after this many findings.
     pub max_findings: usize,
@@ -57,6 +64,7 @@ pub const DEFAULT_MAX_SHRINK_TIME: Duration = Duration::from_secs(60);
 pub struct Finding {
     /// The number of the generated case that first failed (0-based).
     pub case: u64,
+    /// The minimal failing input.
     pub input: FuzzInput,
     /// Why it is a finding, in words.
     pub reason: String,
@@ -74,18 +82,26 @@ pub struct Finding {
 /// Progress, reported while running.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Progress {
+    /// Cases sent and judged so far.
     pub done: u64,
+    /// Findings so far.
     pub findings: usize,
+    /// Cases per second so far, shrinking excluded (0 while shrinking).
     pub per_second: f64,
+    /// Whether a finding is being shrunk now.
     pub shrinking: bool,
 }
 
 /// The result of a fuzz run.
 #[derive(Debug, Clone)]
 pub struct FuzzResult {
+    /// The generator's seed, to replay the run.
     pub seed: u64,
+    /// Cases sent and judged.
     pub cases_run: u64,
+    /// The findings, shrunk, in case order.
     pub findings: Vec<Finding>,
+    /// Wall time of the whole run, shrinking included.
     pub duration: Duration,
     /// Time spent shrinking findings (not counted in the case rate).
     pub shrinking: Duration,

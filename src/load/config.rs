@@ -112,19 +112,26 @@ impl Sizes {
 /// How a load run goes.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
+    /// The receiver's endpoint.
     pub url: String,
+    /// The webhook identifier sent with every delivery (a secret).
     pub webhook_id: String,
     /// Requests in flight at most (closed loop: exactly this many workers).
     pub concurrency: usize,
     /// Open loop at this many deliveries per second; closed loop when `None`.
     pub rate: Option<f64>,
+    /// When the run ends: after a time or a number of deliveries.
     pub until: Until,
+    /// The share of each event among the deliveries.
     pub mix: Mix,
     /// Share of deliveries sent twice (half at once, half right after).
     pub duplicates: f64,
     /// Payload sizes: a realistic mix, or only the small variant.
     pub sizes: Sizes,
+    /// Timeout, retry policy and TLS options of each delivery.
     pub sender: SenderConfig,
+    /// The effects probe's URL template (`{key}` marks the key); effects
+    /// are not checked when `None`.
     pub effects_url: Option<String>,
     /// The receiver is taken as down when no request has been answered for
     /// this long (see [`default_unanswered_window`]).

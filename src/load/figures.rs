@@ -5,45 +5,67 @@ use std::time::Duration;
 /// A live view while running.
 #[derive(Debug, Clone, Copy)]
 pub struct Live {
+    /// Time since the run started.
     pub elapsed: Duration,
+    /// Deliveries started so far (duplicate copies not counted).
     pub deliveries: u64,
+    /// Deliveries and copies that ended without a 2xx so far.
     pub failed: u64,
+    /// Deliveries per second over the last interval.
     pub rate: f64,
+    /// The 99th percentile of latency so far.
     pub p99: Duration,
 }
 
 /// Latency percentiles, in microseconds.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Latency {
+    /// The median.
     pub p50_us: u64,
+    /// The 90th percentile.
     pub p90_us: u64,
+    /// The 99th percentile.
     pub p99_us: u64,
+    /// The 99.9th percentile.
     pub p999_us: u64,
+    /// The slowest request.
     pub max_us: u64,
+    /// The mean, to 0.1 µs.
     pub mean_us: f64,
 }
 
 /// The result of a load run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LoadReport {
+    /// The receiver's endpoint.
     pub target: String,
+    /// Open or closed loop and the concurrency, in words.
     pub mode: String,
+    /// Wall time of the run, in milliseconds.
     pub duration_ms: f64,
     /// Deliveries started (duplicates not counted).
     pub deliveries: u64,
+    /// Deliveries and duplicate copies that ended with a 2xx (after retries, if any).
     pub delivered: u64,
     /// Deliveries that ended without a 2xx, retries exhausted or dropped.
     pub failed: u64,
+    /// Failed deliveries as a share of all deliveries and copies (0 to 1).
     pub error_rate: f64,
     /// Extra deliveries of the same event (duplicates and concurrent copies).
     pub duplicates: u64,
     /// Every HTTP request, retries and duplicates included.
     pub requests: u64,
+    /// Requests that were retries after a 5xx, a timeout or a connection failure.
     pub retries: u64,
+    /// Deliveries started per second of the run.
     pub deliveries_per_second: f64,
+    /// HTTP requests per second of the run.
     pub requests_per_second: f64,
+    /// Answers by status class.
     pub status: StatusCounts,
+    /// Requests not answered within the timeout.
     pub timeouts: u64,
+    /// Requests that failed at the connection (refused, reset, closed).
     pub connection_errors: u64,
     /// Requests in flight (or retries waiting) when the run was cut off at
     /// its end, counted apart: neither delivered nor failed.
@@ -82,16 +104,22 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// Answers by status class.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct StatusCounts {
+    /// 1xx as a final answer.
     #[serde(rename = "1xx")]
     pub informational: u64,
+    /// 2xx answers.
     #[serde(rename = "2xx")]
     pub success: u64,
+    /// 3xx answers.
     #[serde(rename = "3xx")]
     pub redirect: u64,
+    /// 4xx answers.
     #[serde(rename = "4xx")]
     pub client_error: u64,
+    /// 5xx answers.
     #[serde(rename = "5xx")]
     pub server_error: u64,
+    /// Statuses of 600 and above.
     pub other: u64,
 }
 

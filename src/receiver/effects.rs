@@ -64,8 +64,11 @@ pub struct KeyStats {
 /// Totals over all keys.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
+    /// Distinct idempotency keys received.
     pub keys: u64,
+    /// Times an effect ran, over all keys.
     pub effects: u64,
+    /// Events received and accepted, duplicates included.
     pub deliveries: u64,
 }
 

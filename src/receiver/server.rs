@@ -30,10 +30,15 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// A request with its body read.
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
+    /// The request method.
     pub method: Method,
+    /// The path, without the query, e.g. `/webhook`.
     pub path: String,
+    /// The query string after `?`, if any, still URL-encoded.
     pub query: Option<String>,
+    /// The request headers.
     pub headers: HeaderMap,
+    /// The whole body.
     pub body: Bytes,
 }
 
@@ -108,20 +113,36 @@ impl Drop for Server {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// Another program listens on the address.
-    #[error("cannot listen on {0}: the port is in use; stop the other program or choose another port")]
+    #[error(
+        "cannot listen on {0}: the port is in use; stop the other program or choose another port"
+    )]
     PortInUse(SocketAddr),
     /// The address cannot be listened on for another reason.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
+        /// The address asked for.
         addr: SocketAddr,
+        /// What the system said.
         source: std::io::Error,
     },
     /// The certificate chain file cannot be used.
     #[error("cannot read the certificate file {path}: {problem}; give a PEM certificate chain")]
-    Certificate { path: PathBuf, problem: String },
+    Certificate {
+        /// The certificate chain file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The private key file cannot be used.
-    #[error("cannot read the private key file {path}: {problem}; give the PEM private key of the certificate")]
-    Key { path: PathBuf, problem: String },
+    #[error(
+        "cannot read the private key file {path}: {problem}; give the PEM private key of the certificate"
+    )]
+    Key {
+        /// The private key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The key is not the certificate's.
     #[error("the certificate and the private key do not fit together: {0}")]
     Mismatch(String),
@@ -179,14 +200,13 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServeError> 
         path: key.to_owned(),
         problem: e.to_string(),
     })?;
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(
-        crate::sender::tls::provider(),
-    )
-    .with_safe_default_protocol_versions()
-    .map_err(|e| ServeError::Mismatch(e.to_string()))?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| ServeError::Mismatch(e.to_string()))?;
+    let config =
+        tokio_rustls::rustls::ServerConfig::builder_with_provider(crate::sender::tls::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ServeError::Mismatch(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| ServeError::Mismatch(e.to_string()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

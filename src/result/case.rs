@@ -8,13 +8,18 @@ use crate::sender::Attempt;
 /// The outcome of one expectation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckResult {
+    /// The expectation held.
     Passed,
+    /// The expectation did not hold.
     Failed {
+        /// What was expected, e.g. `2xx`.
         expected: String,
+        /// What came back instead.
         actual: String,
     },
     /// Not checked, and why (never counted as passed).
     Skipped {
+        /// Why the check could not be made.
         reason: SkipReason,
     },
 }
@@ -45,14 +50,18 @@ pub struct Check {
     pub source: Option<Source>,
     /// What was checked, e.g. `status of POST`.
     pub what: String,
+    /// Whether it passed, failed or was skipped.
     pub outcome: CheckResult,
 }
 
 /// A case's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseStatus {
+    /// Every check passed.
     Passed,
+    /// A check failed.
     Failed,
+    /// A check could not be made, and none failed.
     Skipped,
     /// Not run, or cut short before it could say anything: the run was
     /// stopped (interrupted, out of time, receiver down). Never a pass.
@@ -74,19 +83,25 @@ impl CaseStatus {
 /// Everything known about one case after it ran.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
+    /// The case id, e.g. `idempotency.concurrent-copies`.
     pub id: String,
+    /// One line saying what the case checks.
     pub title: String,
+    /// How much a failure matters: `must`, `should` or `info`.
     pub severity: Severity,
+    /// The requirement the case checks, if written; shown when it fails.
     pub requirement: Option<String>,
     /// A fuzz reproducer: reported as fixed / still failing.
     pub finding: bool,
     /// Where the case was written (none for generated cases, e.g. fuzz's).
     pub source: Option<Source>,
+    /// Every expectation checked, in order.
     pub checks: Vec<Check>,
     /// What each step did and every request it made (copies in completion order).
     pub steps: Vec<StepRecord>,
     /// The idempotency keys made for this case, in order of first use.
     pub keys: Vec<String>,
+    /// How long the case took.
     pub duration: Duration,
     /// Why the case did not run to its end, when the run was stopped.
     pub not_run: Option<String>,
@@ -101,6 +116,7 @@ pub struct StepRecord {
     pub action: String,
     /// Whether its requests were sent at once (their order is not meaningful).
     pub concurrent: bool,
+    /// Every request the step made.
     pub attempts: Vec<Attempt>,
 }
 
@@ -185,14 +201,17 @@ impl CaseResult {
 /// Counts over a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
+    /// Cases that passed.
     pub passed: usize,
     /// Failures that fail the run (`must`, and `should` under `--strict`).
     pub failed: usize,
     /// Failures that do not (`should` without `--strict`, `info`).
     pub warnings: usize,
+    /// Cases with a check that could not be made.
     pub skipped: usize,
     /// Cases the run was stopped before (or during): never passed.
     pub not_run: usize,
+    /// All cases.
     pub total: usize,
 }
 

@@ -38,7 +38,9 @@ impl SnapshotStatus {
 /// One case's snapshot outcome.
 #[derive(Debug, Clone)]
 pub struct SnapshotCase {
+    /// The case id (the file is named after it).
     pub id: String,
+    /// What happened to the snapshot.
     pub status: SnapshotStatus,
     /// The `.snap` file.
     pub file: PathBuf,
@@ -51,7 +53,9 @@ pub struct SnapshotCase {
 /// All snapshot outcomes of a run.
 #[derive(Debug, Clone, Default)]
 pub struct SnapshotResults {
+    /// The folder the snapshots are kept in.
     pub dir: PathBuf,
+    /// One outcome per case, in run order.
     pub cases: Vec<SnapshotCase>,
 }
 

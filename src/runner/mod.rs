@@ -41,15 +41,21 @@ pub struct RunConfig {
 /// Shared by every case of a run.
 #[derive(Debug)]
 pub struct RunContext {
+    /// The receiver's endpoint.
     pub url: String,
+    /// The webhook id the receiver expects (a secret).
     pub webhook_id: String,
     /// Distinct per run: goes into `{{run_id}}` and seeds every case's ids.
     pub run_id: String,
+    /// Random per run; each case's ids are seeded from it and the case's index.
     pub run_seed: u64,
+    /// The sender deliveries go through (with the readiness check).
     pub sender: Sender,
+    /// The effects probe, if the receiver has one.
     pub probe: Option<Probe>,
     /// False when the preflight readiness check failed: deliveries then skip it.
     pub readiness_ok: bool,
+    /// Fires to stop the run early.
     pub stop: Stop,
 }
 
@@ -69,7 +75,12 @@ impl RunContext {
 pub enum RunError {
     /// The target refused the connection, or no connection could be made.
     #[error("cannot reach {url}: {reason}")]
-    Unreachable { url: String, reason: Failure },
+    Unreachable {
+        /// The endpoint that could not be reached.
+        url: String,
+        /// What failed, e.g. connection refused.
+        reason: Failure,
+    },
     /// Bad configuration.
     #[error("{0}")]
     Setup(String),

@@ -39,8 +39,11 @@ impl Scenario {
 /// A place in a scenario file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
+    /// The file, as given or `builtin:NAME.yaml` for the built-in suite.
     pub file: String,
+    /// The line, 1-based.
     pub line: u64,
+    /// The column, 1-based.
     pub column: u64,
 }
 

@@ -75,6 +75,7 @@ impl Severity {
 /// One step, validated: what it does and what it expects.
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// What the step does.
     pub action: Action,
     /// Expectations on the answer (defaults applied).
     pub expect: Expect,
@@ -83,10 +84,15 @@ pub struct Step {
 /// What a step does.
 #[derive(Debug, Clone)]
 pub enum Action {
+    /// An `OPTIONS` readiness check.
     Options,
+    /// Delivers an event.
     Deliver(DeliverStep),
+    /// Sends any request.
     Raw(RawStep),
+    /// Asks the effects probe.
     Probe(ProbeStep),
+    /// Pauses this long.
     Wait(std::time::Duration),
 }
 
@@ -238,7 +244,9 @@ pub struct RawStep {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum HeaderValues {
+    /// The header sent once, with this value.
     One(String),
+    /// The header sent once per value.
     Many(Vec<String>),
 }
 

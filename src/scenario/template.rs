@@ -65,7 +65,9 @@ impl std::error::Error for TemplateError {}
 /// One piece of a parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece<'a> {
+    /// Literal text, kept as it is.
     Text(&'a str),
+    /// A `{{name}}` variable, to be substituted.
     Var(Var),
 }
 

@@ -16,8 +16,11 @@ use crate::event::{EffectRule, EventKind};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Scalar {
+    /// A whole number.
     Int(u64),
+    /// A number with a fraction.
     Float(f64),
+    /// A string.
     Text(String),
 }
 
@@ -200,7 +203,9 @@ impl JsonSchema for DurationText {
 /// A latency bound: `< 1s`, `1s` (the same), or `< timeout` (the run's per-attempt timeout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LatencySpec {
+    /// Answered within this long.
     Below(Duration),
+    /// Answered within the run's per-attempt timeout.
     BelowTimeout,
 }
 
@@ -236,9 +241,13 @@ impl JsonSchema for LatencySpec {
 /// event: see [`EventKind::effect_rule`]), `1` (exactly), `<= 1`, `>= 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EffectSpec {
+    /// What the contract requires of the event (`required`).
     Required,
+    /// Exactly this many (`1`).
     Exactly(u64),
+    /// At most this many (`<= 1`).
     AtMost(u64),
+    /// At least this many (`>= 1`).
     AtLeast(u64),
 }
 

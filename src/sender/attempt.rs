@@ -100,8 +100,11 @@ impl fmt::Display for Outcome {
 /// The record of one request and what came back.
 #[derive(Debug, Clone)]
 pub struct Attempt {
+    /// Which part of a delivery the request was.
     pub phase: Phase,
+    /// The HTTP method, e.g. `POST`.
     pub method: String,
+    /// The URL it was sent to.
     pub url: String,
     /// The status code, when a response head arrived.
     pub status: Option<u16>,
@@ -113,6 +116,7 @@ pub struct Attempt {
     pub body_truncated: bool,
     /// From sending the request to the end of the body read (or the failure).
     pub latency: Duration,
+    /// What the attempt came to, as the sender sees it.
     pub outcome: Outcome,
     /// What went wrong with the connection or the body, if anything.
     pub failure: Option<Failure>,
@@ -271,8 +275,11 @@ async fn perform(exchange: &Exchange<'_>, request: &Request<'_>, attempt: &mut A
 /// The result of a lean attempt (the load path): no headers or body kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeanAttempt {
+    /// The status code, when a response head arrived.
     pub status: Option<u16>,
+    /// What the attempt came to, as the sender sees it.
     pub outcome: Outcome,
+    /// From sending the request to the end of the body read (or the failure).
     pub latency: Duration,
     /// Whether the request was sent a second time on a fresh connection,
     /// because the kept-alive connection it was first sent on turned out to

@@ -31,11 +31,22 @@ pub enum Failure {
     /// The request could not be built (bad URL, method or header).
     InvalidRequest(String),
     /// The response body stopped arriving until the timeout (status kept).
-    BodyStalled { read: usize },
+    BodyStalled {
+        /// Bytes of the body read before it stalled.
+        read: usize,
+    },
     /// The response body broke off (status kept).
-    BodyIncomplete { read: usize, cause: Box<Failure> },
+    BodyIncomplete {
+        /// Bytes of the body read before it broke off.
+        read: usize,
+        /// What broke it off, e.g. a reset.
+        cause: Box<Failure>,
+    },
     /// The response body was longer than what is read (status kept).
-    BodyTooLarge { limit: usize },
+    BodyTooLarge {
+        /// The bytes read, at most.
+        limit: usize,
+    },
     /// The run was stopped (interrupted, out of time, receiver down) while
     /// this request was waiting: it tells nothing about the receiver.
     Cancelled,

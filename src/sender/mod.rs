@@ -122,7 +122,9 @@ impl DeliveryResult {
 /// The record of one delivery: every attempt, in order, and the result.
 #[derive(Debug, Clone)]
 pub struct Delivery {
+    /// Every request made: the readiness check, POSTs and retries, in order.
     pub attempts: Vec<Attempt>,
+    /// How the delivery ended.
     pub result: DeliveryResult,
 }
 
@@ -144,10 +146,15 @@ impl Delivery {
 /// A request the sender can make, headers and body as given.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
+    /// Which part of a delivery the request is.
     pub phase: Phase,
+    /// The HTTP method, e.g. `POST`.
     pub method: &'a str,
+    /// The URL to send it to.
     pub url: &'a str,
+    /// The request headers, name and value, in the order sent.
     pub headers: &'a [(String, String)],
+    /// The request body.
     pub body: Bytes,
 }
 

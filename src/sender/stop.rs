@@ -27,9 +27,11 @@ pub enum ReceiverDown {
     /// Requests in a row got no answer at all, and neither did a plain valid
     /// delivery, tried again and again for `confirmed_for`.
     Unanswered {
+        /// Requests in a row that got no answer.
         requests: u32,
         /// What the last of them came to.
         last: Failure,
+        /// How long the plain delivery was tried without an answer.
         confirmed_for: Duration,
     },
     /// No request at all was answered for this long (under load).

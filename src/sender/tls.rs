@@ -31,12 +31,20 @@ use super::TlsOptions;
 pub enum TlsSetupError {
     /// The CA file could not be read.
     #[error("cannot read the CA file {path}: {problem}; give a PEM file of CA certificates")]
-    Unreadable { path: PathBuf, problem: String },
+    Unreadable {
+        /// The CA file.
+        path: PathBuf,
+        /// Why it could not be read or parsed.
+        problem: String,
+    },
     /// The CA file holds no PEM certificate.
     #[error(
         "the CA file {path} holds no PEM certificate; give a PEM file with `-----BEGIN CERTIFICATE-----` blocks"
     )]
-    NoCertificate { path: PathBuf },
+    NoCertificate {
+        /// The CA file.
+        path: PathBuf,
+    },
     /// The system's verifier could not be set up.
     #[error("cannot set up certificate checks: {0}")]
     Verifier(String),

@@ -36,15 +36,20 @@ pub const TEXT_BODY_CAP: usize = 2048;
 /// What a receiver answered in one case, normalized.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Picture {
+    /// The case id.
     pub case: String,
+    /// Each step of the case, in order.
     pub steps: Vec<StepPicture>,
 }
 
 /// One step: what it did and each request/answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepPicture {
+    /// 1-based step number.
     pub step: usize,
+    /// What the step did, e.g. `deliver generation.completed (current)`.
     pub action: String,
+    /// Each request and its answer; copies sent at once are sorted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exchanges: Vec<Exchange>,
 }
@@ -59,6 +64,7 @@ pub struct Exchange {
     /// What went wrong when there is no status (`timeout`, `connection error`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// Response headers on [`HEADER_ALLOW_LIST`], by lower-case name, redacted.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     /// Pretty JSON when the body parses, text otherwise (capped); absent when empty.
@@ -304,7 +310,9 @@ fn uuid_at(b: &[u8], at: usize) -> Option<usize> {
 /// Snapshot settings of a run.
 #[derive(Debug, Clone)]
 pub struct SnapshotConfig {
+    /// The folder of the `.snap` files, e.g. `snapshots/receiver`.
     pub dir: std::path::PathBuf,
+    /// What is compared and what is written.
     pub mode: store::SnapshotMode,
     /// In CI a missing snapshot is reported, never created.
     pub ci: bool,

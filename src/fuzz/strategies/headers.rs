@@ -12,15 +12,23 @@ use crate::event::EventKind;
 pub enum HeaderRecipe {
     /// `X-Inference-Event` names another event than the body.
     EventMismatch {
+        /// The valid payload sent.
         base: BaseRecipe,
+        /// The event named in `X-Inference-Event`.
         header_event: EventKind,
     },
     /// Header names sent in Title-Case instead of lower case.
-    TitleCase { base: BaseRecipe },
+    TitleCase {
+        /// The valid payload sent.
+        base: BaseRecipe,
+    },
     /// One header sent twice, with the same or another value.
     Duplicated {
+        /// The valid payload sent.
         base: BaseRecipe,
+        /// Which contract header is sent twice: an index into them, modulo their number.
         header: u8,
+        /// Whether the second copy has the same value (else `-other` is appended).
         same_value: bool,
     },
 }

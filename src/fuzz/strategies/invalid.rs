@@ -12,28 +12,47 @@ use crate::event::{Dialect, EventKind};
 #[derive(Debug, Clone)]
 pub enum InvalidRecipe {
     /// A valid body cut short at this fraction (per mille) of its length.
-    Truncated { base: BaseRecipe, per_mille: u16 },
+    Truncated {
+        /// The valid payload it is derived from.
+        base: BaseRecipe,
+        /// Where the body is cut, in thousandths of its length.
+        per_mille: u16,
+    },
     /// A valid body with one byte replaced by a character that breaks JSON.
     Malformed {
+        /// The valid payload it is derived from.
         base: BaseRecipe,
+        /// Which byte is replaced, in thousandths of the body's length.
         at_per_mille: u16,
+        /// The byte put there, e.g. `}` or NUL.
         byte: u8,
     },
     /// A JSON array or scalar at the top level.
     NotAnObject(Value),
     /// A field of the wrong type.
     WrongType {
+        /// The valid payload it is derived from.
         base: BaseRecipe,
+        /// Which field: an index into `event`, `data`, `timestamp`, `data.state`,
+        /// `data.generations`, `data.request`, modulo 6.
         field: u8,
+        /// The value of the wrong type put there.
         value: Value,
     },
     /// `event`, the key or `data` missing.
-    Missing { base: BaseRecipe, field: u8 },
+    Missing {
+        /// The valid payload it is derived from.
+        base: BaseRecipe,
+        /// Which field: 0 `event`, 1 the idempotency key, 2 `data` (modulo 3).
+        field: u8,
+    },
     /// No body at all.
     Empty,
     /// A valid body sent with another Content-Type.
     WrongContentType {
+        /// The valid payload it is derived from.
         base: BaseRecipe,
+        /// The Content-Type sent instead of `application/json`.
         content_type: &'static str,
     },
 }
@@ -41,8 +60,11 @@ pub enum InvalidRecipe {
 /// A plain valid payload to derive other inputs from.
 #[derive(Debug, Clone, Copy)]
 pub struct BaseRecipe {
+    /// The event.
     pub kind: EventKind,
+    /// The payload dialect.
     pub dialect: Dialect,
+    /// Seeds the realistic content.
     pub seed: u64,
 }
 

@@ -49,13 +49,18 @@ impl Category {
 /// A built input: what to send and what it is.
 #[derive(Debug, Clone)]
 pub struct FuzzInput {
+    /// Which kind of input this is.
     pub category: Category,
     /// One line saying what this input is.
     pub description: String,
+    /// The event the input is built from; `None` when the body is no event
+    /// (an empty body, a top-level non-object).
     pub event: Option<EventKind>,
     /// The idempotency key, for the effects probe (valid inputs).
     pub key: Option<String>,
+    /// The request headers, name and value, in the order sent.
     pub headers: Vec<(String, String)>,
+    /// The request body.
     pub body: Vec<u8>,
     /// Send header names in Title-Case on the wire.
     pub title_case_headers: bool,
@@ -145,8 +150,11 @@ pub(super) fn remove(root: &mut Value, path: &str) {
 /// Any recipe of one category.
 #[derive(Debug, Clone)]
 pub enum Recipe {
+    /// A valid payload.
     Valid(ValidRecipe),
+    /// An input a receiver should reject.
     Invalid(InvalidRecipe),
+    /// A valid payload with unusual headers.
     Headers(HeaderRecipe),
 }
 

@@ -13,15 +13,25 @@ use crate::event::{Dialect, Event, EventKind, State};
 /// A field the sender may omit or send as null.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionalField {
+    /// `data.usage` (not in groups).
     Usage,
+    /// `data.model` (not in groups).
     Model,
+    /// `stateMessage` (the first member's in a group).
     StateMessage,
+    /// `data.createdAt` (not in groups).
     CreatedAt,
+    /// `data.dispatchedAt` (not in groups).
     DispatchedAt,
+    /// `data.finishedAt` (not in groups).
     FinishedAt,
+    /// `response` (the first member's in a group).
     Response,
+    /// `request.metadata` (the first member's in a group).
     RequestMetadata,
+    /// `response.usage` (the first member's in a group).
     ResponseUsage,
+    /// The first group member's `finishedAt` (groups only).
     MemberFinishedAt,
 }
 
@@ -67,11 +77,13 @@ impl OptionalField {
 pub enum TextSlot {
     /// The completion text (the embedding input; the first member's answer).
     Content,
+    /// The `stateMessage` (the first member's in a group).
     StateMessage,
     /// A user message deep in `request`.
     Prompt,
     /// A string deep in `response` (a tool call's arguments).
     ResponseDeep,
+    /// The model name (`data.model`; the first member's `request.model` in a group).
     Model,
 }
 
@@ -103,10 +115,15 @@ impl TextSlot {
 /// Where an unknown extra field is added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
+    /// The top level of the payload.
     Top,
+    /// `data`.
     Data,
+    /// `request` (the first member's in a group).
     Request,
+    /// `response` (the first member's in a group).
     Response,
+    /// The token counts: `data.usage`, or the first member's `response.usage` in a group.
     Usage,
 }
 
@@ -129,21 +146,31 @@ impl Level {
 /// The description of a valid payload.
 #[derive(Debug, Clone)]
 pub struct ValidRecipe {
+    /// The event.
     pub kind: EventKind,
+    /// The payload dialect.
     pub dialect: Dialect,
     /// Seeds the realistic content.
     pub seed: u64,
+    /// Whether the generation failed (state `Failed`).
     pub failed: bool,
+    /// Generations in the group (group events only).
     pub group_size: usize,
+    /// How many of the group's generations failed, at most `group_size`.
     pub failed_members: usize,
+    /// Optional fields left out.
     pub absent: Vec<OptionalField>,
+    /// Optional fields sent as `null`.
     pub null: Vec<OptionalField>,
+    /// Generated text, and where each goes.
     pub texts: Vec<(TextSlot, String)>,
     /// Depth of nested objects added in `request` and `response`.
     pub nesting: usize,
     /// Extra floats appended to embedding vectors (special values included).
     pub floats: Vec<f64>,
+    /// A large `total_tokens` count (up to 2^64 - 1), if any.
     pub big_usage: Option<u64>,
+    /// Unknown fields added: where, the `N` of its name `x_extra_N`, and its value.
     pub extras: Vec<(Level, u8, Value)>,
     /// Shuffles the key order of every object, from this seed.
     pub shuffle: Option<u64>,
