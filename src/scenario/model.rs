@@ -96,12 +96,6 @@ pub enum Action {
     Wait(std::time::Duration),
 }
 
-impl<'de> Deserialize<'de> for Step {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        super::validate::step(StepInput::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
-
 impl JsonSchema for Step {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Step".into()

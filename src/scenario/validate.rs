@@ -11,6 +11,14 @@ use crate::event::overrides::parse_path;
 /// Most copies one step may send at once.
 pub const MAX_COPIES: usize = 1000;
 
+/// A step is read as written ([`StepInput`]) and validated on the way in,
+/// so a problem is reported by the YAML parser with its line and column.
+impl<'de> serde::Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        step(StepInput::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Validates a step as written and applies defaults.
 pub fn step(input: StepInput) -> Result<Step, String> {
     let StepInput {

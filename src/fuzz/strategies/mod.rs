@@ -11,6 +11,7 @@
 
 pub mod headers;
 pub mod invalid;
+mod shape;
 pub mod valid;
 
 use proptest::prelude::*;
@@ -22,7 +23,8 @@ use crate::event::{Dialect, EventKind, Override};
 
 pub use headers::{HeaderRecipe, header_recipe};
 pub use invalid::{BaseRecipe, InvalidRecipe, invalid_recipe};
-pub use valid::{OptionalField, TextSlot, ValidRecipe, escape_non_ascii, valid_recipe};
+pub use shape::escape_non_ascii;
+pub use valid::{OptionalField, TextSlot, ValidRecipe, valid_recipe};
 
 /// Which kind of input a case is, and so what a receiver must answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
