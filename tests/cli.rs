@@ -744,3 +744,73 @@ fn payload_masks_the_webhook_id_unless_asked() {
     ]);
     assert!(shown.contains("\"webhook_id\": \"AhALzdz8S\""), "{shown}");
 }
+
+#[test]
+fn a_closed_output_pipe_ends_every_command_quietly() {
+    let receiver = start_receiver(&[]);
+    let url = receiver.url.clone();
+    for command in [
+        "payload generation".to_owned(),
+        "list".to_owned(),
+        "schema".to_owned(),
+        "run".to_owned(),
+        format!("send generation --url {url}"),
+        "fuzz --cases 200 --seed 1".to_owned(),
+        "load --deliveries 200".to_owned(),
+    ] {
+        let script =
+            format!("'{BIN}' {command} | head -c 1 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\"");
+        let out = Command::new("bash")
+            .args(["-c", &script])
+            .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{command}: {stderr}");
+        let status = stdout.trim().strip_prefix("status=").unwrap_or("?");
+        // 0 when everything fit in the pipe before it closed; 141 when the
+        // process ended on SIGPIPE, quietly, as `cat` does. Never 101.
+        assert!(
+            status == "0" || status == "141",
+            "{command}: status {status}, {stderr}"
+        );
+    }
+}
+
+#[test]
+fn https_against_a_plain_http_receiver_is_said_at_once() {
+    let receiver = start_receiver(&[]);
+    let https = receiver.url.replace("http://", "https://");
+    let (code, _, stderr) = harness(&["run", "--url", &https]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_contains_all(&stderr, &["speaks plain HTTP", "use http:// in --url"]);
+}
+
+#[test]
+fn strict_fails_a_run_that_could_not_check_effects() {
+    let receiver = start_receiver(&["--webhook-id", common::WEBHOOK_ID]);
+    let url = receiver.url.clone();
+    let id = common::WEBHOOK_ID;
+    let (code, stdout, _) = harness(&["run", "--url", &url, "--webhook-id", id]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_contains_all(&stdout, &["hint: pass --effects-url"]);
+    let (code, stdout, _) = harness(&["run", "--url", &url, "--webhook-id", id, "--strict"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_contains_all(
+        &stdout,
+        &["FAIL (--strict): 6 cases were not verified (skipped)"],
+    );
+    let (code, stdout, _) = harness(&[
+        "load",
+        "--url",
+        &url,
+        "--webhook-id",
+        id,
+        "--deliveries",
+        "100",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_contains_all(&stdout, &["idempotency not checked (pass --effects-url"]);
+    assert!(!stdout.contains("no idempotency violation"), "{stdout}");
+}

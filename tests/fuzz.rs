@@ -163,3 +163,44 @@ async fn same_seed_same_cases() {
         b.findings[0].input.description
     );
 }
+
+/// A receiver that records the key and then crashes answers a replay with
+/// the same key as a duplicate: every reproducer must use fresh keys on each
+/// replay, whatever kind of input it holds, or it says `fixed` falsely.
+#[tokio::test]
+async fn replays_use_fresh_keys_for_every_kind_of_input() {
+    let receiver = TestReceiver::start(Bug::RecordsThenCrashes).await;
+    for (i, only) in [Category::Valid, Category::Invalid, Category::Headers]
+        .into_iter()
+        .enumerate()
+    {
+        let mut fuzz_config = config(&receiver, 5, 50, Some(only));
+        fuzz_config.effects_url = None;
+        fuzz_config.max_shrink_steps = 10;
+        let outcome = fuzz::run(&fuzz_config, |_| {}).await.unwrap();
+        let finding = outcome.findings.first().expect("a finding");
+        let dir = std::env::temp_dir().join(format!("wh-fresh-keys-{}-{i}", std::process::id()));
+        let (yaml, _) = reproducer::write(&dir, 5, finding, WEBHOOK_ID).unwrap();
+        let scenarios = scenario::load(&[yaml]).unwrap();
+        for replay in 1..=2 {
+            let run = RunConfig {
+                url: receiver.url(),
+                webhook_id: WEBHOOK_ID.into(),
+                effects_url: None,
+                sender: SenderConfig::default(),
+                jobs: 1,
+                down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+                stop: Default::default(),
+            };
+            let outcome = runner::run(&run, scenarios.clone(), |_| {}).await.unwrap();
+            assert_eq!(
+                outcome.cases[0].status(),
+                CaseStatus::Failed,
+                "{only:?} replay {replay} says fixed:\n{}",
+                std::fs::read_to_string(dir.join(format!("fuzz.s5-c{}.yaml", finding.case)))
+                    .unwrap_or_default()
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

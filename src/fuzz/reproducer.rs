@@ -70,7 +70,11 @@ pub fn case_id(seed: u64, finding: &Finding) -> String {
 /// The finding's body with its key and webhook id replaced by templates.
 fn templated_body(finding: &Finding, webhook_id: &str) -> String {
     let mut body = String::from_utf8_lossy(&finding.input.body).into_owned();
-    if let Some(key) = &finding.input.key {
+    // Every replay uses a fresh key, whatever kind of input: a receiver that
+    // remembers the key would otherwise answer the second replay as a
+    // duplicate and the finding would look fixed.
+    let key = &finding.input.built_with;
+    if !key.is_empty() {
         body = body.replace(key.as_str(), "{{key}}");
     }
     if !webhook_id.is_empty() {
@@ -85,8 +89,8 @@ pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<S
     let mut headers: BTreeMap<String, HeaderValue> = BTreeMap::new();
     for (name, value) in &input.headers {
         let mut value = value.clone();
-        if let Some(key) = &input.key {
-            value = value.replace(key.as_str(), "{{key}}");
+        if !input.built_with.is_empty() {
+            value = value.replace(input.built_with.as_str(), "{{key}}");
         }
         if !webhook_id.is_empty() {
             value = value.replace(webhook_id, "{{webhook_id}}");
@@ -127,7 +131,11 @@ pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<S
             title: input.description.clone(),
             severity: "must",
             finding: true,
-            requirement: finding.reason.clone(),
+            requirement: if input.built_with.is_empty() {
+                finding.reason.clone()
+            } else {
+                finding.reason.replace(input.built_with.as_str(), "the key")
+            },
             steps,
         }],
     };
@@ -240,6 +248,7 @@ mod tests {
                 description: "d".into(),
                 event: None,
                 key: None,
+                built_with: String::new(),
                 headers: vec![("X-Inference-Webhook-ID".into(), "AhALzdz8S".into())],
                 body: body.as_bytes().to_vec(),
                 title_case_headers: false,

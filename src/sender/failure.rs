@@ -67,9 +67,14 @@ impl Failure {
         )
     }
 
-    /// Whether nothing listens at the address (refused, or no connection could be made).
+    /// Whether nothing the harness can talk to listens at the address:
+    /// refused, no connection could be made, or a plain HTTP server behind
+    /// an `https://` URL.
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, Failure::Refused | Failure::Connect(_))
+        matches!(
+            self,
+            Failure::Refused | Failure::Connect(_) | Failure::Tls(TlsReason::PlainHttp)
+        )
     }
 }
 

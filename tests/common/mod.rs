@@ -74,6 +74,9 @@ pub enum Bug {
     IgnoresPing,
     /// Not a bug either: every request (OPTIONS too) is answered after 3 s.
     Answers3sLate,
+    /// Records the key of every POST (from its header or body), then crashes
+    /// (500); a key it has seen is answered 200 as a duplicate.
+    RecordsThenCrashes,
 }
 
 /// What a test receiver did: effect counts per key, and keys it completed.
@@ -147,6 +150,7 @@ impl Bug {
         ("fails-one-in-ten", Bug::FailsOneInTen),
         ("ignores-ping", Bug::IgnoresPing),
         ("answers-3s-late", Bug::Answers3sLate),
+        ("records-then-crashes", Bug::RecordsThenCrashes),
     ];
 }
 
@@ -230,6 +234,22 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
     store
         .posts
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if bug == Bug::RecordsThenCrashes {
+        let key = req
+            .header("x-inference-generation-id")
+            .or(req.header("x-inference-group-id"))
+            .map(str::to_owned)
+            .or_else(|| {
+                serde_json::from_slice::<Value>(&req.body)
+                    .ok()
+                    .and_then(|v| idempotency_key(&v))
+            })
+            .unwrap_or_default();
+        if !store.perform_once(&key) {
+            return answer(200, "duplicate");
+        }
+        return answer(500, "crashed after recording the key");
+    }
     if bug == Bug::Redirects {
         let mut r = answer(308, "moved");
         r.headers_mut()

@@ -284,6 +284,7 @@ impl InvalidRecipe {
             description,
             event,
             key: None,
+            built_with: key.to_owned(),
             headers,
             body,
             title_case_headers: false,

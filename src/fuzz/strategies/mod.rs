@@ -60,6 +60,10 @@ pub struct FuzzInput {
     pub event: Option<EventKind>,
     /// The idempotency key, for the effects probe (valid inputs).
     pub key: Option<String>,
+    /// The key the input was built with, wherever it stands in the headers
+    /// or the body (also for inputs whose effect is not probed): a replay
+    /// puts a fresh key in its place.
+    pub built_with: String,
     /// The request headers, name and value, in the order sent.
     pub headers: Vec<(String, String)>,
     /// The request body.

@@ -439,6 +439,7 @@ impl ValidRecipe {
             description: self.describe(),
             event: Some(self.kind),
             key: Some(key.to_owned()),
+            built_with: key.to_owned(),
             headers: self.headers(key, webhook_id),
             body: self.body(self.json(key, webhook_id)),
             title_case_headers: false,
