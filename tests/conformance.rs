@@ -335,7 +335,7 @@ cases:
   - id: custom.must-fail
     title: A wrong expectation fails with what came back
     steps:
-      - deliver: { event: test, set: { data.note: "{{case_id}}/{{run_id}}" } }
+      - deliver: { event: test, add: { data.note: "{{case_id}}/{{run_id}}" } }
         expect: { status: 204 }
 "#;
     let receiver = TestReceiver::start(Bug::None).await;

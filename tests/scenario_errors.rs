@@ -205,3 +205,24 @@ fn json_schema_is_in_sync() {
         "schema/scenario.schema.json is stale: run `cargo run -- schema > schema/scenario.schema.json`"
     );
 }
+
+#[test]
+fn a_set_path_the_payload_does_not_have_points_at_the_step() {
+    let message = scenario::parse(
+        "typo.yaml",
+        "cases:\n  - id: a\n    title: t\n    steps:\n      - deliver: { event: generation.completed, set: { data.stat: Failed } }\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(message.contains("typo.yaml:5:9"), "{message}");
+    assert!(
+        message.contains("the payload has no field `data.stat`; did you mean `data.state`?"),
+        "{message}"
+    );
+    // The distinct spelling for a new field is accepted.
+    scenario::parse(
+        "add.yaml",
+        "cases:\n  - id: a\n    title: t\n    steps:\n      - deliver: { event: generation.completed, add: { data.stat: Failed } }\n",
+    )
+    .unwrap();
+}

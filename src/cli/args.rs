@@ -18,10 +18,15 @@ pub struct EventArgs {
     /// Payload dialect: `current` (camelCase, the seed schema) or `legacy` (snake_case).
     #[arg(long, default_value = "current", value_parser = parse_dialect)]
     pub dialect: Dialect,
-    /// Override a field: PATH=VALUE, dotted path, VALUE as JSON or else a string
-    /// (e.g. `--set data.state=Failed`). Repeatable.
+    /// Change a field the payload has: PATH=VALUE, dotted path, VALUE as JSON
+    /// or else a string (e.g. `--set data.state=Failed`); a path the payload
+    /// does not have is an error (see --add). Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
     pub set: Vec<Override>,
+    /// Add a field the payload does not have: PATH=VALUE, missing objects
+    /// created (e.g. `--add data.priority=high`). Repeatable.
+    #[arg(long = "add", value_name = "PATH=VALUE", value_parser = parse_add)]
+    pub add: Vec<Override>,
     /// Remove a field by dotted path (e.g. `--unset data.usage`). Repeatable.
     #[arg(long = "unset", value_name = "PATH", value_parser = parse_unset)]
     pub unset: Vec<Override>,
@@ -44,7 +49,7 @@ impl EventArgs {
         if self.unique_ids {
             builder = builder.unique_ids();
         }
-        for edit in self.set.iter().chain(&self.unset) {
+        for edit in self.set.iter().chain(&self.add).chain(&self.unset) {
             builder = builder.apply(edit.clone());
         }
         builder
@@ -146,6 +151,10 @@ fn parse_dialect(s: &str) -> Result<Dialect, String> {
 
 fn parse_set(s: &str) -> Result<Override, String> {
     Override::parse_set(s).map_err(|e| e.to_string())
+}
+
+fn parse_add(s: &str) -> Result<Override, String> {
+    Override::parse_add(s).map_err(|e| e.to_string())
 }
 
 fn parse_unset(s: &str) -> Result<Override, String> {

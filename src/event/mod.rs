@@ -228,16 +228,16 @@ impl EventBuilder {
     /// Builds the payload, applies the overrides, derives key and headers.
     pub fn build(self) -> Result<Event, OverrideError> {
         let mut json = serde_json::to_value(self.payload())
-            .map_err(|e| OverrideError(format!("payload did not serialize: {e}")))?;
+            .map_err(|e| OverrideError::Payload(format!("payload did not serialize: {e}")))?;
         for edit in &self.overrides {
             edit.apply(&mut json)?;
         }
         let mut body = serde_json::to_vec(&json)
-            .map_err(|e| OverrideError(format!("payload did not serialize: {e}")))?;
+            .map_err(|e| OverrideError::Payload(format!("payload did not serialize: {e}")))?;
         if let Some(target) = self.pad_to.filter(|t| *t > body.len()) {
             pad(&mut json, self.kind, target - body.len())?;
             body = serde_json::to_vec(&json)
-                .map_err(|e| OverrideError(format!("payload did not serialize: {e}")))?;
+                .map_err(|e| OverrideError::Payload(format!("payload did not serialize: {e}")))?;
         }
         Ok(Event {
             kind: self.kind,
@@ -338,7 +338,7 @@ fn pad(json: &mut Value, kind: EventKind, extra: usize) -> Result<(), OverrideEr
         _ => "/data/response/choices/0/message/content",
     };
     let Some(Value::String(text)) = json.pointer_mut(pointer) else {
-        return Err(OverrideError(format!(
+        return Err(OverrideError::Payload(format!(
             "cannot pad the payload: `{pointer}` is not a string (an override removed it?)"
         )));
     };

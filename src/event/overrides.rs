@@ -11,27 +11,134 @@ use serde_json::{Map, Value};
 /// One edit of a payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Override {
-    /// Put `value` at `path`, creating intermediate objects.
+    /// Replace the value of a field the payload has (`--set`, `set:`).
     Set {
-        /// The path's segments: object keys or array indexes.
+        /// The field's path, by segment.
         path: Vec<String>,
-        /// The JSON value to put there.
+        /// The new value.
         value: Value,
     },
-    /// Remove the field at `path` (a missing field is not an error).
+    /// Put `value` at `path`, creating the field and any missing objects
+    /// on the way (`--add`, `add:`): for fields the payload does not have.
+    Add {
+        /// The field's path, by segment.
+        path: Vec<String>,
+        /// The value.
+        value: Value,
+    },
+    /// Remove a field the payload has (`--unset`, `unset:`).
     Unset {
-        /// The path's segments: object keys or array indexes.
+        /// The field's path, by segment.
         path: Vec<String>,
     },
 }
 
 /// Why an override could not be parsed or applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OverrideError(pub String);
+pub enum OverrideError {
+    /// `PATH=VALUE` without `=`.
+    NoEquals(String),
+    /// An empty path.
+    EmptyPath,
+    /// A path with an empty segment (`data..state`).
+    EmptySegment(String),
+    /// A value that starts like JSON (`{`, `[`, `"`) and does not parse.
+    BadJson {
+        /// The value as written.
+        raw: String,
+        /// What the JSON parser said.
+        error: String,
+    },
+    /// `set`/`unset` of a field the payload does not have.
+    NoSuchField {
+        /// The path as written.
+        path: String,
+        /// The payload's path nearest to it, if any is close.
+        nearest: Option<String>,
+        /// Whether the edit was a `set` (which `add` would have done).
+        was_set: bool,
+    },
+    /// A path that goes through something other than an object or array.
+    NotContainer {
+        /// The path as written.
+        path: String,
+        /// The segment that cannot be entered.
+        segment: String,
+        /// What stands there (`string`, `number`, ...).
+        kind: &'static str,
+    },
+    /// An array index past the end.
+    PastEnd {
+        /// The path as written.
+        path: String,
+        /// The index.
+        index: usize,
+        /// The array's length.
+        len: usize,
+    },
+    /// A segment that must be an array index and is not.
+    NotIndex {
+        /// The path as written.
+        path: String,
+        /// The segment.
+        segment: String,
+    },
+    /// The payload could not be made (serialized or padded).
+    Payload(String),
+}
 
 impl fmt::Display for OverrideError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            OverrideError::NoEquals(spec) => {
+                write!(
+                    f,
+                    "`{spec}` has no `=`: write PATH=VALUE, e.g. `data.state=Failed`"
+                )
+            }
+            OverrideError::EmptyPath => f.write_str("empty path: name a field, e.g. `data.state`"),
+            OverrideError::EmptySegment(path) => write!(
+                f,
+                "path `{path}` has an empty segment: write keys separated by single dots, e.g. `data.usage.total_tokens`"
+            ),
+            OverrideError::BadJson { raw, error } => write!(
+                f,
+                "the value `{raw}` starts like JSON but does not parse ({error}); write valid JSON, or quote it as a JSON string"
+            ),
+            OverrideError::NoSuchField {
+                path,
+                nearest,
+                was_set,
+            } => {
+                write!(f, "the payload has no field `{path}`")?;
+                if let Some(nearest) = nearest {
+                    write!(f, "; did you mean `{nearest}`?")?;
+                }
+                if *was_set {
+                    f.write_str(" (to add a field the payload does not have, use add, not set)")?;
+                }
+                Ok(())
+            }
+            OverrideError::NotContainer {
+                path,
+                segment,
+                kind,
+            } => write!(
+                f,
+                "cannot apply `{path}`: `{segment}` is inside a {kind}, not an object or array"
+            ),
+            OverrideError::PastEnd { path, index, len } => write!(
+                f,
+                "cannot apply `{path}`: index {index} is past the end of an array of {len}"
+            ),
+            OverrideError::NotIndex { path, segment } => {
+                write!(
+                    f,
+                    "cannot apply `{path}`: `{segment}` is not an array index"
+                )
+            }
+            OverrideError::Payload(why) => f.write_str(why),
+        }
     }
 }
 
@@ -40,36 +147,39 @@ impl std::error::Error for OverrideError {}
 /// Splits a dotted path into its segments, rejecting empty ones.
 pub fn parse_path(path: &str) -> Result<Vec<String>, OverrideError> {
     if path.is_empty() {
-        return Err(OverrideError(
-            "empty path: name a field, e.g. `data.state`".into(),
-        ));
+        return Err(OverrideError::EmptyPath);
     }
     let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
     if segments.iter().any(String::is_empty) {
-        return Err(OverrideError(format!(
-            "path `{path}` has an empty segment: write keys separated by single dots, e.g. `data.usage.total_tokens`"
-        )));
+        return Err(OverrideError::EmptySegment(path.to_owned()));
     }
     Ok(segments)
 }
 
-/// Parses a VALUE as JSON, falling back to a plain string.
-pub fn parse_value(raw: &str) -> Value {
-    serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()))
+/// Parses a VALUE as JSON, or takes it as a plain string; a value that
+/// starts like JSON (`{`, `[`, `"`) must parse.
+pub fn parse_value(raw: &str) -> Result<Value, OverrideError> {
+    match serde_json::from_str(raw) {
+        Ok(value) => Ok(value),
+        Err(e) if raw.trim_start().starts_with(['{', '[', '"']) => Err(OverrideError::BadJson {
+            raw: raw.to_owned(),
+            error: e.to_string(),
+        }),
+        Err(_) => Ok(Value::String(raw.to_owned())),
+    }
 }
 
 impl Override {
-    /// Parses `PATH=VALUE` (VALUE as JSON, or a string when it is not JSON).
+    /// Parses `PATH=VALUE` for `--set` (VALUE as JSON, or a plain string).
     pub fn parse_set(spec: &str) -> Result<Override, OverrideError> {
-        let Some((path, raw)) = spec.split_once('=') else {
-            return Err(OverrideError(format!(
-                "`{spec}` has no `=`: write PATH=VALUE, e.g. `data.state=Failed`"
-            )));
-        };
-        Ok(Override::Set {
-            path: parse_path(path)?,
-            value: parse_value(raw),
-        })
+        let (path, value) = split_spec(spec)?;
+        Ok(Override::Set { path, value })
+    }
+
+    /// Parses `PATH=VALUE` for `--add`.
+    pub fn parse_add(spec: &str) -> Result<Override, OverrideError> {
+        let (path, value) = split_spec(spec)?;
+        Ok(Override::Add { path, value })
     }
 
     /// Parses a PATH to remove.
@@ -82,24 +192,129 @@ impl Override {
     /// The path this override edits, dotted.
     pub fn path(&self) -> String {
         match self {
-            Override::Set { path, .. } | Override::Unset { path } => path.join("."),
+            Override::Set { path, .. } | Override::Add { path, .. } | Override::Unset { path } => {
+                path.join(".")
+            }
         }
     }
 
     /// Applies the edit to `root`.
     pub fn apply(&self, root: &mut Value) -> Result<(), OverrideError> {
+        let dotted = self.path();
         match self {
-            Override::Set { path, value } => set(root, path, value.clone()),
+            Override::Add { path, value } => {
+                set(root, path, value.clone()).map_err(|e| e.at(&dotted))
+            }
+            Override::Set { path, value } => {
+                require(root, path, &dotted, true)?;
+                set(root, path, value.clone()).map_err(|e| e.at(&dotted))
+            }
             Override::Unset { path } => {
+                require(root, path, &dotted, false)?;
                 unset(root, path);
                 Ok(())
             }
         }
-        .map_err(|e| OverrideError(format!("cannot apply `{}`: {e}", self.path())))
     }
 }
 
-fn set(root: &mut Value, path: &[String], value: Value) -> Result<(), String> {
+fn split_spec(spec: &str) -> Result<(Vec<String>, Value), OverrideError> {
+    let Some((path, raw)) = spec.split_once('=') else {
+        return Err(OverrideError::NoEquals(spec.to_owned()));
+    };
+    Ok((parse_path(path)?, parse_value(raw)?))
+}
+
+/// Fails unless `root` has a value at `path`, suggesting the nearest path.
+fn require(
+    root: &Value,
+    path: &[String],
+    dotted: &str,
+    was_set: bool,
+) -> Result<(), OverrideError> {
+    let mut node = root;
+    for seg in path {
+        let next = match node {
+            Value::Object(map) => map.get(seg),
+            Value::Array(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => {
+                return Err(OverrideError::NoSuchField {
+                    path: dotted.to_owned(),
+                    nearest: nearest_path(root, dotted),
+                    was_set,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The payload's path nearest to `wanted` (a small edit distance away).
+fn nearest_path(root: &Value, wanted: &str) -> Option<String> {
+    let mut paths = Vec::new();
+    collect_paths(root, String::new(), &mut paths);
+    paths
+        .into_iter()
+        .map(|p| (strsim::levenshtein(&p, wanted), p))
+        .filter(|(distance, _)| *distance <= 3.max(wanted.len() / 4))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, p)| p)
+}
+
+fn collect_paths(node: &Value, prefix: String, out: &mut Vec<String>) {
+    let join = |key: &str| {
+        if prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    match node {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let path = join(k);
+                out.push(path.clone());
+                collect_paths(v, path, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate().take(3) {
+                let path = join(&i.to_string());
+                out.push(path.clone());
+                collect_paths(v, path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Where a path could not be followed, before the path is known.
+enum Stuck {
+    NotContainer { segment: String, kind: &'static str },
+    PastEnd { index: usize, len: usize },
+    NotIndex { segment: String },
+}
+
+impl Stuck {
+    fn at(self, path: &str) -> OverrideError {
+        let path = path.to_owned();
+        match self {
+            Stuck::NotContainer { segment, kind } => OverrideError::NotContainer {
+                path,
+                segment,
+                kind,
+            },
+            Stuck::PastEnd { index, len } => OverrideError::PastEnd { path, index, len },
+            Stuck::NotIndex { segment } => OverrideError::NotIndex { path, segment },
+        }
+    }
+}
+
+fn set(root: &mut Value, path: &[String], value: Value) -> Result<(), Stuck> {
     let Some((last, parents)) = path.split_last() else {
         *root = value;
         return Ok(());
@@ -123,10 +338,10 @@ fn set(root: &mut Value, path: &[String], value: Value) -> Result<(), String> {
             }
             Ok(())
         }
-        other => Err(format!(
-            "`{last}` is inside a {}, not an object or array",
-            kind(other)
-        )),
+        other => Err(Stuck::NotContainer {
+            segment: last.clone(),
+            kind: kind(other),
+        }),
     }
 }
 
@@ -134,7 +349,7 @@ fn child_mut<'a>(
     node: &'a mut Value,
     seg: &str,
     next_is_index: bool,
-) -> Result<&'a mut Value, String> {
+) -> Result<&'a mut Value, Stuck> {
     if node.is_null() {
         *node = Value::Object(Map::new());
     }
@@ -154,18 +369,20 @@ fn child_mut<'a>(
             }
             Ok(&mut items[i])
         }
-        other => Err(format!(
-            "`{seg}` is inside a {}, not an object or array",
-            kind(other)
-        )),
+        other => Err(Stuck::NotContainer {
+            segment: seg.to_owned(),
+            kind: kind(other),
+        }),
     }
 }
 
-fn index(seg: &str, len: usize) -> Result<usize, String> {
+fn index(seg: &str, len: usize) -> Result<usize, Stuck> {
     match seg.parse::<usize>() {
         Ok(i) if i <= len => Ok(i),
-        Ok(i) => Err(format!("index {i} is past the end of an array of {len}")),
-        Err(_) => Err(format!("`{seg}` is not an array index")),
+        Ok(index) => Err(Stuck::PastEnd { index, len }),
+        Err(_) => Err(Stuck::NotIndex {
+            segment: seg.to_owned(),
+        }),
     }
 }
 
@@ -214,62 +431,82 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn apply(spec: &str, mut v: Value) -> Value {
-        Override::parse_set(spec).unwrap().apply(&mut v).unwrap();
-        v
+    fn apply(edit: Override, mut v: Value) -> Result<Value, OverrideError> {
+        edit.apply(&mut v)?;
+        Ok(v)
     }
 
     #[test]
-    fn sets_nested_values_as_json_or_string() {
-        let v = apply("data.state=Failed", json!({"data": {"state": "Success"}}));
-        assert_eq!(v, json!({"data": {"state": "Failed"}}));
-        let v = apply("data.usage.total_tokens=12", json!({"data": {}}));
-        assert_eq!(v, json!({"data": {"usage": {"total_tokens": 12}}}));
-        let v = apply("data.request={\"a\":[1]}", json!({}));
-        assert_eq!(v, json!({"data": {"request": {"a": [1]}}}));
+    fn set_replaces_what_exists_and_add_creates() {
+        let v = apply(
+            Override::parse_set("data.state=Failed").unwrap(),
+            json!({"data": {"state": "Success"}}),
+        );
+        assert_eq!(v, Ok(json!({"data": {"state": "Failed"}})));
+        let v = apply(
+            Override::parse_add("data.usage.total_tokens=12").unwrap(),
+            json!({"data": {}}),
+        );
+        assert_eq!(v, Ok(json!({"data": {"usage": {"total_tokens": 12}}})));
+        let v = apply(Override::parse_add("g.1=2").unwrap(), json!({"g": [1]}));
+        assert_eq!(v, Ok(json!({"g": [1, 2]})));
+        let v = apply(
+            Override::parse_set("g.0.s=x").unwrap(),
+            json!({"g": [{"s": "y"}]}),
+        );
+        assert_eq!(v, Ok(json!({"g": [{"s": "x"}]})));
     }
 
     #[test]
-    fn indexes_and_appends_arrays() {
-        let v = apply("g.0.s=x", json!({"g": [{"s": "y"}]}));
-        assert_eq!(v, json!({"g": [{"s": "x"}]}));
-        let v = apply("g.1=2", json!({"g": [1]}));
-        assert_eq!(v, json!({"g": [1, 2]}));
-        let v = apply("new.0=1", json!({}));
-        assert_eq!(v, json!({"new": [1]}));
+    fn a_typo_is_an_error_with_the_nearest_path() {
+        let payload = json!({"data": {"state": "Success", "usage": {}}});
+        let e = apply(
+            Override::parse_set("data.stat=Failed").unwrap(),
+            payload.clone(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            OverrideError::NoSuchField {
+                path: "data.stat".into(),
+                nearest: Some("data.state".into()),
+                was_set: true,
+            }
+        );
+        assert!(e.to_string().contains("did you mean `data.state`?"), "{e}");
+        let e = apply(Override::parse_unset("data.nonexistent").unwrap(), payload).unwrap_err();
+        assert!(matches!(e, OverrideError::NoSuchField { .. }), "{e}");
     }
 
     #[test]
-    fn unset_removes_and_ignores_missing() {
-        let mut v = json!({"data": {"usage": {}, "id": "x"}});
-        Override::parse_unset("data.usage")
-            .unwrap()
-            .apply(&mut v)
-            .unwrap();
-        Override::parse_unset("nope.deeper")
-            .unwrap()
-            .apply(&mut v)
-            .unwrap();
-        assert_eq!(v, json!({"data": {"id": "x"}}));
+    fn a_value_that_starts_like_json_must_parse() {
+        assert!(matches!(
+            Override::parse_set("data.usage=[1,2"),
+            Err(OverrideError::BadJson { .. })
+        ));
+        assert_eq!(
+            Override::parse_set("data.state=Failed").unwrap(),
+            Override::Set {
+                path: vec!["data".into(), "state".into()],
+                value: json!("Failed")
+            }
+        );
+        assert!(Override::parse_set("data.request={\"a\":[1]}").is_ok());
     }
 
     #[test]
     fn errors_say_what_and_how() {
         let e = Override::parse_set("data.state").unwrap_err();
-        assert!(e.0.contains("PATH=VALUE"), "{e}");
+        assert!(e.to_string().contains("PATH=VALUE"), "{e}");
         let e = Override::parse_set("data..state=1").unwrap_err();
-        assert!(e.0.contains("empty segment"), "{e}");
-        let mut v = json!({"data": "text"});
-        let e = Override::parse_set("data.state=1")
-            .unwrap()
-            .apply(&mut v)
-            .unwrap_err();
-        assert!(e.0.contains("inside a string"), "{e}");
-        let mut v = json!({"g": []});
-        let e = Override::parse_set("g.5=1")
-            .unwrap()
-            .apply(&mut v)
-            .unwrap_err();
-        assert!(e.0.contains("past the end"), "{e}");
+        assert!(e.to_string().contains("empty segment"), "{e}");
+        let e = apply(
+            Override::parse_add("data.state=1").unwrap(),
+            json!({"data": "text"}),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("inside a string"), "{e}");
+        let e = apply(Override::parse_add("g.5=1").unwrap(), json!({"g": []})).unwrap_err();
+        assert!(e.to_string().contains("past the end"), "{e}");
     }
 }

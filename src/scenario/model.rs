@@ -166,15 +166,22 @@ pub struct DeliverStep {
     /// delivering the same one twice is a duplicate. Default 0.
     #[serde(default)]
     pub instance: u32,
-    /// Field overrides: dotted path to value (strings may use templates such as `{{key}}`).
+    /// Field overrides of fields the payload has: dotted path to value
+    /// (strings may use templates such as `{{key}}`); a path the payload
+    /// does not have is an error (see `add`).
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, Value>")]
     pub set: serde_json::Map<String, Value>,
+    /// Fields to add that the payload does not have: dotted path to value
+    /// (missing objects on the way are created).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub add: serde_json::Map<String, Value>,
     /// Fields to remove, by dotted path.
     #[serde(default)]
     pub unset: Vec<String>,
-    /// `set` and `unset` as parsed once at load time, in that order (the
-    /// values of `set` still carry their templates).
+    /// `set`, `add` and `unset` as parsed once at load time, in that order
+    /// (the values still carry their templates).
     #[serde(skip)]
     #[schemars(skip)]
     pub edits: Vec<crate::event::Override>,

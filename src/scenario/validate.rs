@@ -5,8 +5,8 @@
 
 use super::model::{Action, Expect, RawStep, Step, StepInput};
 use super::values::StatusSpec;
-use crate::event::Override;
 use crate::event::overrides::parse_path;
+use crate::event::{Event, Override};
 
 /// Most copies one step may send at once.
 pub const MAX_COPIES: usize = 1000;
@@ -87,11 +87,34 @@ pub fn step(input: StepInput) -> Result<Step, String> {
                 value: value.clone(),
             });
         }
+        for (path, value) in &d.add {
+            let path = parse_path(path).map_err(|e| format!("in `deliver`: {e}"))?;
+            d.edits.push(Override::Add {
+                path,
+                value: value.clone(),
+            });
+        }
         for path in &d.unset {
             let path = parse_path(path).map_err(|e| format!("in `deliver`: {e}"))?;
             d.edits.push(Override::Unset { path });
         }
-        for value in d.set.values() {
+        // The paths are checked against the payload this step sends, now,
+        // so a typo is reported where it was written.
+        let mut builder = Event::builder(d.event).dialect(d.dialect);
+        if let Some(state) = d.state {
+            builder = builder.state(state);
+        }
+        if let Some(n) = d.group_size {
+            builder = builder.group_size(n);
+        }
+        if let Some(n) = d.failed_members {
+            builder = builder.failed_members(n);
+        }
+        for edit in &d.edits {
+            builder = builder.apply(edit.clone());
+        }
+        builder.build().map_err(|e| format!("in `deliver`: {e}"))?;
+        for value in d.set.values().chain(d.add.values()) {
             check_templates_in_json(value)?;
         }
         for value in d.headers.values().flatten().flat_map(|v| v.values()) {

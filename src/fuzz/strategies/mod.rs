@@ -138,11 +138,11 @@ pub(super) fn pad() -> impl Strategy<Value = usize> {
     ]
 }
 
-/// Puts `value` at a dotted path, creating what is missing: the `--set`
+/// Puts `value` at a dotted path, creating what is missing: the `--add`
 /// mechanism of the event catalog. A path that cannot take it is skipped.
 pub(super) fn put(root: &mut Value, path: &str, value: Value) {
     if let Ok(path) = parse_path(path) {
-        let _ = Override::Set { path, value }.apply(root);
+        let _ = Override::Add { path, value }.apply(root);
     }
 }
 
