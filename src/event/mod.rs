@@ -6,6 +6,7 @@
 
 pub mod content;
 pub mod ids;
+mod override_error;
 pub mod overrides;
 pub mod payload;
 
