@@ -209,6 +209,24 @@ pub struct DeliverStep {
     pub copies: Option<usize>,
 }
 
+impl DeliverStep {
+    /// `builder` with this step's payload settings: dialect, state, group
+    /// size and failed members (padding and edits are applied apart).
+    pub fn shape(&self, builder: crate::event::EventBuilder) -> crate::event::EventBuilder {
+        let mut builder = builder.dialect(self.dialect);
+        if let Some(state) = self.state {
+            builder = builder.state(state);
+        }
+        if let Some(n) = self.group_size {
+            builder = builder.group_size(n);
+        }
+        if let Some(n) = self.failed_members {
+            builder = builder.failed_members(n);
+        }
+        builder
+    }
+}
+
 /// Send an arbitrary request to the endpoint.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -100,16 +100,7 @@ pub fn step(input: StepInput) -> Result<Step, String> {
         }
         // The paths are checked against the payload this step sends, now,
         // so a typo is reported where it was written.
-        let mut builder = Event::builder(d.event).dialect(d.dialect);
-        if let Some(state) = d.state {
-            builder = builder.state(state);
-        }
-        if let Some(n) = d.group_size {
-            builder = builder.group_size(n);
-        }
-        if let Some(n) = d.failed_members {
-            builder = builder.failed_members(n);
-        }
+        let mut builder = d.shape(Event::builder(d.event));
         for edit in &d.edits {
             builder = builder.apply(edit.clone());
         }

@@ -219,16 +219,7 @@ impl CaseRun<'_> {
     async fn deliver(&mut self, d: &DeliverStep, expect: &Expect) {
         self.last = Some((d.event, d.instance));
         let key = self.key_of(d.event, d.instance);
-        let mut builder = self.builder(d.event, d.instance).dialect(d.dialect);
-        if let Some(state) = d.state {
-            builder = builder.state(state);
-        }
-        if let Some(n) = d.group_size {
-            builder = builder.group_size(n);
-        }
-        if let Some(n) = d.failed_members {
-            builder = builder.failed_members(n);
-        }
+        let mut builder = d.shape(self.builder(d.event, d.instance));
         if let Some(size) = d.size {
             builder = builder.pad_to(size.0);
         }
