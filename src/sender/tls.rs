@@ -58,11 +58,10 @@ pub fn provider() -> Arc<CryptoProvider> {
 /// The client configuration for `options`, speaking HTTP/1.1.
 pub fn client_config(options: &TlsOptions) -> Result<ClientConfig, TlsSetupError> {
     let provider = provider();
-    let algorithms = provider.signature_verification_algorithms;
     let verifier: Arc<dyn ServerCertVerifier> = if options.insecure {
-        Arc::new(AcceptAny { algorithms })
+        Arc::new(Verifier::accept_any(&provider))
     } else if let Some(path) = &options.ca_cert {
-        Arc::new(CaFile::load(path, provider.clone())?)
+        Arc::new(Verifier::ca_file(path, provider.clone())?)
     } else {
         Arc::new(
             rustls_platform_verifier::Verifier::new(provider.clone())
@@ -79,16 +78,36 @@ pub fn client_config(options: &TlsOptions) -> Result<ClientConfig, TlsSetupError
     Ok(config)
 }
 
-/// Trusts the certificates of a CA file: as roots, and as themselves.
+/// The harness's own certificate checks: a CA file's certificates (as
+/// roots, and as themselves), or anything (`insecure`). Handshake
+/// signatures are checked either way.
 #[derive(Debug)]
-struct CaFile {
-    roots: Option<Arc<WebPkiServerVerifier>>,
-    pinned: Vec<CertificateDer<'static>>,
+struct Verifier {
+    trust: Trust,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl CaFile {
-    fn load(path: &Path, provider: Arc<CryptoProvider>) -> Result<CaFile, TlsSetupError> {
+/// Which server certificates a [`Verifier`] accepts.
+#[derive(Debug)]
+enum Trust {
+    /// Any certificate (`insecure`, for a development receiver).
+    Anything,
+    /// Certificates signed by a root of the file, or identical to one in it.
+    CaFile {
+        roots: Option<Arc<WebPkiServerVerifier>>,
+        pinned: Vec<CertificateDer<'static>>,
+    },
+}
+
+impl Verifier {
+    fn accept_any(provider: &CryptoProvider) -> Verifier {
+        Verifier {
+            trust: Trust::Anything,
+            algorithms: provider.signature_verification_algorithms,
+        }
+    }
+
+    fn ca_file(path: &Path, provider: Arc<CryptoProvider>) -> Result<Verifier, TlsSetupError> {
         let unreadable = |problem: String| TlsSetupError::Unreadable {
             path: path.to_owned(),
             problem,
@@ -109,15 +128,14 @@ impl CaFile {
         let roots = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
             .build()
             .ok();
-        Ok(CaFile {
-            roots,
-            pinned,
+        Ok(Verifier {
+            trust: Trust::CaFile { roots, pinned },
             algorithms,
         })
     }
 }
 
-impl ServerCertVerifier for CaFile {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -126,62 +144,20 @@ impl ServerCertVerifier for CaFile {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        if self
-            .pinned
-            .iter()
-            .any(|p| p.as_ref() == end_entity.as_ref())
-        {
+        let Trust::CaFile { roots, pinned } = &self.trust else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        if pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) {
             let parsed = ParsedCertificate::try_from(end_entity)?;
             tokio_rustls::rustls::client::verify_server_name(&parsed, server_name)?;
             return Ok(ServerCertVerified::assertion());
         }
-        match &self.roots {
+        match roots {
             Some(roots) => {
                 roots.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
             }
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        tokio_rustls::rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        tokio_rustls::rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// Accepts any certificate (`insecure`), still checking handshake signatures.
-#[derive(Debug)]
-struct AcceptAny {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
