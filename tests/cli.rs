@@ -273,6 +273,15 @@ fn validate_and_list() {
     ]);
     assert_eq!(code, 0);
     assert!(stdout.starts_with("ok: 29 cases in 7 files"), "{stdout}");
+    let good = dir.join("good.yaml");
+    std::fs::write(
+        &good,
+        "cases:\n  - id: a\n    title: t\n    steps:\n      - options: {}\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = harness(&["validate", good.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("ok: 1 case in 1 file\n"), "{stdout}");
 
     let (code, stdout, _) = harness(&["list"]);
     assert_eq!(code, 0);

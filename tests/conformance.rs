@@ -361,3 +361,35 @@ cases:
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn the_missing_probe_is_noted_only_when_a_case_reads_effects() {
+    let receiver = TestReceiver::start(Bug::None).await;
+    let config = RunConfig {
+        url: receiver.url(),
+        webhook_id: WEBHOOK_ID.into(),
+        effects_url: None,
+        sender: SenderConfig::default(),
+        jobs: 1,
+        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        stop: Default::default(),
+    };
+    let no_probe = scenario::parse(
+        "plain.yaml",
+        "cases:\n  - id: a\n    title: t\n    steps:\n      - options: {}\n",
+    )
+    .unwrap();
+    let outcome = runner::run(&config, no_probe, |_| {}).await.unwrap();
+    assert!(outcome.notes.is_empty(), "{:?}", outcome.notes);
+    let with_probe = scenario::parse(
+        "probe.yaml",
+        "cases:\n  - id: a\n    title: t\n    steps:\n      - deliver: { event: generation }\n      - probe: { effects: required }\n",
+    )
+    .unwrap();
+    let outcome = runner::run(&config, with_probe, |_| {}).await.unwrap();
+    assert!(
+        outcome.notes.iter().any(|n| n.contains("No effects probe")),
+        "{:?}",
+        outcome.notes
+    );
+}

@@ -238,11 +238,9 @@ fn describe_finding(
         shown
     };
     format!(
-        "finding {n}: case {} of seed {seed}, shrunk in {} steps from {} to {} bytes\n  input:   {}\n  problem: {}\n  payload:\n{}\n  replay:  {}\n  written: {} (webhook-harness run {} --url {url})",
+        "finding {n}: case {} of seed {seed}, {}\n  input:   {}\n  problem: {}\n  payload:\n{}\n  replay:  {}\n  written: {} (webhook-harness run {} --url {url})",
         finding.case,
-        finding.shrink_steps,
-        finding.original_size,
-        finding.input.body.len(),
+        shrink_words(finding),
         finding.input.description,
         finding.reason,
         indent(&shown, "    "),
@@ -252,6 +250,24 @@ fn describe_finding(
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
     )
+}
+
+/// How the finding was shrunk, in words that stay true when the input got
+/// simpler without getting smaller (fewer fields, shorter text, but a
+/// longer key or escape).
+fn shrink_words(finding: &fuzz::Finding) -> String {
+    let (from, to) = (finding.original_size, finding.input.body.len());
+    let steps = crate::result::count(finding.shrink_steps, "step");
+    let cut = if finding.shrink_cut {
+        " (shrinking stopped at its time limit)"
+    } else {
+        ""
+    };
+    if to < from {
+        format!("shrunk in {steps} from {from} to {to} bytes{cut}")
+    } else {
+        format!("simplified in {steps} ({from} -> {to} bytes: fewer parts, not fewer bytes){cut}")
+    }
 }
 
 fn indent(text: &str, prefix: &str) -> String {
@@ -329,5 +345,43 @@ fn as_run_outcome(outcome: &FuzzResult, url: &str) -> RunResult {
         duration: outcome.duration,
         snapshots: None,
         stopped: outcome.stopped.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(from: usize, to: usize) -> fuzz::Finding {
+        fuzz::Finding {
+            case: 1,
+            input: crate::fuzz::FuzzInput {
+                category: crate::fuzz::Category::Valid,
+                description: String::new(),
+                event: None,
+                key: None,
+                built_with: String::new(),
+                headers: Vec::new(),
+                body: vec![b'x'; to],
+                title_case_headers: false,
+            },
+            reason: String::new(),
+            attempt: None,
+            shrink_steps: 67,
+            original_size: from,
+            shrink_cut: false,
+        }
+    }
+
+    #[test]
+    fn shrinking_is_said_truly() {
+        assert_eq!(
+            shrink_words(&finding(1859, 1140)),
+            "shrunk in 67 steps from 1859 to 1140 bytes"
+        );
+        assert_eq!(
+            shrink_words(&finding(147, 149)),
+            "simplified in 67 steps (147 -> 149 bytes: fewer parts, not fewer bytes)"
+        );
     }
 }

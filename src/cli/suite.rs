@@ -41,7 +41,7 @@ pub(super) fn list(args: &ListArgs) -> i32 {
             s.case.title
         );
     }
-    println!("{} cases", scenarios.len());
+    println!("{}", crate::result::count(scenarios.len(), "case"));
     exit::SUCCESS
 }
 
@@ -50,7 +50,11 @@ pub(super) fn validate(args: &ValidateArgs) -> i32 {
         Ok(s) => {
             let files: std::collections::BTreeSet<&str> =
                 s.iter().map(|s| s.source.file.as_str()).collect();
-            println!("ok: {} cases in {} files", s.len(), files.len());
+            println!(
+                "ok: {} in {}",
+                crate::result::count(s.len(), "case"),
+                crate::result::count(files.len(), "file")
+            );
             exit::SUCCESS
         }
         Err(e) => {

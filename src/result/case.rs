@@ -237,12 +237,24 @@ impl Summary {
     /// `N passed, N failed, N warnings, N skipped` (and `, N not run` when any).
     pub fn line(&self) -> String {
         let mut line = format!(
-            "{} passed, {} failed, {} warnings, {} skipped",
-            self.passed, self.failed, self.warnings, self.skipped
+            "{} passed, {} failed, {}, {} skipped",
+            self.passed,
+            self.failed,
+            count(self.warnings, "warning"),
+            self.skipped
         );
         if self.not_run > 0 {
             line.push_str(&format!(", {} not run", self.not_run));
         }
         line
+    }
+}
+
+/// `1 warning`, `2 warnings`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

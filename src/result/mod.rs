@@ -7,6 +7,7 @@ mod snapshots;
 
 use std::time::Duration;
 
+pub(crate) use case::count;
 pub use case::{CaseResult, CaseStatus, Check, CheckResult, SkipReason, StepRecord, Summary};
 pub use snapshots::{SnapshotCase, SnapshotResults, SnapshotStatus};
 

@@ -124,7 +124,13 @@ pub async fn run(
             preflight.answer()
         ));
     }
-    if probe.is_none() {
+    let reads_effects = scenarios.iter().any(|s| {
+        s.case
+            .steps
+            .iter()
+            .any(|step| matches!(step.value.action, crate::scenario::Action::Probe(_)))
+    });
+    if probe.is_none() && reads_effects {
         notes.push(
             "No effects probe was given: the cases that read effect counts are skipped, not passed.".into(),
         );
