@@ -263,15 +263,7 @@ async fn slow_answers() {
 #[tokio::test]
 async fn without_a_probe_effect_checks_are_skipped_not_passed() {
     let receiver = TestReceiver::start(Bug::None).await;
-    let config = RunConfig {
-        url: receiver.url(),
-        webhook_id: WEBHOOK_ID.into(),
-        effects_url: None,
-        sender: SenderConfig::default(),
-        jobs: 4,
-        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
-        stop: Default::default(),
-    };
+    let config = common::run_config(receiver.url(), WEBHOOK_ID, None, SenderConfig::default(), 4);
     let outcome = runner::run(&config, scenario::builtin().unwrap(), |_| {})
         .await
         .unwrap();
@@ -339,15 +331,13 @@ cases:
         expect: { status: 204 }
 "#;
     let receiver = TestReceiver::start(Bug::None).await;
-    let config = RunConfig {
-        url: receiver.url(),
-        webhook_id: WEBHOOK_ID.into(),
-        effects_url: Some(receiver.effects_url()),
-        sender: SenderConfig::default(),
-        jobs: 2,
-        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
-        stop: Default::default(),
-    };
+    let config = common::run_config(
+        receiver.url(),
+        WEBHOOK_ID,
+        Some(receiver.effects_url()),
+        SenderConfig::default(),
+        2,
+    );
     let scenarios = scenario::parse("custom.yaml", yaml).unwrap();
     let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
     let first = &outcome.cases[0];
@@ -365,15 +355,7 @@ cases:
 #[tokio::test]
 async fn the_missing_probe_is_noted_only_when_a_case_reads_effects() {
     let receiver = TestReceiver::start(Bug::None).await;
-    let config = RunConfig {
-        url: receiver.url(),
-        webhook_id: WEBHOOK_ID.into(),
-        effects_url: None,
-        sender: SenderConfig::default(),
-        jobs: 1,
-        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
-        stop: Default::default(),
-    };
+    let config = common::run_config(receiver.url(), WEBHOOK_ID, None, SenderConfig::default(), 1);
     let no_probe = scenario::parse(
         "plain.yaml",
         "cases:\n  - id: a\n    title: t\n    steps:\n      - options: {}\n",

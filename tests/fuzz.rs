@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Bug, TestReceiver, WEBHOOK_ID};
 use webhook_harness::fuzz::{self, Category, FuzzConfig, reproducer};
-use webhook_harness::runner::{self, CaseStatus, RunConfig};
+use webhook_harness::runner::{self, CaseStatus};
 use webhook_harness::scenario;
 use webhook_harness::sender::SenderConfig;
 
@@ -64,15 +64,13 @@ async fn find_and_replay(
     let scenarios = scenario::load(std::slice::from_ref(&dir)).unwrap();
     for (target, expected) in [(bug, CaseStatus::Failed), (Bug::None, CaseStatus::Passed)] {
         let receiver = TestReceiver::start(target).await;
-        let run = RunConfig {
-            url: receiver.url(),
-            webhook_id: WEBHOOK_ID.into(),
-            effects_url: Some(receiver.effects_url()),
-            sender: SenderConfig::default(),
-            jobs: 1,
-            down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
-            stop: Default::default(),
-        };
+        let run = common::run_config(
+            receiver.url(),
+            WEBHOOK_ID,
+            Some(receiver.effects_url()),
+            SenderConfig::default(),
+            1,
+        );
         let replay = runner::run(&run, scenarios.clone(), |_| {}).await.unwrap();
         let case = &replay.cases[0];
         assert!(case.finding);
@@ -183,15 +181,8 @@ async fn replays_use_fresh_keys_for_every_kind_of_input() {
         let (yaml, _) = reproducer::write(&dir, 5, finding, WEBHOOK_ID).unwrap();
         let scenarios = scenario::load(&[yaml]).unwrap();
         for replay in 1..=2 {
-            let run = RunConfig {
-                url: receiver.url(),
-                webhook_id: WEBHOOK_ID.into(),
-                effects_url: None,
-                sender: SenderConfig::default(),
-                jobs: 1,
-                down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
-                stop: Default::default(),
-            };
+            let run =
+                common::run_config(receiver.url(), WEBHOOK_ID, None, SenderConfig::default(), 1);
             let outcome = runner::run(&run, scenarios.clone(), |_| {}).await.unwrap();
             assert_eq!(
                 outcome.cases[0].status(),

@@ -93,15 +93,7 @@ async fn run_fuzz_and_load_finish_against_every_hostile_receiver() {
         let (outcome, words) = expected(kind);
         let words = words.replace("500us", "500.0ms");
 
-        let config = RunConfig {
-            url: url.clone(),
-            webhook_id: "wh".into(),
-            effects_url: None,
-            sender: sender_config(),
-            jobs: 2,
-            down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
-            stop: Default::default(),
-        };
+        let config = common::run_config(url.clone(), "wh", None, sender_config(), 2);
         let cases: Vec<_> = scenario::builtin()
             .unwrap()
             .into_iter()

@@ -13,7 +13,7 @@ use serde_json::json;
 use webhook_harness::receiver::server::{self, Server};
 use webhook_harness::receiver::{Receiver, ReceiverConfig};
 use webhook_harness::result::SnapshotStatus as Status;
-use webhook_harness::runner::{self, RunConfig, RunResult};
+use webhook_harness::runner::{self, RunResult};
 use webhook_harness::scenario::{self, Scenario};
 use webhook_harness::sender::SenderConfig;
 use webhook_harness::snapshot::store::{self, SnapshotMode as Mode};
@@ -71,15 +71,7 @@ async fn run(
     scenarios: Vec<Scenario>,
     jobs: usize,
 ) -> RunResult {
-    let config = RunConfig {
-        url: url.into(),
-        webhook_id: SECRET.into(),
-        effects_url,
-        sender: SenderConfig::default(),
-        jobs,
-        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
-        stop: Default::default(),
-    };
+    let config = common::run_config(url, SECRET, effects_url, SenderConfig::default(), jobs);
     runner::run(&config, scenarios, |_| {}).await.unwrap()
 }
 

@@ -56,6 +56,9 @@ pub enum Failure {
 
 impl Failure {
     /// Whether the receiver gave no answer at all (as opposed to a bad one).
+    /// A refused certificate or bytes that are not HTTP are answers of a
+    /// kind: the receiver is there, and the failure's own words say what to
+    /// fix, so the watchdog never calls such a receiver "stopped answering".
     pub fn is_no_answer(&self) -> bool {
         !matches!(
             self,
@@ -64,6 +67,8 @@ impl Failure {
                 | Failure::BodyTooLarge { .. }
                 | Failure::Cancelled
                 | Failure::InvalidRequest(_)
+                | Failure::Tls(_)
+                | Failure::NotHttp(_)
         )
     }
 

@@ -479,3 +479,23 @@ impl OneShotReceiver {
         format!("http://{}/effects?key={{key}}", self.addr)
     }
 }
+
+/// The run configuration the tests use: `jobs` cases at once, the default
+/// watchdog, no stop.
+pub fn run_config(
+    url: impl Into<String>,
+    webhook_id: &str,
+    effects_url: Option<String>,
+    sender: webhook_harness::sender::SenderConfig,
+    jobs: usize,
+) -> webhook_harness::runner::RunConfig {
+    webhook_harness::runner::RunConfig {
+        url: url.into(),
+        webhook_id: webhook_id.into(),
+        effects_url,
+        sender,
+        jobs,
+        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        stop: Default::default(),
+    }
+}

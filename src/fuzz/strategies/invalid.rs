@@ -69,6 +69,14 @@ pub struct BaseRecipe {
 }
 
 impl BaseRecipe {
+    /// A current-dialect generation with the default content: the headers of
+    /// inputs whose body is not an event at all.
+    const PLAIN: BaseRecipe = BaseRecipe {
+        kind: EventKind::GenerationCompleted,
+        dialect: Dialect::Current,
+        seed: 0,
+    };
+
     /// `generation.completed (legacy)`.
     pub(super) fn name(self) -> String {
         format!("{} ({})", self.kind, self.dialect)
@@ -207,13 +215,7 @@ impl InvalidRecipe {
                 )
             }
             InvalidRecipe::NotAnObject(value) => {
-                let input = BaseRecipe {
-                    kind: EventKind::GenerationCompleted,
-                    dialect: Dialect::Current,
-                    seed: 0,
-                }
-                .recipe()
-                .input(key, webhook_id);
+                let input = BaseRecipe::PLAIN.recipe().input(key, webhook_id);
                 (
                     None,
                     input.headers,
@@ -250,13 +252,7 @@ impl InvalidRecipe {
                 )
             }
             InvalidRecipe::Empty => {
-                let input = BaseRecipe {
-                    kind: EventKind::GenerationCompleted,
-                    dialect: Dialect::Current,
-                    seed: 0,
-                }
-                .recipe()
-                .input(key, webhook_id);
+                let input = BaseRecipe::PLAIN.recipe().input(key, webhook_id);
                 (None, input.headers, Vec::new(), "an empty body".to_owned())
             }
             InvalidRecipe::WrongContentType { base, content_type } => {

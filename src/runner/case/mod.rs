@@ -42,6 +42,25 @@ struct CaseRun<'a> {
 
 /// The result of a case the run was stopped before.
 pub fn not_run(scenario: &Scenario, reason: &StopReason) -> CaseResult {
+    result_of(
+        scenario,
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Duration::ZERO,
+        Some(reason.to_string()),
+    )
+}
+
+/// A case's result: what the scenario says of it, and what the run found.
+fn result_of(
+    scenario: &Scenario,
+    checks: Vec<Check>,
+    steps: Vec<StepRecord>,
+    keys: Vec<String>,
+    duration: Duration,
+    not_run: Option<String>,
+) -> CaseResult {
     let case = &scenario.case;
     CaseResult {
         id: case.id.clone(),
@@ -50,11 +69,11 @@ pub fn not_run(scenario: &Scenario, reason: &StopReason) -> CaseResult {
         requirement: case.requirement.clone(),
         finding: case.finding,
         source: Some(scenario.source.clone()),
-        checks: Vec::new(),
-        steps: Vec::new(),
-        keys: Vec::new(),
-        duration: Duration::ZERO,
-        not_run: Some(reason.to_string()),
+        checks,
+        steps,
+        keys,
+        duration,
+        not_run,
     }
 }
 
@@ -108,19 +127,14 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         .cut
         .then(|| ctx.stop.reason().map(|r| r.to_string()))
         .flatten();
-    CaseResult {
-        id: case.id.clone(),
-        title: case.title.clone(),
-        severity: case.severity,
-        requirement: case.requirement.clone(),
-        finding: case.finding,
-        source: Some(scenario.source.clone()),
-        checks: run.checks,
-        steps: run.steps,
-        keys: run.key_order,
-        duration: started.elapsed(),
+    result_of(
+        scenario,
+        run.checks,
+        run.steps,
+        run.key_order,
+        started.elapsed(),
         not_run,
-    }
+    )
 }
 
 impl CaseRun<'_> {
