@@ -823,3 +823,84 @@ fn strict_fails_a_run_that_could_not_check_effects() {
     assert_contains_all(&stdout, &["idempotency not checked (pass --effects-url"]);
     assert!(!stdout.contains("no idempotency violation"), "{stdout}");
 }
+
+#[test]
+fn one_mistake_leads_the_report_with_one_diagnosis() {
+    // The receiver expects its own id; the run sends the default one.
+    let receiver = start_receiver(&["--webhook-id", "another-id"]);
+    let dir = std::env::temp_dir().join(format!("wh-diagnosis-{}", std::process::id()));
+    let (json, junit) = (dir.join("run.json"), dir.join("junit.xml"));
+    let (code, stdout, _) = harness(&[
+        "run",
+        "--url",
+        &receiver.url,
+        "--timeout",
+        "5s",
+        "--report-json",
+        json.to_str().unwrap(),
+        "--report-junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_contains_all(
+        &stdout,
+        &[
+            "(the default webhook id: pass --webhook-id",
+            "diagnosis: ",
+            "deliveries were answered 401",
+            "the run used the default webhook id",
+        ],
+    );
+    assert_eq!(stdout.matches("diagnosis:").count(), 1, "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["diagnosis"]["cause"], "webhook-id-rejected");
+    assert_eq!(report["diagnosis"]["status"], 401);
+    assert!(
+        report["diagnosis"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--webhook-id")
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("name=\"diagnosis\""), "{xml}");
+
+    // The right id, but the server's root instead of its webhook route.
+    let root = receiver.url.replace("/webhook", "/");
+    let (code, stdout, _) = harness(&[
+        "run",
+        "--url",
+        &root,
+        "--webhook-id",
+        "another-id",
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_contains_all(
+        &stdout,
+        &[
+            "diagnosis: ",
+            "deliveries were answered 404",
+            "--url must name the webhook route itself",
+        ],
+    );
+    assert!(!stdout.contains("default webhook id"), "{stdout}");
+
+    // A correct run is not diagnosed.
+    let (code, stdout, _) = harness(&[
+        "run",
+        "--url",
+        &receiver.url,
+        "--webhook-id",
+        "another-id",
+        "--report-json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("diagnosis"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report["diagnosis"].is_null());
+    let _ = std::fs::remove_dir_all(dir);
+}

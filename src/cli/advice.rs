@@ -2,7 +2,27 @@
 //! in flag-free words.
 
 use crate::receiver::ServeError;
+use crate::result::{Cause, Diagnosis};
 use crate::sender::{Failure, TlsReason};
+
+/// The line that leads a run's reports when one mistake explains most of
+/// it: what happened, then the fix with its flags. `default_id`: whether
+/// the run used the built-in default webhook id.
+pub(super) fn for_diagnosis(diagnosis: &Diagnosis, default_id: bool) -> String {
+    let fix = match &diagnosis.cause {
+        Cause::Rejected(_) if default_id => "the run used the default webhook id: pass the one your receiver expects with --webhook-id (or WEBHOOK_HARNESS_WEBHOOK_ID)".to_owned(),
+        Cause::Rejected(_) => "pass the webhook id your receiver expects with --webhook-id (or WEBHOOK_HARNESS_WEBHOOK_ID), or check how the receiver reads the header".to_owned(),
+        Cause::NotFound => "--url must name the webhook route itself (e.g. http://127.0.0.1:3000/webhook), not only the server".to_owned(),
+        Cause::MethodNotAllowed => "--url must name the route that receives webhooks by POST".to_owned(),
+        Cause::TooLarge => format!(
+            "raise the receiver's body limit: the sender's payloads reach {} MB (Express's default limit is 100 kB)",
+            crate::contract::MAX_PAYLOAD / 1_000_000
+        ),
+        Cause::Tls(reason) => for_tls(reason),
+        Cause::Connection => "start your receiver, or check --url; if it runs, its log may show a crash".to_owned(),
+    };
+    format!("{diagnosis}. Likely fix: {fix}. Until then, the other verdicts of this run say little.")
+}
 
 /// A receiver that could not start, said with the flags that fix it.
 pub(super) fn for_serve_error(error: &ServeError) -> String {
@@ -46,6 +66,24 @@ fn for_tls(reason: &TlsReason) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_diagnosis_names_the_flag_and_the_default_id() {
+        let rejected = Diagnosis {
+            cause: Cause::Rejected(401),
+            count: 14,
+            deliveries: 16,
+        };
+        let line = for_diagnosis(&rejected, true);
+        assert!(line.starts_with("14 of 16 deliveries were answered 401"), "{line}");
+        assert!(line.contains("default webhook id") && line.contains("--webhook-id"), "{line}");
+        assert!(!for_diagnosis(&rejected, false).contains("default"));
+        let not_found = Diagnosis {
+            cause: Cause::NotFound,
+            ..rejected
+        };
+        assert!(for_diagnosis(&not_found, false).contains("/webhook"));
+    }
 
     #[test]
     fn advice_with_a_ca_file_does_not_suggest_passing_one() {

@@ -69,7 +69,6 @@ use crate::fuzz::{self, FuzzConfig, FuzzResult, reproducer};
 use crate::report::{self, ReportOptions};
 use crate::runner::{self, CaseResult, Check, CheckResult, RunResult};
 use crate::scenario::Severity;
-use crate::secret;
 use crate::sender::{Sender, SenderConfig};
 
 use super::target::{ReceiverUnderTest, check_reachable};
@@ -120,11 +119,11 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         return code;
     }
     println!(
-        "fuzzing {url}{} with seed {seed}: {} cases, {} at once, webhook id {} (replay with --seed {seed})",
+        "fuzzing {url}{} with seed {seed}: {} cases, {} at once, {} (replay with --seed {seed})",
         target.label(),
         args.cases,
         args.jobs,
-        secret::display(&args.target.webhook_id, args.target.show_secrets)
+        target.webhook_id_label(&args.target)
     );
     let bar = (std::io::stdout().is_terminal() && !report::in_ci()).then(|| {
         let bar = ProgressBar::new(args.cases);
@@ -156,6 +155,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         strict: false,
         secret: Some(args.target.webhook_id.clone()),
         show_secrets: args.target.show_secrets,
+        lead: None,
     };
     for (n, finding) in outcome.findings.iter().enumerate() {
         let written = reproducer::write(&args.out, seed, finding, &args.target.webhook_id);

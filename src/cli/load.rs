@@ -56,7 +56,6 @@ use std::io::IsTerminal;
 
 use crate::load::{self, LoadConfig, LoadReport, Until};
 use crate::report::{self, ReportOptions};
-use crate::secret;
 use crate::sender::format_duration;
 
 use super::target::{ReceiverUnderTest, check_reachable};
@@ -129,7 +128,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         config.until = Until::After(d.saturating_sub(preflight_started.elapsed()));
     }
     println!(
-        "load on {url}{}: {}, {}, webhook id {}",
+        "load on {url}{}: {}, {}, {}",
         target.label(),
         match args.rate {
             Some(r) => format!("open loop at {r}/s, up to {} in flight", args.concurrency),
@@ -139,7 +138,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
             Until::After(d) => format!("for {}", format_duration(d)),
             Until::Deliveries(n) => format!("{n} deliveries"),
         },
-        secret::display(&args.target.webhook_id, args.target.show_secrets)
+        target.webhook_id_label(&args.target)
     );
     let interactive = std::io::stderr().is_terminal() && !report::in_ci();
     let result = load::run(config, |live| {
@@ -171,6 +170,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         strict: false,
         secret: Some(args.target.webhook_id.clone()),
         show_secrets: args.target.show_secrets,
+        lead: None,
     };
     if let Some(path) = &args.report_json {
         let text = serde_json::to_string_pretty(&report).unwrap_or_default();

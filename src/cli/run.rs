@@ -63,7 +63,6 @@ pub struct RunArgs {
 
 use crate::report::{self, ReportOptions, console::ConsoleReporter};
 use crate::runner::{self, RunConfig, RunError};
-use crate::secret;
 
 use super::target::ReceiverUnderTest;
 use super::{exit, suite, usage_error};
@@ -117,17 +116,18 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         Ok(t) => t,
         Err(e) => return usage_error(e),
     };
-    let options = ReportOptions {
+    let mut options = ReportOptions {
         strict: args.strict,
         secret: Some(args.target.webhook_id.clone()),
         show_secrets: args.target.show_secrets,
+        lead: None,
     };
     println!(
-        "webhook-harness: {} cases against {}{} (webhook id {})",
-        scenarios.len(),
+        "webhook-harness: {} against {}{} ({})",
+        crate::result::count(scenarios.len(), "case"),
         target.url,
         target.label(),
-        secret::display(&args.target.webhook_id, args.target.show_secrets)
+        target.webhook_id_label(&args.target)
     );
     let stop = super::stop_signal(args.max_time);
     let config = RunConfig {
@@ -139,7 +139,7 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         down_after: args.down_after,
         stop: stop.clone(),
     };
-    let console = ConsoleReporter::new(scenarios.len(), options.clone());
+    let mut console = ConsoleReporter::new(scenarios.len(), options.clone());
     let mut outcome = match runner::run(&config, scenarios, |c| console.case(c)).await {
         Ok(o) => o,
         Err(RunError::Unreachable { url, reason }) => {
@@ -158,6 +158,10 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
             Err(e) => return usage_error(e),
         }
     }
+    options.lead = outcome.diagnosis().map(|d| {
+        super::advice::for_diagnosis(&d, args.target.webhook_id == crate::event::DEFAULT_WEBHOOK_ID)
+    });
+    console.set_lead(options.lead.clone());
     console.finish(&outcome);
     if let Some(snapshots) = outcome.snapshots.as_ref().filter(|s| s.failed()) {
         println!(

@@ -54,6 +54,20 @@ impl ReceiverUnderTest {
         }
     }
 
+    /// `webhook id ****` for the banner; when the user's receiver gets the
+    /// built-in default id, says so, as a receiver expecting its own id
+    /// rejects every delivery.
+    pub fn webhook_id_label(&self, args: &TargetArgs) -> String {
+        if self.builtin.is_none() && args.webhook_id == crate::event::DEFAULT_WEBHOOK_ID {
+            "the default webhook id: pass --webhook-id if your receiver expects its own".to_owned()
+        } else {
+            format!(
+                "webhook id {}",
+                crate::secret::display(&args.webhook_id, args.show_secrets)
+            )
+        }
+    }
+
     /// Stops the built-in receiver, if any.
     pub async fn shutdown(self) {
         if let Some(receiver) = self.builtin {

@@ -47,10 +47,22 @@ impl ConsoleReporter {
         }
     }
 
-    /// Clears the bar and prints notes and the summary line.
+    /// The line to lead the closing part with (see [`ReportOptions::lead`]).
+    pub fn set_lead(&mut self, lead: Option<String>) {
+        self.options.lead = lead;
+    }
+
+    /// Clears the bar and prints the diagnosis, notes and the summary line.
     pub fn finish(&self, outcome: &RunResult) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+        if let Some(lead) = &self.options.lead {
+            println!(
+                "{} {}",
+                style("diagnosis:").red().bold(),
+                self.options.redact(lead)
+            );
         }
         for note in &outcome.notes {
             println!("note: {}", self.options.redact(note));

@@ -33,7 +33,17 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> String {
             })).collect::<Vec<_>>(),
         })
     });
+    let diagnosis = outcome.diagnosis().map(|d| {
+        json!({
+            "cause": d.cause.name(),
+            "status": d.cause.status(),
+            "count": d.count,
+            "deliveries": d.deliveries,
+            "message": options.lead.clone().unwrap_or_else(|| d.to_string()),
+        })
+    });
     let report = json!({
+        "diagnosis": diagnosis,
         "summary": summary,
         "snapshots": snapshots,
         "target": outcome.url,

@@ -18,6 +18,9 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> Result<String, St
     report.set_time(outcome.duration);
     let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
+    let lead = outcome
+        .diagnosis()
+        .map(|d| options.redact(&options.lead.clone().unwrap_or_else(|| d.to_string())));
     for c in &outcome.cases {
         // A generated case (fuzz) has no file: its suite is named by its id's prefix.
         let file = match &c.source {
@@ -27,6 +30,10 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> Result<String, St
         let suite = suites.entry(file).or_insert_with(|| {
             order.push(file);
             let mut suite = TestSuite::new(file);
+            if let Some(line) = &lead {
+                suite.add_property(Property::new("diagnosis", line.as_str()));
+                suite.set_system_out(format!("diagnosis: {line}"));
+            }
             for note in &outcome.notes {
                 suite.add_property(Property::new("note", options.redact(note)));
             }

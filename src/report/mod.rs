@@ -14,7 +14,11 @@ pub struct ReportOptions {
     pub strict: bool,
     /// The webhook id to mask in everything written, unless `show_secrets`.
     pub secret: Option<String>,
+    /// Print the secret in full.
     pub show_secrets: bool,
+    /// The line that leads the report when one mistake explains most
+    /// failures: the run's [`Diagnosis`](crate::result::Diagnosis) and its fix.
+    pub lead: Option<String>,
 }
 
 impl ReportOptions {

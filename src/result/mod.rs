@@ -3,12 +3,14 @@
 //! `runner`, `fuzz` and `snapshot` fill it; the reports read it.
 
 mod case;
+mod diagnosis;
 mod snapshots;
 
 use std::time::Duration;
 
 pub(crate) use case::count;
 pub use case::{CaseResult, CaseStatus, Check, CheckResult, SkipReason, StepRecord, Summary};
+pub use diagnosis::{Cause, Diagnosis};
 pub use snapshots::{SnapshotCase, SnapshotResults, SnapshotStatus};
 
 use crate::sender::stop::StopReason;
@@ -36,5 +38,10 @@ impl RunResult {
     /// Counts of the run.
     pub fn summary(&self, strict: bool) -> Summary {
         Summary::of(&self.cases, strict)
+    }
+
+    /// What most deliveries had in common, when that points at one mistake.
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        Diagnosis::of(self.cases.iter().flat_map(|c| c.attempts()))
     }
 }
