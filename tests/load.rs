@@ -118,3 +118,25 @@ async fn open_loop_sends_at_the_given_rate() {
     // Deliveries are scheduled at start + n / rate, so a second holds 200 of them.
     assert_eq!(report.deliveries, 200);
 }
+
+#[tokio::test]
+async fn deliveries_cut_by_the_deadline_are_not_called_violations() {
+    // Each answer takes 1.5 s: the first deliveries are answered, the next
+    // ones are still in flight when the 2 s run ends. A cut delivery may
+    // rightly have had no effect (yet), so only keys answered 2xx are probed.
+    let receiver = TestReceiver::start(Bug::Slow).await;
+    let report = load::run(
+        config(&receiver, Until::After(Duration::from_secs(2)), 1.0, 0),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(report.cut_by_deadline > 0, "{report:?}");
+    assert!(report.delivered > 0, "{report:?}");
+    assert!(report.probed > 0, "{report:?}");
+    assert!(
+        report.violations.is_empty(),
+        "a false violation: {:?}",
+        report.violations
+    );
+}

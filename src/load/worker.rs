@@ -117,16 +117,12 @@ async fn deliver(
     let counters = &shared.counters[worker];
     counters.deliveries.fetch_add(1, Ordering::Relaxed);
     let duplicate = ((bits >> 16) % 1_000_000) as f64 / 1_000_000.0 < shared.config.duplicates;
+    // A key is probed only once a copy of it was answered 2xx: a delivery
+    // cut by the deadline, or refused, may rightly have had no effect.
     if duplicate {
         counters.duplicates.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut keys) = shared.duplicated.lock() {
-            if keys.len() >= MAX_PROBED_DUPLICATES {
-                keys.pop_front();
-            }
-            keys.push_back(key.clone());
-        }
         // Boxed: the rare duplicate path keeps the common future small.
-        Box::pin(duplicate_copies(
+        let delivered = Box::pin(duplicate_copies(
             shared,
             worker,
             connections,
@@ -136,18 +132,26 @@ async fn deliver(
             bits,
         ))
         .await;
+        if delivered && let Ok(mut keys) = shared.duplicated.lock() {
+            if keys.len() >= MAX_PROBED_DUPLICATES {
+                keys.pop_front();
+            }
+            keys.push_back(key);
+        }
     } else {
-        if n.is_multiple_of(SAMPLE_EVERY)
+        let delivered = send(shared, worker, &mut connections.main, template, &key, due).await;
+        if delivered
+            && n.is_multiple_of(SAMPLE_EVERY)
             && let Ok(mut sampled) = shared.sampled.lock()
             && sampled.len() < MAX_SAMPLED
         {
-            sampled.push(key.clone());
+            sampled.push(key);
         }
-        send(shared, worker, &mut connections.main, template, &key, due).await;
     }
 }
 
-/// Sends a duplicated delivery twice: at once on two connections, or one after the other.
+/// Sends a duplicated delivery twice: at once on two connections, or one
+/// after the other. Whether either copy was answered 2xx.
 async fn duplicate_copies(
     shared: &Shared,
     worker: usize,
@@ -156,22 +160,24 @@ async fn duplicate_copies(
     key: &str,
     due: Option<tokio::time::Instant>,
     bits: u64,
-) {
+) -> bool {
     if (bits >> 8).is_multiple_of(2) {
         let Connections { main, copy } = connections;
-        tokio::join!(
+        let (a, b) = tokio::join!(
             send(shared, worker, main, template, key, due),
             send(shared, worker, copy, template, key, None)
         );
+        a || b
     } else {
-        send(shared, worker, &mut connections.main, template, key, due).await;
-        send(shared, worker, &mut connections.main, template, key, None).await;
+        let a = send(shared, worker, &mut connections.main, template, key, due).await;
+        let b = send(shared, worker, &mut connections.main, template, key, None).await;
+        a || b
     }
 }
 
 /// Sends one copy with the retry policy; counts and records latency. At the
 /// end of the run (or when it is stopped) the request in flight, or the
-/// retry waiting, is cut and counted apart.
+/// retry waiting, is cut and counted apart. Whether it was answered 2xx.
 async fn send(
     shared: &Shared,
     worker: usize,
@@ -179,7 +185,7 @@ async fn send(
     template: &Template,
     key: &str,
     due: Option<tokio::time::Instant>,
-) {
+) -> bool {
     let counters = &shared.counters[worker];
     let timeout = shared.config.sender.timeout;
     let policy = shared.config.sender.retry_policy();
@@ -191,7 +197,7 @@ async fn send(
             biased;
             _ = shared.cut.cancelled() => {
                 counters.cut.fetch_add(1, Ordering::Relaxed);
-                return;
+                return false;
             }
             a = connection.post(&render, timeout) => a,
         };
@@ -235,11 +241,11 @@ async fn send(
             Some(Next::RetryAfter(wait)) => wait,
             _ if attempt.outcome == Outcome::Success => {
                 counters.delivered.fetch_add(1, Ordering::Relaxed);
-                return;
+                return true;
             }
             _ => {
                 counters.failed.fetch_add(1, Ordering::Relaxed);
-                return;
+                return false;
             }
         };
         retry += 1;
@@ -248,7 +254,7 @@ async fn send(
             _ = tokio::time::sleep(wait) => {}
             _ = shared.cut.cancelled() => {
                 counters.cut.fetch_add(1, Ordering::Relaxed);
-                return;
+                return false;
             }
         }
     }
