@@ -494,7 +494,7 @@ fn snapshots_record_compare_review_and_accept() {
     let (code, stdout, _) = harness_with(&["snapshots", "review", snaps], false, "x\na\n");
     assert_eq!(code, 0);
     assert!(
-        stdout.contains("answer a, r or s") && stdout.contains("1 accepted"),
+        stdout.contains("answer a, r, s, A or R") && stdout.contains("1 accepted"),
         "{stdout}"
     );
     let (code, stdout, _) = harness_with(&against_other, true, "");
@@ -517,6 +517,62 @@ fn snapshots_record_compare_review_and_accept() {
     );
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("1 updated"), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn one_change_in_many_snapshots_is_shown_once_and_accepted_at_once() {
+    let dir = std::env::temp_dir().join(format!("wh-snap-same-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let snaps = dir.join("snaps");
+    let snaps = snaps.to_str().unwrap();
+    let filter = ["--filter", "events.*"];
+    let record = [&["run", "--snapshots", snaps][..], &filter].concat();
+    let (code, stdout, _) = harness_with(&record, false, "");
+    assert_eq!(code, 0, "{stdout}");
+    // Another receiver adds the same answer field to every case.
+    let (_rt, other) = background_receiver(common::Bug::None);
+    let other_url = other.url();
+    let against_other = [
+        &[
+            "run",
+            "--snapshots",
+            snaps,
+            "--url",
+            &other_url,
+            "--webhook-id",
+            common::WEBHOOK_ID,
+        ][..],
+        &filter,
+    ]
+    .concat();
+    let (code, stdout, _) = harness_with(&against_other, false, "");
+    assert_eq!(code, 1, "{stdout}");
+    // 11 snapshots changed: 10 the same way (OPTIONS and POST answers),
+    // `events.no-redirect` (no OPTIONS) only in its POST answer.
+    assert!(stdout.contains("0 unchanged, 11 changed"), "{stdout}");
+    let changed = stdout.matches("snapshot changed").count();
+    assert_eq!(changed, 2, "one diff per distinct change: {stdout}");
+    assert!(
+        stdout.contains("and the same change in 9 other cases"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("+      message: ok").count(), 2, "{stdout}");
+    // `A` accepts this change and every remaining one.
+    let (code, stdout, _) = harness_with(&["snapshots", "review", snaps], false, "A\n");
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(
+        stdout.matches("accept (a)").count(),
+        1,
+        "asked once: {stdout}"
+    );
+    assert!(
+        stdout.contains(" accepted, 0 rejected, 0 skipped"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\n0 accepted"), "{stdout}");
+    let (code, stdout, _) = harness_with(&against_other, true, "");
+    assert_eq!(code, 0, "all accepted: {stdout}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -75,7 +75,7 @@ impl ConsoleReporter {
             );
         }
         if let Some(snapshots) = &outcome.snapshots {
-            for case in snapshots.cases.iter().filter(|c| c.status.is_failure()) {
+            for (case, same) in snapshots.failures_grouped() {
                 let what = match case.status {
                     crate::result::SnapshotStatus::Missing => "snapshot missing",
                     _ => "snapshot changed",
@@ -91,6 +91,14 @@ impl ConsoleReporter {
                     case.id,
                     case.file.display()
                 );
+                if !same.is_empty() {
+                    let ids: Vec<&str> = same.iter().map(|c| c.id.as_str()).collect();
+                    println!(
+                        "  and the same change in {}: {}",
+                        crate::result::count(same.len(), "other case"),
+                        ids.join(", ")
+                    );
+                }
                 if let Some(diff) = &case.diff {
                     println!("{}", colorize(&self.options.redact(diff)));
                 }

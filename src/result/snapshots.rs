@@ -73,8 +73,94 @@ impl SnapshotResults {
         )
     }
 
+    /// The failing cases, those with the same change together: one receiver
+    /// change (a new answer field) shows in many snapshots, and is shown
+    /// once. Each group is its first case and the others with the same
+    /// change, in run order. Changes are the same when their added and
+    /// removed lines are (line numbers and context may differ).
+    pub fn failures_grouped(&self) -> Vec<(&SnapshotCase, Vec<&SnapshotCase>)> {
+        let mut groups: Vec<(&SnapshotCase, Vec<&SnapshotCase>)> = Vec::new();
+        for case in self.cases.iter().filter(|c| c.status.is_failure()) {
+            let same = groups.iter_mut().find(|(first, _)| {
+                first.status == case.status && changed_lines(first) == changed_lines(case)
+            });
+            match same {
+                Some((_, others)) => others.push(case),
+                None => groups.push((case, Vec::new())),
+            }
+        }
+        groups
+    }
+
     /// Whether any snapshot fails the run.
     pub fn failed(&self) -> bool {
         self.cases.iter().any(|c| c.status.is_failure())
+    }
+}
+
+/// The added and removed lines of a case's diff (none for a missing snapshot,
+/// which has no diff and is grouped with no other).
+fn changed_lines(case: &SnapshotCase) -> Option<Vec<&str>> {
+    let diff = case.diff.as_deref()?;
+    Some(
+        diff.lines()
+            .filter(|l| l.starts_with('+') || l.starts_with('-'))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changed(id: &str, diff: &str) -> SnapshotCase {
+        SnapshotCase {
+            id: id.into(),
+            status: SnapshotStatus::Changed,
+            file: PathBuf::from(format!("{id}.snap")),
+            pending: None,
+            diff: Some(diff.into()),
+        }
+    }
+
+    #[test]
+    fn the_same_change_in_many_cases_is_one_group() {
+        let results = SnapshotResults {
+            dir: PathBuf::from("snapshots"),
+            cases: vec![
+                changed(
+                    "a",
+                    "@@ -3,3 +3,3 @@\n ctx a\n-  \"ok\": true\n+  \"ok\": 1\n",
+                ),
+                changed(
+                    "b",
+                    "@@ -9,3 +9,3 @@\n ctx b\n-  \"ok\": true\n+  \"ok\": 1\n",
+                ),
+                changed(
+                    "c",
+                    "@@ -3,3 +3,3 @@\n ctx a\n-  \"ok\": true\n+  \"ok\": 2\n",
+                ),
+                SnapshotCase {
+                    status: SnapshotStatus::Missing,
+                    diff: None,
+                    ..changed("d", "")
+                },
+                SnapshotCase {
+                    status: SnapshotStatus::Unchanged,
+                    ..changed("e", "")
+                },
+            ],
+        };
+        let groups: Vec<(&str, Vec<&str>)> = results
+            .failures_grouped()
+            .into_iter()
+            .map(|(first, others)| {
+                (
+                    first.id.as_str(),
+                    others.iter().map(|c| c.id.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(groups, vec![("a", vec!["b"]), ("c", vec![]), ("d", vec![])]);
     }
 }
