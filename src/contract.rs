@@ -1,7 +1,7 @@
 //! The contract of the Inference.net sender, as facts in one place: the
 //! events and dialects, the headers on every POST, where the idempotency key
 //! lives, the retry policy, the status classes, and the effect each event
-//! must have. Everything else reads them from here (see `docs` in the README).
+//! must have. Everything else reads them from here (`docs/sender-contract.md` says them in words).
 
 use std::fmt;
 use std::str::FromStr;

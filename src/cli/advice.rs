@@ -21,7 +21,9 @@ pub(super) fn for_diagnosis(diagnosis: &Diagnosis, default_id: bool) -> String {
         Cause::Tls(reason) => for_tls(reason),
         Cause::Connection => "start your receiver, or check --url; if it runs, its log may show a crash".to_owned(),
     };
-    format!("{diagnosis}. Likely fix: {fix}. Until then, the other verdicts of this run say little.")
+    format!(
+        "{diagnosis}. Likely fix: {fix}. Until then, the other verdicts of this run say little."
+    )
 }
 
 /// A receiver that could not start, said with the flags that fix it.
@@ -75,8 +77,14 @@ mod tests {
             deliveries: 16,
         };
         let line = for_diagnosis(&rejected, true);
-        assert!(line.starts_with("14 of 16 deliveries were answered 401"), "{line}");
-        assert!(line.contains("default webhook id") && line.contains("--webhook-id"), "{line}");
+        assert!(
+            line.starts_with("14 of 16 deliveries were answered 401"),
+            "{line}"
+        );
+        assert!(
+            line.contains("default webhook id") && line.contains("--webhook-id"),
+            "{line}"
+        );
         assert!(!for_diagnosis(&rejected, false).contains("default"));
         let not_found = Diagnosis {
             cause: Cause::NotFound,

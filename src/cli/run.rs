@@ -159,7 +159,10 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         }
     }
     options.lead = outcome.diagnosis().map(|d| {
-        super::advice::for_diagnosis(&d, args.target.webhook_id == crate::event::DEFAULT_WEBHOOK_ID)
+        super::advice::for_diagnosis(
+            &d,
+            args.target.webhook_id == crate::event::DEFAULT_WEBHOOK_ID,
+        )
     });
     console.set_lead(options.lead.clone());
     console.finish(&outcome);

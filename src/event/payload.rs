@@ -1,6 +1,6 @@
 //! Typed payloads: the exact JSON shapes the sender posts, in both dialects.
 //!
-//! Field names and order follow `sender-contract.md`. Every type deserializes
+//! Field names and order follow `docs/sender-contract.md`. Every type deserializes
 //! back from its own output, so a payload can be checked against its shape.
 
 use serde::{Deserialize, Serialize};

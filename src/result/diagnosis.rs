@@ -174,7 +174,10 @@ mod tests {
         let d = Diagnosis::of(&attempts).expect("diagnosed");
         assert_eq!(d.cause, Cause::Rejected(401));
         assert_eq!((d.count, d.deliveries), (14, 16));
-        assert!(d.to_string().starts_with("14 of 16 deliveries were answered 401"));
+        assert!(
+            d.to_string()
+                .starts_with("14 of 16 deliveries were answered 401")
+        );
     }
 
     #[test]
@@ -229,7 +232,12 @@ mod tests {
             Some(Cause::Connection)
         );
         let slow: Vec<Attempt> = (0..3)
-            .map(|_| post(None, Some(Failure::Timeout(std::time::Duration::from_secs(30)))))
+            .map(|_| {
+                post(
+                    None,
+                    Some(Failure::Timeout(std::time::Duration::from_secs(30))),
+                )
+            })
             .collect();
         assert_eq!(Diagnosis::of(&slow), None);
     }

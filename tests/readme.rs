@@ -1,0 +1,479 @@
+//! The README's command outputs are produced here, so they cannot drift from
+//! the tool. A block marked `<!-- output: NAME -->` (on the line before its
+//! fence) must match what the producer `NAME` below prints now.
+//!
+//! Matching: ports, durations, latencies, generated keys and run ids are
+//! normalised on both sides (`load` compares every number that way); a line
+//! that is only `...` in the README stands for any number of lines, and
+//! `[..]` inside a line for any text. The JSON report's example, marked
+//! `<!-- output-fields: json-report -->`, must show only fields the tool
+//! writes, and every top-level one. `UPDATE_README=1 cargo test --test
+//! readme` writes the current outputs into the README (then put the `...`
+//! elisions back by hand).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use regex::Regex;
+
+const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
+const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+
+/// Runs the binary in `dir` (colours off, outside CI); (exit code, stdout, stderr).
+fn harness_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .env_remove("CI")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wh-readme-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A `receive` process, killed when dropped.
+struct ReceiveProcess {
+    child: Child,
+    url: String,
+}
+
+impl Drop for ReceiveProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_receive(extra: &[&str]) -> ReceiveProcess {
+    use std::io::BufRead;
+    let mut child = Command::new(BIN)
+        .args(["receive", "--port", "0"])
+        .args(extra)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("Listening on ").unwrap().to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    ReceiveProcess { child, url }
+}
+
+/// A test receiver with `bug`, served from a runtime of its own.
+fn background_receiver(bug: common::Bug) -> (tokio::runtime::Runtime, common::TestReceiver) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let receiver = rt.block_on(common::TestReceiver::start(bug));
+    (rt, receiver)
+}
+
+/// The lines of `text` from the first starting with `from` to the first
+/// after it starting with `to` (inclusive).
+fn cut(text: &str, from: &str, to: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with(from))
+        .unwrap_or_else(|| panic!("no line starting with {from:?} in\n{text}"));
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| l.starts_with(to))
+            .unwrap_or_else(|| panic!("no line starting with {to:?} in\n{text}"));
+    lines[start..=end].join("\n")
+}
+
+fn quick_start() -> String {
+    let (code, stdout, _) = harness_in(&temp_dir("quick"), &["run"]);
+    assert_eq!(code, 0, "{stdout}");
+    stdout
+}
+
+fn run_failure() -> String {
+    let (_rt, receiver) = background_receiver(common::Bug::RacyDedup);
+    let (code, stdout, _) = harness_in(
+        &temp_dir("failure"),
+        &[
+            "run",
+            "--url",
+            &receiver.url(),
+            "--webhook-id",
+            common::WEBHOOK_ID,
+            "--effects-url",
+            &receiver.effects_url(),
+            "--filter",
+            "idempotency.concurrent-copies",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    cut(&stdout, "FAIL", "     at ")
+}
+
+fn send() -> String {
+    let receiver = start_receive(&["--webhook-id", common::WEBHOOK_ID]);
+    let (code, stdout, stderr) = harness_in(
+        &temp_dir("send"),
+        &[
+            "send",
+            "generation.completed",
+            "--url",
+            &receiver.url,
+            "--webhook-id",
+            common::WEBHOOK_ID,
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    stdout
+}
+
+/// The fuzz finding and its replay, in one folder.
+fn fuzz() -> (String, String) {
+    let (_rt, receiver) = background_receiver(common::Bug::NonAsciiInResponse);
+    let dir = temp_dir("fuzz");
+    let url = receiver.url();
+    let id = common::WEBHOOK_ID;
+    let (code, finding, _) = harness_in(
+        &dir,
+        &[
+            "fuzz",
+            "--url",
+            &url,
+            "--webhook-id",
+            id,
+            "--seed",
+            "4",
+            "--cases",
+            "2000",
+        ],
+    );
+    assert_eq!(code, 1, "{finding}");
+    let (code, replay, _) = harness_in(
+        &dir,
+        &["run", "fuzz-findings/", "--url", &url, "--webhook-id", id],
+    );
+    assert_eq!(code, 1, "{replay}");
+    let replay = format!(
+        "$ webhook-harness run fuzz-findings/ --url {url} --webhook-id \"$YOUR_WEBHOOK_ID\"\n{}",
+        cut(&replay, "still failing", "       Actual:")
+    );
+    (finding, replay)
+}
+
+fn load() -> String {
+    let receiver = start_receive(&[]);
+    let effects = receiver.url.replace("/webhook", "/effects?key={key}");
+    let (code, stdout, stderr) = harness_in(
+        &temp_dir("load"),
+        &[
+            "load",
+            "--url",
+            &receiver.url,
+            "--webhook-id",
+            common::WEBHOOK_ID,
+            "--effects-url",
+            &effects,
+            "--concurrency",
+            "64",
+            "--duration",
+            "1s",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    stdout
+}
+
+fn snapshot_diff() -> String {
+    let dir = temp_dir("snapshots");
+    let filter = ["--filter", "events.webhook-test"];
+    let (code, stdout, _) = harness_in(&dir, &[&["run", "--snapshots"][..], &filter].concat());
+    assert_eq!(code, 0, "{stdout}");
+    let (_rt, other) = background_receiver(common::Bug::None);
+    let url = other.url();
+    let args = [
+        &["run", "--snapshots", "--url", &url, "--webhook-id"][..],
+        &[common::WEBHOOK_ID],
+        &filter,
+    ]
+    .concat();
+    let (code, stdout, _) = harness_in(&dir, &args);
+    assert_eq!(code, 1, "{stdout}");
+    let diff = cut(&stdout, "snapshot changed", "snapshots:");
+    let review = cut(&stdout, "review with", "review with");
+    // The summary lines between the diff and the hint are left out.
+    let diff: Vec<&str> = diff
+        .lines()
+        .filter(|l| !l.starts_with("snapshots:"))
+        .collect();
+    format!("{}\n{review}", diff.join("\n"))
+}
+
+fn usage_errors() -> String {
+    let dir = temp_dir("usage");
+    let (code, _, timeout) = harness_in(&dir, &["run", "--timeout", "soon"]);
+    assert_eq!(code, 2);
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let (code, _, port_in_use) = harness_in(&dir, &["receive", "--port", &port]);
+    assert_eq!(code, 2);
+    format!("{timeout}{port_in_use}")
+}
+
+fn scenario_error() -> String {
+    let dir = temp_dir("scenario");
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    std::fs::write(
+        dir.join("scenarios/mine.yaml"),
+        "cases:\n  - id: mine.typo\n    title: A typo in a step\n    steps:\n      - delivr:\n          event: generation.completed\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = harness_in(&dir, &["validate", "scenarios/mine.yaml"]);
+    assert_eq!(code, 2, "{stderr}");
+    stderr
+}
+
+/// The volatile parts of an output, replaced on both sides before comparing.
+fn normalise(text: &str, numbers: bool) -> String {
+    let rules: &[(&str, &str)] = &[
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"\b\d+(\.\d+)?(ms|µs|us|ns|s)\b", "DURATION"),
+        (r"\b(gen|emb|grp|fuzz|wht)_[A-Za-z0-9_]+", "KEY"),
+        (r"\brun_[A-Za-z0-9]+", "RUN"),
+        (r"chatcmpl-[A-Za-z0-9]+", "chatcmpl-ID"),
+        (r"\d+ cases/s", "N cases/s"),
+        // How many fuzz cases were in flight when a finding stopped the run.
+        (r"^\d+ cases \([^)]*\)", "N cases (KINDS)"),
+        (r"\bs\d+-c\d+\b", "sSEED-cCASE"),
+    ];
+    let mut text = text.trim_end().to_owned();
+    for (pattern, with) in rules {
+        text = Regex::new(&format!("(?m){pattern}"))
+            .unwrap()
+            .replace_all(&text, *with)
+            .into_owned();
+    }
+    if numbers {
+        text = Regex::new(r"\d+(\.\d+)?")
+            .unwrap()
+            .replace_all(&text, "N")
+            .into_owned();
+    }
+    text
+}
+
+/// Whether `actual` matches the README's `expected` lines, where a line
+/// `...` stands for any lines and `[..]` inside a line for any text.
+fn matches(expected: &[&str], actual: &[&str]) -> bool {
+    match expected.split_first() {
+        None => actual.is_empty(),
+        Some((line, rest)) if line.trim() == "..." => {
+            (0..=actual.len()).any(|skip| matches(rest, &actual[skip..]))
+        }
+        Some((line, rest)) => {
+            actual.first().is_some_and(|a| line_matches(line, a)) && matches(rest, &actual[1..])
+        }
+    }
+}
+
+fn line_matches(expected: &str, actual: &str) -> bool {
+    if !expected.contains("[..]") {
+        return expected == actual;
+    }
+    let pattern = expected
+        .split("[..]")
+        .map(regex::escape)
+        .collect::<Vec<_>>()
+        .join(".*");
+    Regex::new(&format!("^{pattern}$"))
+        .unwrap()
+        .is_match(actual)
+}
+
+/// The blocks of the README marked `<!-- KIND: NAME -->`: (name, first
+/// line of the body, body).
+fn marked_blocks(readme: &str, kind: &str) -> Vec<(String, usize, String)> {
+    let marker = format!("<!-- {kind}: ");
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some(name) = lines[i]
+            .strip_prefix(marker.as_str())
+            .and_then(|r| r.strip_suffix(" -->"))
+        {
+            assert!(
+                lines.get(i + 1).is_some_and(|l| l.starts_with("```")),
+                "README.md:{}: a marker must be followed by a fence",
+                i + 1
+            );
+            let start = i + 2;
+            let len = lines[start..]
+                .iter()
+                .position(|l| l.starts_with("```"))
+                .expect("a closing fence");
+            blocks.push((name.to_owned(), start, lines[start..start + len].join("\n")));
+            i = start + len;
+        }
+        i += 1;
+    }
+    blocks
+}
+
+#[test]
+fn every_output_in_the_readme_is_what_the_tool_prints() {
+    let readme = std::fs::read_to_string(README).unwrap();
+    let blocks = marked_blocks(&readme, "output");
+    let (fuzz_finding, fuzz_replay) = fuzz();
+    let mut produced: Vec<(&str, String, bool)> = vec![
+        ("quick-start", quick_start(), false),
+        ("run-failure", run_failure(), false),
+        ("send", send(), false),
+        ("fuzz-finding", fuzz_finding, false),
+        ("fuzz-replay", fuzz_replay, false),
+        ("load", load(), true),
+        ("snapshot-diff", snapshot_diff(), false),
+        ("usage-errors", usage_errors(), false),
+        ("scenario-error", scenario_error(), false),
+    ];
+    let names: Vec<&str> = blocks.iter().map(|(n, _, _)| n.as_str()).collect();
+    for (name, _, _) in &produced {
+        assert!(
+            names.contains(name),
+            "the README has no block marked {name}"
+        );
+    }
+    let update = std::env::var_os("UPDATE_README").is_some();
+    let mut new_readme: Vec<String> = readme.lines().map(str::to_owned).collect();
+    let mut drifted = Vec::new();
+    // From the last block up, so that replacing one keeps the others' lines.
+    for (name, start, body) in blocks.iter().rev() {
+        let Some(index) = produced.iter().position(|(n, _, _)| n == name) else {
+            panic!("README.md:{start}: no producer for the block marked {name}");
+        };
+        let (_, actual, numbers) = produced.remove(index);
+        let expected = normalise(body, numbers);
+        let got = normalise(&actual, numbers);
+        let expected: Vec<&str> = expected.lines().collect();
+        let got_lines: Vec<&str> = got.lines().collect();
+        if matches(&expected, &got_lines) {
+            continue;
+        }
+        let first_difference = expected
+            .iter()
+            .zip(&got_lines)
+            .find(|(e, a)| e.trim() != "..." && !line_matches(e, a))
+            .map(|(e, a)| format!("README: {e}\n   now: {a}"))
+            .unwrap_or_else(|| "(the lengths differ)".to_owned());
+        drifted.push(format!(
+            "README.md:{start}: the block `{name}` is not what the tool prints now\n{first_difference}\nthe tool prints:\n{}",
+            actual.trim_end()
+        ));
+        if update {
+            let len = body.lines().count();
+            new_readme.splice(
+                *start..*start + len,
+                actual.trim_end().lines().map(str::to_owned),
+            );
+        }
+    }
+    if update && !drifted.is_empty() {
+        std::fs::write(README, new_readme.join("\n") + "\n").unwrap();
+    }
+    assert!(
+        drifted.is_empty(),
+        "{}\n(UPDATE_README=1 writes them)",
+        drifted.join("\n\n")
+    );
+}
+
+#[test]
+fn the_json_report_in_the_readme_has_only_fields_the_tool_writes() {
+    let readme = std::fs::read_to_string(README).unwrap();
+    let (_, _, shown) = marked_blocks(&readme, "output-fields")
+        .into_iter()
+        .find(|(name, _, _)| name == "json-report")
+        .expect("a block marked json-report");
+    let shown: serde_json::Value = serde_json::from_str(&shown).expect("the README's JSON parses");
+    let (_rt, receiver) = background_receiver(common::Bug::RacyDedup);
+    let dir = temp_dir("json");
+    let report = dir.join("run.json");
+    let (code, stdout, _) = harness_in(
+        &dir,
+        &[
+            "run",
+            "--url",
+            &receiver.url(),
+            "--webhook-id",
+            common::WEBHOOK_ID,
+            "--effects-url",
+            &receiver.effects_url(),
+            "--filter",
+            "idempotency.concurrent-copies",
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let real: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let (mut shown_paths, mut real_paths) = (Vec::new(), Vec::new());
+    paths(&shown, "", &mut shown_paths);
+    paths(&real, "", &mut real_paths);
+    for path in &shown_paths {
+        assert!(
+            real_paths.contains(path),
+            "the README's JSON report shows {path}, which the tool does not write"
+        );
+    }
+    let top = |paths: &[String]| -> Vec<String> {
+        paths
+            .iter()
+            .filter(|p| p.matches('.').count() == 1)
+            .cloned()
+            .collect()
+    };
+    for path in top(&real_paths) {
+        assert!(
+            shown_paths.contains(&path),
+            "the README's JSON report lacks {path}"
+        );
+    }
+}
+
+/// Every key path in `value` (`.cases[].id`), arrays merged.
+fn paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                let path = format!("{prefix}.{key}");
+                if !out.contains(&path) {
+                    out.push(path.clone());
+                }
+                paths(v, &path, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                paths(item, &format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
