@@ -225,6 +225,15 @@ fn snapshot_diff() -> String {
     format!("{}\n{review}", diff.join("\n"))
 }
 
+/// The `.snap` file a run records for one case.
+fn snapshot_file() -> String {
+    let dir = temp_dir("snapshot-file");
+    let case = "idempotency.sequential-duplicate";
+    let (code, stdout, _) = harness_in(&dir, &["run", "--snapshots", "--filter", case]);
+    assert_eq!(code, 0, "{stdout}");
+    std::fs::read_to_string(dir.join(format!("snapshots/receiver/{case}.snap"))).unwrap()
+}
+
 fn usage_errors() -> String {
     let dir = temp_dir("usage");
     let (code, _, timeout) = harness_in(&dir, &["run", "--timeout", "soon"]);
@@ -349,6 +358,7 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
         ("fuzz-replay", fuzz_replay, false),
         ("load", load(), true),
         ("snapshot-diff", snapshot_diff(), false),
+        ("snapshot-file", snapshot_file(), false),
         ("usage-errors", usage_errors(), false),
         ("scenario-error", scenario_error(), false),
     ];
