@@ -30,6 +30,7 @@ async fn run_against(bug: Bug) -> RunResult {
         },
         jobs: 8,
         down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        replay: Default::default(),
         stop: Default::default(),
     };
     runner::run(&config, scenario::builtin().unwrap(), |_| {})
@@ -292,6 +293,7 @@ async fn unreachable_target_is_one_error() {
         sender: SenderConfig::default(),
         jobs: 1,
         down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        replay: Default::default(),
         stop: Default::default(),
     };
     let err = runner::run(&config, scenario::builtin().unwrap(), |_| {})

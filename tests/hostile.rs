@@ -230,6 +230,7 @@ async fn a_restarted_receiver_is_recovered_from() {
         },
         jobs: 1,
         down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        replay: Default::default(),
         stop: Default::default(),
     };
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();

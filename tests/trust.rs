@@ -26,6 +26,7 @@ fn run_config(url: String, effects_url: String) -> RunConfig {
         },
         jobs: 4,
         down_after: DEFAULT_THRESHOLD,
+        replay: Default::default(),
         stop: Default::default(),
     }
 }

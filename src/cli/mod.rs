@@ -8,7 +8,9 @@ mod args;
 mod fuzz;
 mod load;
 mod payload;
+mod proxy;
 mod receive;
+mod replay;
 mod run;
 mod send;
 mod snapshots;
@@ -23,7 +25,9 @@ use args::TargetArgs;
 pub use fuzz::FuzzArgs;
 pub use load::LoadArgs;
 pub use payload::PayloadArgs;
+pub use proxy::ProxyArgs;
 pub use receive::ReceiveArgs;
+pub use replay::ReplayArgs;
 pub use run::RunArgs;
 pub use send::SendArgs;
 
@@ -64,6 +68,10 @@ pub enum Command {
     Fuzz(FuzzArgs),
     /// Send bursts of deliveries and measure throughput, latency and idempotency.
     Load(LoadArgs),
+    /// Forward real deliveries to your receiver byte for byte; judge and record each.
+    Proxy(ProxyArgs),
+    /// Send recorded deliveries again (with duplicates, fresh keys) and check their effects.
+    Replay(ReplayArgs),
     /// List the cases of the built-in suite (or of scenario files).
     List(ListArgs),
     /// Check scenario files without sending anything.
@@ -154,6 +162,8 @@ pub fn run(cli: Cli) -> i32 {
             Command::Run(args) => run::run(&args).await,
             Command::Fuzz(args) => fuzz::run(&args).await,
             Command::Load(args) => load::run(&args).await,
+            Command::Proxy(args) => proxy::run(&args).await,
+            Command::Replay(args) => replay::run(&args).await,
             Command::List(args) => suite::list(&args),
             Command::Validate(args) => suite::validate(&args),
             Command::Snapshots(command) => snapshots::run(&command),

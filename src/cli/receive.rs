@@ -24,6 +24,10 @@ pub struct ReceiveArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+    /// Record every delivery into DIR as a scenario `replay` and `run`
+    /// execute (the webhook id replaced by `{{webhook_id}}`).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 use std::net::SocketAddr;
@@ -34,11 +38,19 @@ use crate::secret;
 use super::{exit, usage_error};
 
 pub(super) async fn run(args: &ReceiveArgs) -> i32 {
+    let record = match &args.record {
+        Some(dir) => match crate::recording::Recorder::new(dir, "receive") {
+            Ok(r) => Some(std::sync::Arc::new(r)),
+            Err(e) => return usage_error(format!("--record: {e}")),
+        },
+        None => None,
+    };
     let config = ReceiverConfig {
         webhook_id: args.webhook_id.clone(),
         log: true,
         show_secrets: args.show_secrets,
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+        record,
     };
     let receiver = match Receiver::start(SocketAddr::new(args.host, args.port), config).await {
         Ok(r) => r,
@@ -52,6 +64,9 @@ pub(super) async fn run(args: &ReceiveArgs) -> i32 {
             secret::display(id, args.show_secrets)
         ),
         None => println!("Accepting any X-Inference-Webhook-ID (pass --webhook-id to check it)"),
+    }
+    if let Some(dir) = &args.record {
+        println!("Recording deliveries in {}", dir.display());
     }
     let _ = tokio::signal::ctrl_c().await;
     let totals = receiver.effects().totals();

@@ -92,6 +92,11 @@ fn snapshot_config(args: &RunArgs) -> Option<crate::snapshot::SnapshotConfig> {
 }
 
 pub(super) async fn run(args: &RunArgs) -> i32 {
+    run_with(args, crate::runner::Replay::default()).await
+}
+
+/// `run`, with recorded deliveries sent again as `replay` says.
+pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i32 {
     let mut scenarios = match suite::load(&args.paths, args.builtin) {
         Ok(s) => s,
         Err(e) => {
@@ -137,6 +142,7 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
         sender,
         jobs: usize::from(args.jobs),
         down_after: args.down_after,
+        replay,
         stop: stop.clone(),
     };
     let mut console = ConsoleReporter::new(scenarios.len(), options.clone());

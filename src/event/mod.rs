@@ -6,6 +6,7 @@
 
 pub mod content;
 pub mod ids;
+pub mod inspect;
 mod override_error;
 pub mod overrides;
 pub mod payload;

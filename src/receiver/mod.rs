@@ -20,6 +20,7 @@ use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::event::{EventKind, idempotency_key};
+use crate::recording::Recorder;
 use crate::secret;
 
 pub use effects::{Effects, KeyStats, Totals};
@@ -41,6 +42,8 @@ pub struct ReceiverConfig {
     pub show_secrets: bool,
     /// Serve HTTPS with this PEM certificate chain and key.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Record every delivery (`POST /webhook`) as a replayable scenario.
+    pub record: Option<Arc<Recorder>>,
 }
 
 /// A running reference receiver.
@@ -112,7 +115,23 @@ impl Receiver {
 fn handle(config: &ReceiverConfig, effects: &Effects, req: HttpRequest) -> HttpResponse {
     match (&req.method, req.path.as_str()) {
         (&Method::OPTIONS, _) => readiness(),
-        (&Method::POST, WEBHOOK_PATH) => webhook(config, effects, &req),
+        (&Method::POST, WEBHOOK_PATH) => {
+            let (arrived, started) = (std::time::SystemTime::now(), std::time::Instant::now());
+            let number = config.record.as_ref().map(|r| r.number());
+            let (status, body) = webhook(config, effects, &req);
+            if let (Some(recorder), Some(number)) = (&config.record, number) {
+                record(
+                    recorder,
+                    number,
+                    &req,
+                    arrived,
+                    started.elapsed(),
+                    status,
+                    &body,
+                );
+            }
+            server::json(status, &body)
+        }
         (&Method::GET, EFFECTS_PATH) => match req.query_param("key") {
             Some(key) => server::json(
                 StatusCode::OK,
@@ -142,11 +161,12 @@ fn readiness() -> HttpResponse {
     response
 }
 
-fn error(status: StatusCode, message: &str) -> HttpResponse {
-    server::json(status, &json!({"success": false, "error": message}))
+fn refusal(status: StatusCode, message: &str) -> (StatusCode, Value) {
+    (status, json!({"success": false, "error": message}))
 }
 
-fn webhook(config: &ReceiverConfig, effects: &Effects, req: &HttpRequest) -> HttpResponse {
+/// The reference receiver's answer to a webhook: its status and JSON body.
+fn webhook(config: &ReceiverConfig, effects: &Effects, req: &HttpRequest) -> (StatusCode, Value) {
     let given_id = req.header(crate::contract::WEBHOOK_ID_HEADER);
     if let Some(expected) = &config.webhook_id
         && given_id != Some(expected.as_str())
@@ -160,20 +180,20 @@ fn webhook(config: &ReceiverConfig, effects: &Effects, req: &HttpRequest) -> Htt
                     .unwrap_or_else(|| "missing".into())
             ),
         );
-        return error(StatusCode::UNAUTHORIZED, "unknown webhook id");
+        return refusal(StatusCode::UNAUTHORIZED, "unknown webhook id");
     }
     let payload: Value = match serde_json::from_slice(&req.body) {
         Ok(Value::Object(map)) => Value::Object(map),
-        Ok(_) => return error(StatusCode::BAD_REQUEST, "the body must be a JSON object"),
+        Ok(_) => return refusal(StatusCode::BAD_REQUEST, "the body must be a JSON object"),
         Err(e) => {
-            return error(
+            return refusal(
                 StatusCode::BAD_REQUEST,
                 &format!("the body is not valid JSON: {e}"),
             );
         }
     };
     let Some(event) = payload.get("event").and_then(Value::as_str) else {
-        return error(
+        return refusal(
             StatusCode::BAD_REQUEST,
             "the body has no string field `event`",
         );
@@ -183,10 +203,10 @@ fn webhook(config: &ReceiverConfig, effects: &Effects, req: &HttpRequest) -> Htt
             config,
             format_args!("ignored unknown event {event:?} (200)"),
         );
-        return server::json(StatusCode::OK, &json!({"success": true, "ignored": true}));
+        return (StatusCode::OK, json!({"success": true, "ignored": true}));
     }
     let Some(key) = idempotency_key(&payload) else {
-        return error(
+        return refusal(
             StatusCode::BAD_REQUEST,
             "the body has no generation or group id",
         );
@@ -206,7 +226,45 @@ fn webhook(config: &ReceiverConfig, effects: &Effects, req: &HttpRequest) -> Htt
             }
         ),
     );
-    server::json(StatusCode::OK, &json!({"success": true}))
+    (StatusCode::OK, json!({"success": true}))
+}
+
+/// Writes the delivery into the recording folder; a failure is said on
+/// standard error and the receiver goes on.
+fn record(
+    recorder: &Recorder,
+    number: u64,
+    req: &HttpRequest,
+    at: std::time::SystemTime,
+    took: std::time::Duration,
+    status: StatusCode,
+    answer: &Value,
+) {
+    let headers: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let inspection = crate::event::inspect::inspect(|name| req.header(name), &req.body);
+    let delivery = crate::recording::Delivery {
+        at,
+        method: req.method.as_str(),
+        path: &req.path,
+        query: req.query.as_deref(),
+        headers: &headers,
+        body: &req.body,
+        inspection: &inspection,
+        answer: crate::recording::answer_words(Some(status.as_u16()), took, None),
+        answer_body: Some(answer.to_string()),
+    };
+    if let Err(e) = recorder.record(number, &delivery) {
+        eprintln!("error: {e}; the delivery was answered but not recorded");
+    }
 }
 
 fn log(config: &ReceiverConfig, line: std::fmt::Arguments<'_>) {

@@ -16,6 +16,7 @@ use crate::sender::{Failure, Outcome, Sender, SenderConfig, Watchdog};
 pub use crate::result::{
     CaseResult, CaseStatus, Check, CheckResult, RunResult, StepRecord, Summary,
 };
+pub use case::Replay;
 pub use probe::Probe;
 
 /// What to run against and how.
@@ -36,6 +37,8 @@ pub struct RunConfig {
     pub down_after: u32,
     /// Fires to stop the run early; cases not run are reported as such.
     pub stop: Stop,
+    /// How recorded deliveries are sent again (`replay`'s options).
+    pub replay: Replay,
 }
 
 /// Shared by every case of a run.
@@ -57,6 +60,8 @@ pub struct RunContext {
     pub readiness_ok: bool,
     /// Fires to stop the run early.
     pub stop: Stop,
+    /// How recorded deliveries are sent again.
+    pub replay: Replay,
 }
 
 impl RunContext {
@@ -145,6 +150,7 @@ pub async fn run(
         probe,
         readiness_ok,
         stop: stop.clone(),
+        replay: config.replay,
     });
     let total = scenarios.len();
     let scenarios = Arc::new(scenarios);

@@ -129,10 +129,36 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
                     file.display()
                 ))
             })?;
-            all.extend(parse(&file.display().to_string(), &text)?);
+            let mut scenarios = parse(&file.display().to_string(), &text)?;
+            let folder = file.parent().unwrap_or(Path::new("."));
+            for scenario in &mut scenarios {
+                resolve_body_files(scenario, folder)?;
+            }
+            all.extend(scenarios);
         }
     }
     Ok(all)
+}
+
+/// Points each `body_file` at its file beside the scenario, which must exist.
+fn resolve_body_files(scenario: &mut Scenario, folder: &Path) -> Result<(), ScenarioError> {
+    let file = scenario.source.file.clone();
+    for step in &mut scenario.case.steps {
+        let (line, column) = (step.referenced.line(), step.referenced.column());
+        if let Action::Raw(raw) = &mut step.value.action
+            && let Some(name) = &raw.body_file
+        {
+            let path = folder.join(name);
+            if !path.is_file() {
+                return Err(ScenarioError(format!(
+                    "error: {file}:{line}:{column}: `body_file: {name}` names no file (looked for {}); a recording's .body file must stay beside its .yaml",
+                    path.display()
+                )));
+            }
+            raw.body_path = Some(path);
+        }
+    }
+    Ok(())
 }
 
 fn files(path: &Path) -> Result<Vec<PathBuf>, ScenarioError> {

@@ -46,6 +46,27 @@ pub struct Case {
     /// The steps, run in order (each with where it was written).
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
+    /// Where a recorded case comes from (written by `proxy --record` and
+    /// `receive --record`; shown, not checked).
+    #[serde(default)]
+    pub recorded: Option<Recorded>,
+}
+
+/// A recorded delivery's origin and the answer it got at the time.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recorded {
+    /// What recorded it: `proxy` or `receive`.
+    pub by: String,
+    /// When it arrived (RFC 3339, UTC).
+    pub at: String,
+    /// The request line as it arrived, e.g. `POST /webhook?source=x`.
+    pub request: String,
+    /// The answer it got then, e.g. `200 in 12.3ms`, or what failed.
+    pub answer: String,
+    /// The start of the answer's body, when there was one.
+    #[serde(default)]
+    pub answer_body: Option<String>,
 }
 
 /// How much a failing case matters (as in h2spec and Autobahn).
@@ -257,6 +278,24 @@ pub struct RawStep {
     /// A JSON object of this size (filler text).
     #[serde(default)]
     pub body_size: Option<ByteSize>,
+    /// The body's bytes from this file (relative to the scenario file), sent
+    /// exactly as they are, except that `{{webhook_id}}` becomes the webhook
+    /// id (no other template is read in it). Recordings use it.
+    #[serde(default)]
+    pub body_file: Option<String>,
+    /// The idempotency key this request carries as written (a recording's):
+    /// the probe reads it, and `replay --fresh-ids` replaces it, in the
+    /// headers and the body, with a fresh key.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// A query string (without `?`) added to the URL, as the request had it.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Where `body_file` is, resolved against the scenario file's folder
+    /// when the scenario is loaded (read when the step runs).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub body_path: Option<std::path::PathBuf>,
 }
 
 /// One header value, or several (the header is sent once per value).

@@ -148,9 +148,17 @@ fn raw_step(r: &RawStep) -> Result<(), String> {
         r.body.is_some(),
         r.body_json.is_some(),
         r.body_size.is_some(),
+        r.body_file.is_some(),
     ];
     if bodies.iter().filter(|b| **b).count() > 1 {
-        return Err("give at most one of `body`, `body_json`, `body_size`".into());
+        return Err("give at most one of `body`, `body_json`, `body_size`, `body_file`".into());
+    }
+    if let Some(query) = &r.query
+        && (query.starts_with('?') || query.contains(['#', ' ']))
+    {
+        return Err(format!(
+            "`query: {query}` must be the query string alone, without `?`, `#` or spaces (e.g. source=tunnel&v=2)"
+        ));
     }
     if let Some(m) = &r.method
         && (m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'))

@@ -496,6 +496,7 @@ pub fn run_config(
         sender,
         jobs,
         down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        replay: Default::default(),
         stop: Default::default(),
     }
 }

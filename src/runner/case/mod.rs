@@ -9,6 +9,10 @@ use serde_json::Value;
 
 mod checks;
 mod describe;
+mod raw;
+mod recorded;
+
+pub use recorded::Replay;
 
 use checks::effect_words;
 use describe::describe_action;
@@ -16,12 +20,12 @@ use describe::describe_action;
 use super::RunContext;
 use crate::event::{Event, EventKind, Override};
 use crate::result::{CaseResult, Check, CheckResult, SkipReason, StepRecord};
-use crate::scenario::model::{DeliverStep, DeliveryMode, Expect, HeaderValues, ProbeStep, RawStep};
+use crate::scenario::model::{DeliverStep, DeliveryMode, Expect, HeaderValues, ProbeStep};
 use crate::scenario::template::{self, Var};
 
 use crate::scenario::{Action, Scenario};
 use crate::sender::stop::StopReason;
-use crate::sender::{Attempt, Delivery, Outcome, Phase, Request, Sender, event_headers};
+use crate::sender::{Attempt, Delivery, Outcome, Sender, event_headers};
 
 /// Per-case state: the case's seed, template values, the last event used.
 struct CaseRun<'a> {
@@ -339,45 +343,6 @@ impl CaseRun<'_> {
             }
         }
         out
-    }
-
-    async fn raw(&mut self, r: &RawStep, expect: &Expect) {
-        let kind = r.event.unwrap_or(EventKind::GenerationCompleted);
-        self.last = Some((kind, r.instance));
-        let key = self.key_of(kind, r.instance);
-        let base = if r.bare {
-            Vec::new()
-        } else {
-            match self.builder(kind, r.instance).build() {
-                Ok(event) => event_headers(&event),
-                Err(_) => Vec::new(),
-            }
-        };
-        let headers = self.headers(base, &r.headers, &key);
-        let body: Bytes = if let Some(text) = &r.body {
-            self.template(text, &key).into_bytes().into()
-        } else if let Some(json) = &r.body_json {
-            serde_json::to_vec(&self.template_json(json, &key))
-                .unwrap_or_default()
-                .into()
-        } else if let Some(size) = r.body_size {
-            filler_json(size.0).into()
-        } else {
-            Bytes::new()
-        };
-        let attempt = self
-            .ctx
-            .sender
-            .send(Request {
-                phase: Phase::Delivery,
-                method: r.method.as_deref().unwrap_or("POST"),
-                url: &self.ctx.url,
-                headers: &headers,
-                body,
-            })
-            .await;
-        self.check_answer(expect, &attempt, "answer");
-        self.record(attempt);
     }
 
     async fn probe(&mut self, p: &ProbeStep) {

@@ -1,0 +1,209 @@
+//! `webhook-harness proxy`: forward real deliveries to a receiver, judge and
+//! record each exchange.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use clap::Args;
+
+use super::args::TlsArgs;
+use super::{exit, parse_duration, usage_error};
+use crate::proxy::{Exchange, Proxy, ProxyConfig, Verdict};
+use crate::recording::Recorder;
+use crate::secret;
+
+/// `proxy` arguments.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on, where the sender (or your tunnel) connects.
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    pub listen: SocketAddr,
+    /// Your receiver. With a path (http://127.0.0.1:3000/webhook) every
+    /// request goes to that path; without one (http://127.0.0.1:3000) each
+    /// keeps its own. The query is kept either way.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Record every delivery into DIR as a scenario `replay` and `run` execute.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<std::path::PathBuf>,
+    /// Time the receiver has to answer (the sender's 30 s); after it the
+    /// sender gets 504, as the real sender would have given up.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Print webhook ids in full.
+    #[arg(long)]
+    pub show_secrets: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// Counts for the closing summary.
+#[derive(Default)]
+struct Tally {
+    exchanges: usize,
+    deliveries: usize,
+    statuses: BTreeMap<String, usize>,
+    verdicts: Vec<(Verdict, usize)>,
+    remarks: usize,
+}
+
+pub(super) async fn run(args: &ProxyArgs) -> i32 {
+    if !(args.to.starts_with("http://") || args.to.starts_with("https://")) {
+        return usage_error(format!(
+            "--to `{}` is not an http:// or https:// URL: give your receiver's, e.g. http://127.0.0.1:3000/webhook",
+            args.to
+        ));
+    }
+    let record = match &args.record {
+        Some(dir) => match Recorder::new(dir, "proxy") {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => return usage_error(format!("--record: {e}")),
+        },
+        None => None,
+    };
+    let tls = match args.tls.options() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let config = ProxyConfig {
+        to: args.to.clone(),
+        sender: crate::sender::SenderConfig {
+            timeout: args.timeout,
+            retries: 0,
+            readiness: false,
+            tls,
+            ..crate::sender::SenderConfig::default()
+        },
+        record,
+    };
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let (show, to, counted) = (args.show_secrets, args.to.clone(), tally.clone());
+    let proxy = match Proxy::start(args.listen, config, move |exchange| {
+        println!("{}", exchange_text(&exchange, show, &to));
+        if let Ok(mut t) = counted.lock() {
+            t.add(&exchange);
+        }
+    })
+    .await
+    {
+        Ok(p) => p,
+        Err(crate::proxy::ProxyError::Listen(e)) => {
+            return usage_error(format!("--listen: {}", super::advice::for_serve_error(&e)));
+        }
+        Err(e) => return usage_error(format!("--ca-cert: {e}")),
+    };
+    println!(
+        "proxy: listening on http://{}, forwarding to {}{}",
+        proxy.addr(),
+        args.to,
+        args.record
+            .as_ref()
+            .map(|d| format!(", recording deliveries in {}", d.display()))
+            .unwrap_or_default()
+    );
+    println!("point the sender (or your tunnel) at it; Ctrl-C ends with a summary");
+    let stop = super::stop_signal(None);
+    stop.stopped().await;
+    proxy.shutdown().await;
+    if let Ok(t) = tally.lock() {
+        println!("{}", t.summary());
+    }
+    exit::SUCCESS
+}
+
+impl Tally {
+    fn add(&mut self, exchange: &Exchange) {
+        self.exchanges += 1;
+        if exchange.method == "POST" {
+            self.deliveries += 1;
+        }
+        let status = match exchange.status {
+            Some(s) => format!("{}xx", s / 100),
+            None => "no answer".to_owned(),
+        };
+        *self.statuses.entry(status).or_default() += 1;
+        match self
+            .verdicts
+            .iter_mut()
+            .find(|(v, _)| *v == exchange.verdict)
+        {
+            Some((_, n)) => *n += 1,
+            None => self.verdicts.push((exchange.verdict, 1)),
+        }
+        self.remarks += exchange.inspection.remarks.len();
+    }
+
+    fn summary(&self) -> String {
+        let statuses: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
+        let verdicts: Vec<String> = self
+            .verdicts
+            .iter()
+            .map(|(v, n)| format!("{n} {}", v.words()))
+            .collect();
+        format!(
+            "stopped: {} ({}); statuses: {}; verdicts: {}; {} about the sender's side",
+            crate::result::count(self.exchanges, "exchange"),
+            if self.deliveries == 1 {
+                "1 delivery".to_owned()
+            } else {
+                format!("{} deliveries", self.deliveries)
+            },
+            if statuses.is_empty() {
+                "none".to_owned()
+            } else {
+                statuses.join(", ")
+            },
+            if verdicts.is_empty() {
+                "none".to_owned()
+            } else {
+                verdicts.join("; ")
+            },
+            crate::result::count(self.remarks, "remark"),
+        )
+    }
+}
+
+/// The lines for one exchange, the webhook id masked unless `show`.
+fn exchange_text(exchange: &Exchange, show: bool, to: &str) -> String {
+    let number = exchange
+        .number
+        .map(|n| format!("#{n:04} "))
+        .unwrap_or_default();
+    let what = match (&exchange.inspection.event, &exchange.inspection.key) {
+        (Some(event), Some(key)) => format!(" {event} {key}"),
+        (Some(event), None) => format!(" {event}"),
+        _ => String::new(),
+    };
+    let took = crate::sender::format_duration(exchange.latency);
+    let answer = match (&exchange.status, &exchange.failure) {
+        (Some(status), _) => format!("{status} in {took}"),
+        (None, Some(failure)) => format!("no answer after {took} ({failure})"),
+        (None, None) => format!("no answer after {took}"),
+    };
+    let mut text = format!(
+        "{number}{} {}{what} -> {answer}: {}",
+        exchange.method,
+        exchange.target,
+        exchange.verdict.words()
+    );
+    if exchange.verdict == Verdict::Unreachable {
+        text.push_str(&format!("; start your receiver, or check --to {to}"));
+    }
+    for remark in &exchange.inspection.remarks {
+        text.push_str(&format!("\n      sender: {remark} (informational)"));
+    }
+    match &exchange.recorded {
+        Some(Ok(path)) => text.push_str(&format!("\n      recorded: {}", path.display())),
+        Some(Err(e)) => text.push_str(&format!("\n      not recorded: {e}")),
+        None => {}
+    }
+    match (&exchange.inspection.webhook_id, show) {
+        (Some(id), false) if !id.is_empty() => secret::redact(&text, id),
+        _ => text,
+    }
+}

@@ -1,0 +1,350 @@
+//! Recordings of real deliveries (`proxy --record`, `receive --record`): one
+//! scenario file per delivery that `run` and `replay` execute as it is, and
+//! the body beside it byte for byte.
+//!
+//! `0003-generation.completed-gen_abc.yaml` holds one case: a `raw` step with
+//! the request's method, query and headers (`bare`, so only those), its key,
+//! and `body_file: 0003-generation.completed-gen_abc.body`, expecting 2xx,
+//! then a probe that the event had the effect the contract requires. The
+//! webhook id never reaches the disk: `{{webhook_id}}` stands in its place
+//! in the headers, the body, the request line and the recorded answer.
+//! Headers of the hop (Host, Content-Length, the connection headers) are left
+//! out, so a replay is the same request to its new target.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::event::inspect::Inspection;
+
+/// What stands for the webhook id in recordings.
+pub const WEBHOOK_ID_PLACEHOLDER: &str = "{{webhook_id}}";
+
+/// Headers that belong to one hop, not to the request (RFC 9110 7.6.1, and
+/// Host and Content-Length, which the new hop sets).
+const HOP_HEADERS: [&str; 10] = [
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+];
+
+/// Whether `name` is a header of the hop, left out of forwarding and recordings.
+pub fn is_hop_header(name: &str) -> bool {
+    HOP_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// One delivery as it arrived, and what it got.
+#[derive(Debug)]
+pub struct Delivery<'a> {
+    /// When it arrived.
+    pub at: SystemTime,
+    /// The method, e.g. `POST`.
+    pub method: &'a str,
+    /// The path it was sent to.
+    pub path: &'a str,
+    /// The query string, without `?`.
+    pub query: Option<&'a str>,
+    /// Every header as it arrived (names in lower case), in order.
+    pub headers: &'a [(String, String)],
+    /// The body, byte for byte.
+    pub body: &'a [u8],
+    /// What the request was found to hold.
+    pub inspection: &'a Inspection,
+    /// The answer it got, in words: `200 in 12.3ms`, or what failed.
+    pub answer: String,
+    /// The start of the answer's body, if any.
+    pub answer_body: Option<String>,
+}
+
+/// Why a recording could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The folder could not be created.
+    #[error("cannot create the recording folder {0}: {1}")]
+    Folder(PathBuf, std::io::Error),
+    /// A file could not be written.
+    #[error("cannot write the recording {0}: {1}")]
+    Write(PathBuf, std::io::Error),
+    /// The scenario could not be serialised.
+    #[error("cannot write the recording as YAML: {0}")]
+    Yaml(String),
+}
+
+/// Writes recordings into one folder, numbered in order of arrival.
+#[derive(Debug)]
+pub struct Recorder {
+    dir: PathBuf,
+    by: &'static str,
+    next: AtomicU64,
+}
+
+impl Recorder {
+    /// Records into `dir` (created if needed); `by` names the command. The
+    /// numbers go on after those of recordings already there.
+    pub fn new(dir: &Path, by: &'static str) -> Result<Recorder, RecordError> {
+        std::fs::create_dir_all(dir).map_err(|e| RecordError::Folder(dir.to_owned(), e))?;
+        let last = std::fs::read_dir(dir)
+            .map_err(|e| RecordError::Folder(dir.to_owned(), e))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.split('-').next()?.parse::<u64>().ok()
+            })
+            .max()
+            .unwrap_or(0);
+        Ok(Recorder {
+            dir: dir.to_owned(),
+            by,
+            next: AtomicU64::new(last + 1),
+        })
+    }
+
+    /// The folder recorded into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The next number, taken when a delivery arrives so that the files
+    /// sort in order of arrival whatever order the answers come in.
+    pub fn number(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Writes delivery `number`; the path of its scenario file.
+    pub fn record(&self, number: u64, delivery: &Delivery<'_>) -> Result<PathBuf, RecordError> {
+        let inspection = delivery.inspection;
+        let secret = inspection.webhook_id.as_deref().unwrap_or("");
+        let hide = |text: &str| hide_secret(text, secret);
+        let stem = format!(
+            "{number:04}-{}-{}",
+            file_part(inspection.event.as_deref().unwrap_or("unknown")),
+            file_part(inspection.key.as_deref().unwrap_or("nokey"))
+        );
+        let body_name = format!("{stem}.body");
+        let body_path = self.dir.join(&body_name);
+        write_body(&body_path, delivery.body, secret.as_bytes())
+            .map_err(|e| RecordError::Write(body_path.clone(), e))?;
+
+        let mut headers: BTreeMap<String, Values> = BTreeMap::new();
+        for (name, value) in delivery.headers.iter().filter(|(n, _)| !is_hop_header(n)) {
+            let value = hide(value);
+            match headers.get_mut(name) {
+                Some(Values::One(first)) => {
+                    let first = std::mem::take(first);
+                    headers.insert(name.clone(), Values::Many(vec![first, value]));
+                }
+                Some(Values::Many(all)) => all.push(value),
+                None => {
+                    headers.insert(name.clone(), Values::One(value));
+                }
+            }
+        }
+        let request_line = match delivery.query {
+            Some(q) => format!("{} {}?{q}", delivery.method, delivery.path),
+            None => format!("{} {}", delivery.method, delivery.path),
+        };
+        let at = humantime::format_rfc3339_seconds(delivery.at).to_string();
+        let event = inspection.event.as_deref().unwrap_or("a request");
+        let key = inspection.key.as_deref().unwrap_or("without a key");
+        let mut steps = vec![Step::Raw {
+            raw: Raw {
+                method: (delivery.method != "POST").then(|| delivery.method.to_owned()),
+                event: inspection.kind.map(|k| k.name()),
+                bare: true,
+                key: inspection.key.clone(),
+                query: delivery.query.map(hide),
+                headers,
+                body_file: body_name,
+            },
+            expect: Expect { status: "2xx" },
+        }];
+        if inspection.kind.is_some() && inspection.key.is_some() && delivery.method == "POST" {
+            steps.push(Step::Probe {
+                probe: Probe {
+                    effects: "required",
+                },
+            });
+        }
+        let file = File {
+            cases: vec![Case {
+                id: format!("recorded.{stem}"),
+                title: format!("{event} {key} (recorded {at})"),
+                severity: "must",
+                recorded: Recorded {
+                    by: self.by,
+                    at: at.clone(),
+                    request: hide(&request_line),
+                    answer: hide(&delivery.answer),
+                    answer_body: delivery.answer_body.as_deref().map(hide),
+                },
+                steps,
+            }],
+        };
+        let yaml = serde_saphyr::to_string(&file).map_err(|e| RecordError::Yaml(e.to_string()))?;
+        let text = format!(
+            "# Recorded by webhook-harness {} at {at}: {}\n# Replay: webhook-harness replay <this folder> --url URL (or `run`); the body is in {}\n{yaml}",
+            self.by,
+            hide(&request_line),
+            file.cases[0].steps_body_file()
+        );
+        let path = self.dir.join(format!("{stem}.yaml"));
+        std::fs::write(&path, text).map_err(|e| RecordError::Write(path.clone(), e))?;
+        Ok(path)
+    }
+}
+
+/// How long an answer took, for a recording's `answer`.
+pub fn answer_words(status: Option<u16>, latency: Duration, failure: Option<&str>) -> String {
+    let took = crate::duration::format(latency);
+    match (status, failure) {
+        (Some(status), None) => format!("{status} in {took}"),
+        (Some(status), Some(failure)) => format!("{status} in {took} ({failure})"),
+        (None, Some(failure)) => format!("no answer after {took}: {failure}"),
+        (None, None) => format!("no answer after {took}"),
+    }
+}
+
+/// `text` with the secret replaced by [`WEBHOOK_ID_PLACEHOLDER`].
+fn hide_secret(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(secret, WEBHOOK_ID_PLACEHOLDER)
+    }
+}
+
+/// Writes `body` to `path` with every `secret` replaced by the placeholder,
+/// piece by piece (no second copy of a large body in memory).
+fn write_body(path: &Path, body: &[u8], secret: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut rest = body;
+    if !secret.is_empty() {
+        while let Some(at) = memchr::memmem::find(rest, secret) {
+            out.write_all(&rest[..at])?;
+            out.write_all(WEBHOOK_ID_PLACEHOLDER.as_bytes())?;
+            rest = &rest[at + secret.len()..];
+        }
+    }
+    out.write_all(rest)?;
+    out.flush()
+}
+
+/// A file-name-safe part: letters, digits, `.`, `_`, `-`; at most 48 chars.
+fn file_part(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(48)
+        .collect()
+}
+
+#[derive(Serialize)]
+struct File {
+    cases: Vec<Case>,
+}
+
+#[derive(Serialize)]
+struct Case {
+    id: String,
+    title: String,
+    severity: &'static str,
+    recorded: Recorded,
+    steps: Vec<Step>,
+}
+
+impl Case {
+    fn steps_body_file(&self) -> &str {
+        self.steps
+            .iter()
+            .find_map(|s| match s {
+                Step::Raw { raw, .. } => Some(raw.body_file.as_str()),
+                Step::Probe { .. } => None,
+            })
+            .unwrap_or("")
+    }
+}
+
+#[derive(Serialize)]
+struct Recorded {
+    by: &'static str,
+    at: String,
+    request: String,
+    answer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer_body: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Step {
+    Raw { raw: Raw, expect: Expect },
+    Probe { probe: Probe },
+}
+
+#[derive(Serialize)]
+struct Raw {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'static str>,
+    bare: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<String>,
+    headers: BTreeMap<String, Values>,
+    body_file: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Values {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Serialize)]
+struct Expect {
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct Probe {
+    effects: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_is_replaced_in_pieces_and_names_are_safe() {
+        let dir = std::env::temp_dir().join(format!("wh-rec-unit-{}", std::process::id()));
+        let path = dir.join("b");
+        std::fs::create_dir_all(&dir).unwrap();
+        write_body(&path, b"aSECRETbSECRET", b"SECRET").unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"a{{webhook_id}}b{{webhook_id}}"
+        );
+        assert_eq!(file_part("gen/../x y"), "gen_.._x_y");
+        assert!(is_hop_header("Content-Length") && !is_hop_header("x-inference-event"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
