@@ -38,10 +38,23 @@ fn harness_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+thread_local! {
+    /// The folders [`temp_dir`] made on this test's thread.
+    static MADE: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Removes the folders [`temp_dir`] made on this test's thread.
+fn remove_temp_dirs() {
+    for dir in MADE.with(|made| std::mem::take(&mut *made.borrow_mut())) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wh-readme-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    MADE.with(|made| made.borrow_mut().push(dir.clone()));
     dir
 }
 
@@ -234,6 +247,73 @@ fn snapshot_file() -> String {
     std::fs::read_to_string(dir.join(format!("snapshots/receiver/{case}.snap"))).unwrap()
 }
 
+/// `proxy --record` in front of the reference receiver, two deliveries
+/// through it, then Ctrl-C: the proxy's output, and the first recording.
+fn proxy_session() -> (String, String) {
+    use std::io::BufRead;
+    let dir = temp_dir("proxy");
+    let receiver = start_receive(&["--webhook-id", common::WEBHOOK_ID]);
+    let mut proxy = Command::new(BIN)
+        .args(["proxy", "--listen", "127.0.0.1:0", "--to", &receiver.url])
+        .args(["--record", "recordings/"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(proxy.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let listening = first
+        .trim_start_matches("proxy: listening on ")
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
+    let url = format!("{listening}/webhook");
+    let id = common::WEBHOOK_ID;
+    let sends: [&[&str]; 2] = [
+        &[
+            "send",
+            "generation.completed",
+            "--url",
+            &url,
+            "--webhook-id",
+            id,
+        ],
+        &[
+            "send",
+            "test",
+            "--url",
+            &url,
+            "--webhook-id",
+            id,
+            "--add",
+            "data.brandNew=1",
+        ],
+    ];
+    for args in sends {
+        let (code, stdout, stderr) = harness_in(&dir, args);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let mut output = vec![first];
+    while output.iter().filter(|l| l.contains(" -> ")).count() < 4 {
+        output.push(lines.next().unwrap().unwrap());
+    }
+    // SAFETY: kill(2) with the pid of our own child.
+    unsafe { libc::kill(proxy.id() as libc::pid_t, libc::SIGINT) };
+    output.extend(lines.map_while(Result::ok));
+    let _ = proxy.wait();
+    output.insert(output.len() - 1, "^C".to_owned());
+    let recordings = dir.join("recordings");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&recordings)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let recording = std::fs::read_to_string(&files[0]).unwrap();
+    (output.join("\n"), recording)
+}
+
 fn usage_errors() -> String {
     let dir = temp_dir("usage");
     let (code, _, timeout) = harness_in(&dir, &["run", "--timeout", "soon"]);
@@ -265,6 +345,7 @@ fn normalise(text: &str, numbers: bool) -> String {
         (r"\b\d+(\.\d+)?(ms|µs|us|ns|s)\b", "DURATION"),
         (r"\b(gen|emb|grp|fuzz|wht)_[A-Za-z0-9_]+", "KEY"),
         (r"\brun_[A-Za-z0-9]+", "RUN"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "TIME"),
         (r"chatcmpl-[A-Za-z0-9]+", "chatcmpl-ID"),
         (r"\d+ cases/s", "N cases/s"),
         // How many fuzz cases were in flight when a finding stopped the run.
@@ -350,6 +431,7 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
     let readme = std::fs::read_to_string(README).unwrap();
     let blocks = marked_blocks(&readme, "output");
     let (fuzz_finding, fuzz_replay) = fuzz();
+    let (proxy_output, recording) = proxy_session();
     let mut produced: Vec<(&str, String, bool)> = vec![
         ("quick-start", quick_start(), false),
         ("run-failure", run_failure(), false),
@@ -361,6 +443,8 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
         ("snapshot-file", snapshot_file(), false),
         ("usage-errors", usage_errors(), false),
         ("scenario-error", scenario_error(), false),
+        ("proxy", proxy_output, false),
+        ("recording", recording, false),
     ];
     let names: Vec<&str> = blocks.iter().map(|(n, _, _)| n.as_str()).collect();
     for (name, _, _) in &produced {
@@ -403,6 +487,7 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
             );
         }
     }
+    remove_temp_dirs();
     if update && !drifted.is_empty() {
         std::fs::write(README, new_readme.join("\n") + "\n").unwrap();
     }
@@ -452,6 +537,7 @@ fn the_json_report_in_the_readme_has_only_fields_the_tool_writes() {
             "the README's JSON report shows {path}, which the tool does not write"
         );
     }
+    remove_temp_dirs();
     let top = |paths: &[String]| -> Vec<String> {
         paths
             .iter()
