@@ -9,6 +9,11 @@ use serde_json::Value;
 use super::Payload;
 use crate::contract::{self, Dialect, EventKind};
 
+/// Bodies up to this size are read in full (shape and unknown fields
+/// checked); a larger one is held once and not parsed into a copy: its event
+/// and key are taken from the headers.
+pub const FULL_CHECK_LIMIT: usize = 1024 * 1024;
+
 /// What a request was found to hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inspection {
@@ -24,6 +29,8 @@ pub struct Inspection {
     pub webhook_id: Option<String>,
     /// What the contract does not describe, in the order found.
     pub remarks: Vec<Remark>,
+    /// Whether the body's shape was checked (not over [`FULL_CHECK_LIMIT`]).
+    pub shape_checked: bool,
 }
 
 /// Something in a request the contract does not describe (informational:
@@ -83,6 +90,10 @@ pub fn inspect<'a>(header: impl Fn(&str) -> Option<&'a str>, body: &[u8]) -> Ins
         }
     }
     let header_event = header(contract::EVENT_HEADER).map(str::to_owned);
+    if body.len() > FULL_CHECK_LIMIT {
+        return inspect_large(found, header_event, header, body);
+    }
+    found.shape_checked = true;
     let json = serde_json::from_slice::<Value>(body).ok();
     let body_event = json
         .as_ref()
@@ -135,6 +146,29 @@ pub fn inspect<'a>(header: impl Fn(&str) -> Option<&'a str>, body: &[u8]) -> Ins
             }
         }
         Err(why) => found.remarks.push(Remark::NotAPayload(why)),
+    }
+    found
+}
+
+/// A large body: valid JSON is checked without building it; the event and
+/// key come from the contract's headers.
+fn inspect_large<'a>(
+    mut found: Inspection,
+    header_event: Option<String>,
+    header: impl Fn(&str) -> Option<&'a str>,
+    body: &[u8],
+) -> Inspection {
+    found.event = header_event;
+    found.kind = found.event.as_deref().and_then(EventKind::from_wire);
+    if let (Some(name), None) = (&found.event, found.kind) {
+        found.remarks.push(Remark::UnknownEvent(name.clone()));
+    }
+    found.key = found
+        .kind
+        .and_then(|kind| header(contract::key_header(kind)))
+        .map(str::to_owned);
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        found.remarks.push(Remark::NotJson);
     }
     found
 }
@@ -230,5 +264,18 @@ mod tests {
                 .remarks
                 .contains(&Remark::UnknownEvent("model.retired".into()))
         );
+    }
+
+    #[test]
+    fn a_large_body_is_read_from_its_headers() {
+        let event = Event::builder(EventKind::SlowGroupCompleted)
+            .pad_to(FULL_CHECK_LIMIT + 10)
+            .build()
+            .unwrap();
+        let found = inspect_event(&event, event.body());
+        assert!(!found.shape_checked);
+        assert_eq!(found.kind, Some(EventKind::SlowGroupCompleted));
+        assert_eq!(found.key.as_deref(), event.key());
+        assert_eq!(found.remarks, vec![]);
     }
 }

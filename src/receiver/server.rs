@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
 use hyper::service::service_fn;
@@ -278,18 +278,22 @@ where
     F: Future<Output = HttpResponse>,
 {
     let (parts, body) = req.into_parts();
-    let read =
-        tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_REQUEST_BODY).collect()).await;
+    let announced = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let read = tokio::time::timeout(READ_TIMEOUT, read_body(body, announced)).await;
     let body = match read {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyError::TooLarge)) => {
             return respond(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "text/plain",
                 format!("request body over {MAX_REQUEST_BODY} bytes"),
             );
         }
-        Ok(Err(_)) => {
+        Ok(Err(BodyError::Broken)) => {
             return respond(
                 StatusCode::BAD_REQUEST,
                 "text/plain",
@@ -312,4 +316,31 @@ where
         body,
     })
     .await
+}
+
+/// Why a request body could not be read.
+enum BodyError {
+    /// Over [`MAX_REQUEST_BODY`].
+    TooLarge,
+    /// The connection broke off, or the framing was invalid.
+    Broken,
+}
+
+/// Reads a body into one buffer sized from its announced length, chunk by
+/// chunk, so a large body is held once (not as chunks and a copy of them).
+async fn read_body(mut body: Incoming, announced: Option<usize>) -> Result<Bytes, BodyError> {
+    if announced.is_some_and(|n| n > MAX_REQUEST_BODY) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut buffer = bytes::BytesMut::with_capacity(announced.unwrap_or(0));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Broken)?;
+        if let Ok(data) = frame.into_data() {
+            if buffer.len() + data.len() > MAX_REQUEST_BODY {
+                return Err(BodyError::TooLarge);
+            }
+            buffer.extend_from_slice(&data);
+        }
+    }
+    Ok(buffer.freeze())
 }
