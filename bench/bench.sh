@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of webhook-harness against its own reference receiver, on loopback.
-# Prints medians of several runs. Usage: bench/bench.sh [fuzz|run|load|memory|silent|all]   (RUNS=5 by default)
+# Prints medians of several runs. Usage: bench/bench.sh [fuzz|run|load|memory|silent|proxy|all]   (RUNS=5 by default)
 # `load` compares `webhook-harness load` with oha (installed with `cargo install oha` if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -118,4 +118,43 @@ PY
     echo "silent receiver: webhook-harness $cmd took $(python3 -c "print(round($end - $start, 1))") s (exit $code)"
   done
   kill "$silent_pid" 2>/dev/null || true
+fi
+
+if [[ $what == proxy || $what == all ]]; then
+  # What the proxy adds: median latency of one delivery at a time, direct and
+  # through `proxy` (without and with --record); and its peak memory
+  # forwarding and recording a 10 MB body.
+  start_receiver
+  tmp=$(mktemp -d)
+  start_proxy() {
+    pport=$(free_port)
+    /usr/bin/time -f '%M' -o "$tmp/rss" "$bin" proxy --listen "127.0.0.1:$pport" --to "$url" "$@" >/dev/null 2>&1 &
+    proxy_pid=$!
+    for _ in $(seq 1 50); do (echo > "/dev/tcp/127.0.0.1/$pport") 2>/dev/null && break; sleep 0.1; done
+  }
+  # /usr/bin/time ignores SIGINT: interrupt the proxy it runs.
+  stop_proxy() { pkill -INT -P "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true; }
+  p50() { "$bin" load --url "$1" --concurrency 1 --deliveries 2000 --duplicates 0% --report-json "$tmp/l.json" >/dev/null 2>&1; json_field "$tmp/l.json" 'd["latency"]["p50_us"]'; }
+  for record in no yes; do
+    if [[ $record == yes ]]; then start_proxy --record "$tmp/rec"; else start_proxy; fi
+    direct=(); through=()
+    for _ in $(seq 1 "$runs"); do
+      direct+=("$(p50 "$url")"); through+=("$(p50 "http://127.0.0.1:$pport/webhook")")
+    done
+    m_direct=$(printf '%s\n' "${direct[@]}" | median); m_through=$(printf '%s\n' "${through[@]}" | median)
+    echo "proxy (recording: $record): median p50 direct $m_direct us, through the proxy $m_through us: adds $(python3 -c "print(round($m_through - $m_direct))") us per delivery"
+    stop_proxy
+  done
+  python3 -c "
+import json; pad = 'x' * (10_000_000 - 200)
+open('$tmp/big.json', 'w').write(json.dumps({'event': 'generation.completed', 'webhookId': 'wh', 'data': {'id': 'gen_big', 'pad': pad}}))"
+  start_proxy --record "$tmp/big"
+  curl -s -o /dev/null -X POST "http://127.0.0.1:$pport/webhook" -H 'Content-Type: application/json' \
+    -H 'X-Inference-Event: generation.completed' -H 'X-Inference-Webhook-ID: wh' -H 'X-Inference-Generation-ID: gen_big' \
+    --data-binary @"$tmp/big.json"
+  stop_proxy
+  big_rss=$(cat "$tmp/rss")
+  start_proxy; stop_proxy
+  echo "proxy: peak $(( big_rss / 1024 )) MiB resident forwarding and recording a 10 MB body; $(( $(cat "$tmp/rss") / 1024 )) MiB idle"
+  rm -rf "$tmp"
 fi
