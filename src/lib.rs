@@ -52,6 +52,7 @@ pub mod runner;
 pub mod scenario;
 mod secret;
 pub mod sender;
+pub mod serve;
 pub mod snapshot;
 
 /// Runs the command-line tool on this process's arguments and returns the

@@ -80,7 +80,7 @@ const PRINTED_PAYLOAD: usize = 2000;
 pub(super) async fn run(args: &FuzzArgs) -> i32 {
     let target = match ReceiverUnderTest::start(&args.target).await {
         Ok(t) => t,
-        Err(e) => return usage_error(e),
+        Err(e) => return super::target::failed(e),
     };
     let (url, effects_url) = (target.url.clone(), target.effects_url.clone());
     let stop = super::stop_signal(args.max_time);
@@ -146,7 +146,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    target.shutdown().await;
+    let receiver_died = target.shutdown().await;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => return usage_error(e),
@@ -202,6 +202,9 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         if let Err(e) = written {
             return usage_error(e);
         }
+    }
+    if let Some(code) = receiver_died {
+        return code;
     }
     if let Some(code) = super::stopped_exit(&stop) {
         return code;
@@ -334,6 +337,8 @@ fn as_run_outcome(outcome: &FuzzResult, url: &str) -> RunResult {
                 keys: Vec::new(),
                 duration: outcome.duration,
                 not_run: None,
+                started: None,
+                receiver_log: Vec::new(),
             }
         })
         .collect();

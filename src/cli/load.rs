@@ -64,7 +64,7 @@ use super::{exit, usage_error};
 pub(super) async fn run(args: &LoadArgs) -> i32 {
     let target = match ReceiverUnderTest::start(&args.target).await {
         Ok(t) => t,
-        Err(e) => return usage_error(e),
+        Err(e) => return super::target::failed(e),
     };
     let (url, effects_url) = (target.url.clone(), target.effects_url.clone());
     let until = match (args.duration, args.deliveries) {
@@ -160,7 +160,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     if interactive {
         eprint!("\r\x1b[2K");
     }
-    target.shutdown().await;
+    let receiver_died = target.shutdown().await;
     let report = match result {
         Ok(r) => r,
         Err(e) => return usage_error(e),
@@ -177,6 +177,9 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         if let Err(e) = report::write_file(path, &options.redact(&text)) {
             return usage_error(e);
         }
+    }
+    if let Some(code) = receiver_died {
+        return code;
     }
     let mut problems = Vec::new();
     if let Some(reason) = &report.stopped {

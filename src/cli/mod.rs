@@ -240,6 +240,7 @@ pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::sender::stop::St
             seen += 1;
             if seen > 1 {
                 eprintln!("\ninterrupted again: exiting at once");
+                crate::serve::kill_all_now();
                 std::process::exit(exit::INTERRUPTED);
             }
             eprintln!(

@@ -119,7 +119,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
     // Without --url, the reference receiver stands in, with its probe wired in.
     let target = match ReceiverUnderTest::start(&args.target).await {
         Ok(t) => t,
-        Err(e) => return usage_error(e),
+        Err(e) => return super::target::failed(e),
     };
     let mut options = ReportOptions {
         strict: args.strict,
@@ -146,7 +146,13 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         stop: stop.clone(),
     };
     let mut console = ConsoleReporter::new(scenarios.len(), options.clone());
-    let mut outcome = match runner::run(&config, scenarios, |c| console.case(c)).await {
+    let on_case = |c: &mut crate::result::CaseResult| {
+        if c.status() == crate::result::CaseStatus::Failed {
+            c.receiver_log = target.log_during(c);
+        }
+        console.case(c);
+    };
+    let mut outcome = match runner::run(&config, scenarios, on_case).await {
         Ok(o) => o,
         Err(RunError::Unreachable { url, reason }) => {
             return super::target::unreachable(&url, &reason);
@@ -193,7 +199,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
             "hint: pass --effects-url with your receiver's probe (e.g. http://127.0.0.1:3000/effects?key={{key}}) so that effect counts are checked"
         );
     }
-    target.shutdown().await;
+    let receiver_died = target.shutdown().await;
     if let Some(path) = &args.report_json
         && let Err(e) = report::write_file(path, &report::json::render(&outcome, &options))
     {
@@ -205,6 +211,9 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         if let Err(e) = written {
             return usage_error(e);
         }
+    }
+    if let Some(code) = receiver_died {
+        return code;
     }
     if let Some(code) = super::stopped_exit(&stop) {
         return code;

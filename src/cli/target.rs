@@ -3,28 +3,128 @@
 
 use crate::receiver::{Receiver, ReceiverConfig};
 use crate::sender::{Attempt, Sender};
+use crate::serve::{ServeConfig, Served, StartError};
+
+/// The most receiver log lines kept for one failing case.
+const MAX_CASE_LOG: usize = 200;
+
+/// `template` with the port of `url` when it names port 0 (a `--serve`
+/// receiver that picked its own port).
+fn same_port(template: &str, url: &str) -> String {
+    let port = reqwest::Url::parse(url).ok().and_then(|u| u.port());
+    match port {
+        Some(port) => template
+            .replace("127.0.0.1:0/", &format!("127.0.0.1:{port}/"))
+            .replace("localhost:0/", &format!("localhost:{port}/")),
+        None => template.to_owned(),
+    }
+}
+
+/// Starts the `--serve` command and waits for `url` to answer.
+async fn serve(command: &str, url: &str, args: &TargetArgs) -> Result<Served, TargetError> {
+    let mut env = vec![(
+        "WEBHOOK_HARNESS_WEBHOOK_ID".to_owned(),
+        args.webhook_id.clone(),
+    )];
+    // PORT=0 asks the receiver to pick a free port and say which.
+    if let Some(port) = reqwest::Url::parse(url).ok().and_then(|u| u.port()) {
+        env.push(("PORT".to_owned(), port.to_string()));
+    }
+    eprintln!(
+        "serve: starting `{command}`, waiting up to {} for {url}",
+        crate::duration::format(args.serve_timeout)
+    );
+    let config = ServeConfig {
+        command: command.to_owned(),
+        env,
+        url: url.to_owned(),
+        timeout: args.serve_timeout,
+        grace: std::time::Duration::from_secs(5),
+    };
+    let served = Served::start(&config).await.map_err(TargetError::Serve)?;
+    eprintln!(
+        "serve: {url} answered after {}",
+        crate::duration::format(served.elapsed())
+    );
+    Ok(served)
+}
 
 use super::{TargetArgs, advice, exit};
 
-/// Where the commands send, and the built-in receiver when it stands in.
+/// Where the commands send, and the built-in receiver when it stands in,
+/// or the user's receiver when the harness started it (`--serve`).
 pub(super) struct ReceiverUnderTest {
     pub url: String,
     pub effects_url: Option<String>,
     builtin: Option<Receiver>,
+    served: Option<Served>,
+}
+
+/// Why the receiver under test is not there to test.
+pub(super) enum TargetError {
+    /// The arguments do not work together (exit 2).
+    Usage(String),
+    /// The `--serve` receiver did not come up (exit 3).
+    Serve(StartError),
+}
+
+/// Says why the receiver under test is not there; the exit code.
+pub(super) fn failed(error: TargetError) -> i32 {
+    match error {
+        TargetError::Usage(e) => super::usage_error(e),
+        TargetError::Serve(e) => {
+            let what = match &e {
+                StartError::Spawn { .. } => "check the command",
+                StartError::Exited { .. } => {
+                    "its last lines below may say why; check the command and --url"
+                }
+                StartError::NotReady { .. } => {
+                    "check that it listens where --url says (and on PORT, which the harness sets), or raise --serve-timeout"
+                }
+            };
+            eprintln!("error: --serve: {e}; {what}");
+            print_tail(e.tail());
+            exit::UNREACHABLE
+        }
+    }
+}
+
+fn print_tail(tail: &[String]) {
+    if tail.is_empty() {
+        eprintln!("  (the receiver wrote nothing)");
+    } else {
+        eprintln!("  its last {} lines of output:", tail.len());
+        for line in tail {
+            eprintln!("  {line}");
+        }
+    }
 }
 
 impl ReceiverUnderTest {
     /// The user's receiver, or the built-in one when no `--url` is given.
-    pub async fn start(args: &TargetArgs) -> Result<ReceiverUnderTest, String> {
+    pub async fn start(args: &TargetArgs) -> Result<ReceiverUnderTest, TargetError> {
         if let Some(template) = &args.effects_url {
             crate::runner::Probe::check_template(template)
-                .map_err(|e| format!("--effects-url {e}"))?;
+                .map_err(|e| TargetError::Usage(format!("--effects-url {e}")))?;
         }
         if let Some(url) = &args.url {
+            let served = match &args.serve {
+                Some(command) => Some(serve(command, url, args).await?),
+                None => None,
+            };
+            let url = served
+                .as_ref()
+                .map_or_else(|| url.clone(), |s| s.url().to_owned());
+            let effects_url = match (&served, &args.effects_url) {
+                // The probe is the served receiver's: its port too.
+                (Some(s), Some(template)) => Some(same_port(template, s.url())),
+                (_, template) => template.clone(),
+            };
             return Ok(ReceiverUnderTest {
-                url: url.clone(),
-                effects_url: args.effects_url.clone(),
+                url,
+                effects_url,
                 builtin: None,
+                served,
             });
         }
         let config = ReceiverConfig {
@@ -33,7 +133,7 @@ impl ReceiverUnderTest {
         };
         let receiver = Receiver::start_local(config)
             .await
-            .map_err(|e| advice::for_serve_error(&e))?;
+            .map_err(|e| TargetError::Usage(advice::for_serve_error(&e)))?;
         Ok(ReceiverUnderTest {
             url: receiver.url(),
             effects_url: Some(
@@ -42,7 +142,23 @@ impl ReceiverUnderTest {
                     .unwrap_or_else(|| receiver.effects_url()),
             ),
             builtin: Some(receiver),
+            served: None,
         })
+    }
+
+    /// What the `--serve` receiver wrote while `case` ran (none otherwise).
+    pub fn log_during(&self, case: &crate::result::CaseResult) -> Vec<String> {
+        match (&self.served, case.started) {
+            (Some(served), Some(started)) => {
+                // A little slack: a log line may trail the answer.
+                let end = started + case.duration + std::time::Duration::from_millis(100);
+                let mut lines = served.lines_during(started, end);
+                let skip = lines.len().saturating_sub(MAX_CASE_LOG);
+                lines.drain(..skip);
+                lines
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// ` (built-in reference receiver)` when it is the built-in one.
@@ -68,10 +184,27 @@ impl ReceiverUnderTest {
         }
     }
 
-    /// Stops the built-in receiver, if any.
-    pub async fn shutdown(self) {
-        if let Some(receiver) = self.builtin {
+    /// Stops the built-in receiver, or the `--serve` one. `Some(3)` when the
+    /// latter had exited during the run (said, with its last lines).
+    pub async fn shutdown(mut self) -> Option<i32> {
+        if let Some(receiver) = self.builtin.take() {
             receiver.shutdown().await;
+        }
+        let served = self.served.take()?;
+        let tail = served.tail(20);
+        match served.stop().await {
+            crate::serve::Stopped::ExitedEarlier(status) => {
+                eprintln!(
+                    "error: --serve: the receiver exited during the run ({status}); the verdicts after that say little"
+                );
+                print_tail(&tail);
+                Some(exit::UNREACHABLE)
+            }
+            crate::serve::Stopped::Killed => {
+                eprintln!("note: --serve: the receiver ignored SIGTERM and was killed");
+                None
+            }
+            crate::serve::Stopped::Terminated => None,
         }
     }
 }

@@ -9,6 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::ReportOptions;
 use crate::result::{CaseResult, CaseStatus, RunResult};
 
+/// Receiver log lines shown under a failing case (the reports keep more).
+const CONSOLE_LOG_LINES: usize = 20;
+
 /// Prints cases as they finish, with a progress bar on an interactive terminal.
 pub struct ConsoleReporter {
     bar: Option<ProgressBar>,
@@ -141,6 +144,16 @@ pub fn case_text(c: &CaseResult, strict: bool) -> String {
                 .or(c.source.as_ref());
             if let Some(at) = at {
                 out.push_str(&format!("\n     at {at}"));
+            }
+            if !c.receiver_log.is_empty() {
+                let skip = c.receiver_log.len().saturating_sub(CONSOLE_LOG_LINES);
+                out.push_str(&format!(
+                    "\n     the receiver wrote while it ran{}:",
+                    if skip > 0 { " (last lines)" } else { "" }
+                ));
+                for line in &c.receiver_log[skip..] {
+                    out.push_str(&format!("\n       {line}"));
+                }
             }
         }
     }

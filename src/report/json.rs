@@ -68,6 +68,7 @@ fn case(c: &CaseResult, strict: bool) -> Value {
         "message": c.message(),
         "source": c.source.as_ref().map(|s| s.to_string()),
         "duration_ms": ms(c.duration),
+        "receiver_log": c.receiver_log,
         "checks": c.checks.iter().map(|check| {
             let mut v = json!({
                 "step": check.step,

@@ -68,6 +68,9 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> Result<String, St
         case.set_time(c.duration);
         case.add_property(Property::new("severity", c.severity.name()));
         case.add_property(Property::new("title", c.title.as_str()));
+        if !c.receiver_log.is_empty() {
+            case.set_system_err(options.redact(&c.receiver_log.join("\n")));
+        }
         if c.status() == CaseStatus::Failed && !c.fails_run(options.strict) {
             case.add_property(Property::new("verdict", "warning"));
             case.set_system_out(format!("warning ({}): {message}", c.severity.name()));

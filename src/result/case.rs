@@ -105,6 +105,11 @@ pub struct CaseResult {
     pub duration: Duration,
     /// Why the case did not run to its end, when the run was stopped.
     pub not_run: Option<String>,
+    /// When it started (for the receiver's log lines written meanwhile).
+    pub started: Option<std::time::Instant>,
+    /// What the receiver wrote while the case ran, when the harness started
+    /// it (`--serve`); kept for failing cases.
+    pub receiver_log: Vec<String>,
 }
 
 /// One step of a case as it ran.

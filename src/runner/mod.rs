@@ -96,7 +96,7 @@ pub enum RunError {
 pub async fn run(
     config: &RunConfig,
     scenarios: Vec<Scenario>,
-    mut on_case: impl FnMut(&CaseResult),
+    mut on_case: impl FnMut(&mut CaseResult),
 ) -> Result<RunResult, RunError> {
     let started = Instant::now();
     let stop = config.stop.clone();
@@ -191,8 +191,8 @@ pub async fn run(
     let mut ordered = Vec::with_capacity(total);
     while let Some((index, result)) = finished.recv().await {
         done.insert(index, result);
-        while let Some(next) = done.remove(&ordered.len()) {
-            on_case(&next);
+        while let Some(mut next) = done.remove(&ordered.len()) {
+            on_case(&mut next);
             ordered.push(next);
         }
     }

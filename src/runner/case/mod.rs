@@ -78,6 +78,8 @@ fn result_of(
         keys,
         duration,
         not_run,
+        started: None,
+        receiver_log: Vec::new(),
     }
 }
 
@@ -131,14 +133,16 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         .cut
         .then(|| ctx.stop.reason().map(|r| r.to_string()))
         .flatten();
-    result_of(
+    let mut result = result_of(
         scenario,
         run.checks,
         run.steps,
         run.key_order,
         started.elapsed(),
         not_run,
-    )
+    );
+    result.started = Some(started);
+    result
 }
 
 impl CaseRun<'_> {

@@ -1,0 +1,470 @@
+//! `--serve CMD`: the harness starts the receiver under test, waits until it
+//! answers, keeps its output with timestamps, and stops it whatever happens.
+//!
+//! The command runs through `sh -c` as the leader of its own process group
+//! (process-wrap), so stopping it reaches whatever it started (`npm start`
+//! runs node under npm under sh): SIGTERM to the group, a grace period, then
+//! SIGKILL, and every process of the group is waited for.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use process_wrap::tokio::{ChildWrapper, CommandWrap, KillOnDrop, ProcessGroup};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::sender::{Sender, SenderConfig};
+
+/// Lines of the receiver's output kept (the oldest go first).
+const MAX_LINES: usize = 10_000;
+/// A longer line is cut to this many bytes.
+const MAX_LINE: usize = 4096;
+/// How often readiness is asked while waiting.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What to run and how long to wait for it.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The shell command, e.g. `npm start`.
+    pub command: String,
+    /// Variables added to its environment.
+    pub env: Vec<(String, String)>,
+    /// The URL that must answer before the run starts.
+    pub url: String,
+    /// How long to wait for it to answer.
+    pub timeout: Duration,
+    /// Time between SIGTERM and SIGKILL when stopping it.
+    pub grace: Duration,
+}
+
+/// Which stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Out,
+    /// Standard error.
+    Err,
+}
+
+/// One line the receiver wrote.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// Since the command started.
+    pub at: Duration,
+    /// Standard output or error.
+    pub stream: Stream,
+    /// The text, without its line end.
+    pub text: String,
+}
+
+impl std::fmt::Display for LogLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stream = match self.stream {
+            Stream::Out => "out",
+            Stream::Err => "err",
+        };
+        write!(
+            f,
+            "[{:>8.3}s {stream}] {}",
+            self.at.as_secs_f64(),
+            self.text
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    lines: VecDeque<LogLine>,
+}
+
+/// Why the receiver could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The shell could not be started.
+    #[error("cannot start `{command}`: {source}")]
+    Spawn {
+        /// The command.
+        command: String,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// It exited before it answered.
+    #[error("`{command}` exited ({status}) before {url} answered")]
+    Exited {
+        /// The command.
+        command: String,
+        /// How it exited.
+        status: String,
+        /// The URL waited for.
+        url: String,
+        /// Its last lines of output.
+        tail: Vec<String>,
+    },
+    /// It did not answer in time (it was stopped).
+    #[error("{url} did not answer within {} after `{command}` started", crate::duration::format(*.waited))]
+    NotReady {
+        /// The command.
+        command: String,
+        /// The URL waited for.
+        url: String,
+        /// How long the harness waited.
+        waited: Duration,
+        /// Its last lines of output.
+        tail: Vec<String>,
+    },
+}
+
+impl StartError {
+    /// The receiver's last lines of output.
+    pub fn tail(&self) -> &[String] {
+        match self {
+            StartError::Spawn { .. } => &[],
+            StartError::Exited { tail, .. } | StartError::NotReady { tail, .. } => tail,
+        }
+    }
+}
+
+/// A receiver the harness started.
+pub struct Served {
+    url: String,
+    child: Box<dyn ChildWrapper>,
+    pgid: Option<u32>,
+    stopped: bool,
+    log: Arc<Mutex<Log>>,
+    started: Instant,
+    command: String,
+    grace: Duration,
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served")
+            .field("command", &self.command)
+            .finish()
+    }
+}
+
+/// How the receiver ended when it was stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// It ended on SIGTERM within the grace period.
+    Terminated,
+    /// It ignored SIGTERM and was killed.
+    Killed,
+    /// It had exited by itself before (how).
+    ExitedEarlier(String),
+}
+
+impl Served {
+    /// Starts `config.command` and waits until `config.url` gives any HTTP
+    /// answer to the readiness `OPTIONS`.
+    pub async fn start(config: &ServeConfig) -> Result<Served, StartError> {
+        become_subreaper();
+        let mut command = CommandWrap::with_new("sh", |c| {
+            c.arg("-c")
+                .arg(&config.command)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .envs(config.env.iter().map(|(k, v)| (k, v)));
+        });
+        command.wrap(KillOnDrop).wrap(ProcessGroup::leader());
+        let mut child = command.spawn().map_err(|source| StartError::Spawn {
+            command: config.command.clone(),
+            source,
+        })?;
+        let started = Instant::now();
+        let pgid = child.id();
+        if let (Some(pgid), Ok(mut groups)) = (pgid, GROUPS.lock()) {
+            groups.push(pgid);
+        }
+        let log = Arc::new(Mutex::new(Log::default()));
+        if let Some(out) = child.stdout().take() {
+            tokio::spawn(keep_lines(out, Stream::Out, log.clone(), started));
+        }
+        if let Some(err) = child.stderr().take() {
+            tokio::spawn(keep_lines(err, Stream::Err, log.clone(), started));
+        }
+        let mut served = Served {
+            url: config.url.clone(),
+            child,
+            pgid,
+            stopped: false,
+            log,
+            started,
+            command: config.command.clone(),
+            grace: config.grace,
+        };
+        // With port 0 in the URL the receiver picks its port and says it.
+        let mut url = config.url.clone();
+        let wants_port = reqwest::Url::parse(&url).is_ok_and(|u| u.port() == Some(0));
+        let probe = Sender::new(SenderConfig {
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            readiness: false,
+            ..SenderConfig::default()
+        });
+        loop {
+            if let Some(status) = served.exited() {
+                // Let the readers take the last lines.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return Err(StartError::Exited {
+                    command: config.command.clone(),
+                    status,
+                    url: config.url.clone(),
+                    tail: served.tail(20),
+                });
+            }
+            if wants_port
+                && let Some(port) = served.announced_port()
+                && let Ok(mut parsed) = reqwest::Url::parse(&config.url)
+                && parsed.set_port(Some(port)).is_ok()
+            {
+                url = parsed.to_string();
+            }
+            let asked = !wants_port || url != config.url;
+            if asked
+                && let Ok(sender) = &probe
+                && sender.readiness(&url).await.status.is_some()
+            {
+                served.url = url;
+                return Ok(served);
+            }
+            if started.elapsed() >= config.timeout {
+                let tail = served.tail(20);
+                served.stop().await;
+                return Err(StartError::NotReady {
+                    command: config.command.clone(),
+                    url: config.url.clone(),
+                    waited: config.timeout,
+                    tail,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The URL it answered on (its port filled in when the URL said 0).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The first loopback port its output names (`127.0.0.1:PORT`,
+    /// `localhost:PORT`, `[::1]:PORT`, `0.0.0.0:PORT`), for a URL with port 0.
+    fn announced_port(&self) -> Option<u16> {
+        let log = self.log.lock().ok()?;
+        log.lines.iter().find_map(|line| port_in(&line.text))
+    }
+
+    /// Time since the command started (log lines are stamped with it).
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The lines written between `from` and `to` (times since the start).
+    pub fn lines_between(&self, from: Duration, to: Duration) -> Vec<String> {
+        self.log
+            .lock()
+            .map(|log| {
+                log.lines
+                    .iter()
+                    .filter(|l| l.at >= from && l.at <= to)
+                    .map(LogLine::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Its last `n` lines.
+    pub fn tail(&self, n: usize) -> Vec<String> {
+        self.log
+            .lock()
+            .map(|log| {
+                let skip = log.lines.len().saturating_sub(n);
+                log.lines
+                    .iter()
+                    .skip(skip)
+                    .map(LogLine::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How it exited, if it has: the command's own process (the group's
+    /// leader), whatever it left running (that is stopped with the group).
+    pub fn exited(&mut self) -> Option<String> {
+        // Not process-wrap's try_wait: it reaps the leader as soon as it
+        // exits yet says nothing while anything else of the group runs.
+        let pid = self.pgid?;
+        // SAFETY: waitid(2) with WNOWAIT looks at our child's state without
+        // reaping it (process-wrap reaps it when the group is waited for).
+        unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+            if libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) == 0
+                && info.si_pid() != 0
+            {
+                return Some(match info.si_code {
+                    libc::CLD_EXITED => format!("exit status: {}", info.si_status()),
+                    _ => format!("killed by signal {}", info.si_status()),
+                });
+            }
+        }
+        None
+    }
+
+    /// Stops it: SIGTERM to its group, the grace period, SIGKILL; waits for
+    /// every process of the group.
+    pub async fn stop(mut self) -> Stopped {
+        let stopped = self.stop_group().await;
+        forget(self.pgid);
+        self.stopped = true;
+        stopped
+    }
+
+    /// The lines written between two instants (a case's start and end).
+    pub fn lines_during(&self, from: Instant, to: Instant) -> Vec<String> {
+        self.lines_between(
+            from.saturating_duration_since(self.started),
+            to.saturating_duration_since(self.started),
+        )
+    }
+
+    async fn stop_group(&mut self) -> Stopped {
+        if let Some(status) = self.exited() {
+            // What it started may still run: the group goes too.
+            if let Some(pgid) = self.pgid {
+                // SAFETY: killpg(2) on the process group this value started.
+                unsafe { libc::killpg(pgid as libc::pid_t, libc::SIGKILL) };
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+            return Stopped::ExitedEarlier(status);
+        }
+        let _ = self.child.signal(libc::SIGTERM);
+        let ended = tokio::time::timeout(self.grace, self.child.wait()).await;
+        if matches!(ended, Ok(Ok(_))) {
+            return Stopped::Terminated;
+        }
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        Stopped::Killed
+    }
+}
+
+impl Drop for Served {
+    /// A receiver not stopped (an early return, a panic) is killed with its
+    /// whole group, so that nothing is left behind.
+    fn drop(&mut self) {
+        if !self.stopped
+            && let Some(pgid) = self.pgid
+        {
+            // SAFETY: killpg(2) on the process group this value started.
+            unsafe { libc::killpg(pgid as libc::pid_t, libc::SIGKILL) };
+            forget(Some(pgid));
+        }
+    }
+}
+
+async fn keep_lines(
+    stream: impl tokio::io::AsyncRead + Unpin,
+    which: Stream,
+    log: Arc<Mutex<Log>>,
+    started: Instant,
+) {
+    let mut reader = BufReader::new(stream);
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        // Read one line, but never hold more than MAX_LINE bytes of it.
+        let read = (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut buffer)
+            .await;
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&buffer)
+            .trim_end_matches(['\n', '\r'])
+            .to_owned();
+        if let Ok(mut log) = log.lock() {
+            if log.lines.len() >= MAX_LINES {
+                log.lines.pop_front();
+            }
+            log.lines.push_back(LogLine {
+                at: started.elapsed(),
+                stream: which,
+                text,
+            });
+        }
+    }
+}
+
+use tokio::io::AsyncReadExt;
+
+/// Makes this process the reaper of the receiver's orphans (a process the
+/// receiver started and left behind), so that waiting for the group reaps
+/// them rather than leaving zombies to an init that may never wait (as in
+/// many containers).
+fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(2) PR_SET_CHILD_SUBREAPER takes one integer argument.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// The first non-zero port after a loopback host in `text`.
+fn port_in(text: &str) -> Option<u16> {
+    ["127.0.0.1:", "localhost:", "[::1]:", "0.0.0.0:"]
+        .iter()
+        .flat_map(|host| text.match_indices(host).map(move |(i, _)| i + host.len()))
+        .filter_map(|start| {
+            let digits: String = text[start..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<u16>().ok().filter(|p| *p != 0)
+        })
+        .next()
+}
+
+/// The process groups started and not yet stopped, for [`kill_all_now`].
+static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Kills every receiver group still running, at once: for an exit that
+/// cannot wait (a second Ctrl-C), so that nothing is left behind.
+pub fn kill_all_now() {
+    if let Ok(groups) = GROUPS.lock() {
+        for pgid in groups.iter() {
+            // SAFETY: killpg(2) on a process group this process started.
+            unsafe { libc::killpg(*pgid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+}
+
+fn forget(pgid: Option<u32>) {
+    if let (Some(pgid), Ok(mut groups)) = (pgid, GROUPS.lock()) {
+        groups.retain(|g| *g != pgid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_is_read_from_what_a_server_says() {
+        assert_eq!(
+            port_in("Listening on http://127.0.0.1:41235/webhook"),
+            Some(41235)
+        );
+        assert_eq!(
+            port_in("INFO: Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C)"),
+            Some(8000)
+        );
+        assert_eq!(port_in("Server at http://localhost:3000"), Some(3000));
+        assert_eq!(port_in("bound [::1]:0 then [::1]:5000"), Some(5000));
+        assert_eq!(port_in("no port here: 127.0.0.1"), None);
+    }
+}

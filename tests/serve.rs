@@ -1,0 +1,203 @@
+//! `--serve`: the harness starts the receiver, waits for it, keeps its log
+//! next to failing cases, and stops it; no process is left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
+
+fn harness(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .env_remove("CI")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wh-serve-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The served command writes its group's id (the shell's pid) to `pgid`
+/// first; `then` follows. A background `sleep` joins the group, so that the
+/// check below sees a process started by the receiver too.
+fn command(then: &str) -> String {
+    format!("echo $$ > pgid; sleep 300 & {then}")
+}
+
+/// No process of the served group is left.
+fn assert_group_gone(dir: &Path) {
+    let pgid: i32 = std::fs::read_to_string(dir.join("pgid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: kill(2) with signal 0 only asks whether the group exists.
+    let alive = unsafe { libc::kill(-pgid, 0) } == 0;
+    assert!(!alive, "processes of group {pgid} were left behind");
+}
+
+fn receive() -> String {
+    format!("exec {BIN} receive --port $PORT --webhook-id $WEBHOOK_HARNESS_WEBHOOK_ID")
+}
+
+const URL: &str = "http://127.0.0.1:0/webhook";
+const PROBE: &str = "http://127.0.0.1:0/effects?key={key}";
+
+#[test]
+fn a_receiver_slow_to_start_is_waited_for_and_stopped() {
+    let dir = temp_dir("slow");
+    let serve = command(&format!("sleep 1; {}", receive()));
+    let (code, stdout, stderr) = harness(
+        &dir,
+        &[
+            "run",
+            "--url",
+            URL,
+            "--serve",
+            &serve,
+            "--webhook-id",
+            "served-id",
+            "--effects-url",
+            PROBE,
+            "--filter",
+            "events.*",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("serve: http://127.0.0.1:"), "{stderr}");
+    assert!(stdout.contains("0 failed"), "{stdout}");
+    assert_group_gone(&dir);
+}
+
+#[test]
+fn a_receiver_that_never_listens_is_reported_with_its_output() {
+    let dir = temp_dir("never");
+    let serve = command("echo 'compiling...'; sleep 300");
+    let (code, _, stderr) = harness(
+        &dir,
+        &[
+            "fuzz",
+            "--url",
+            URL,
+            "--serve",
+            &serve,
+            "--serve-timeout",
+            "2s",
+        ],
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("did not answer within 2.00s"), "{stderr}");
+    assert!(stderr.contains("out] compiling..."), "{stderr}");
+    assert_group_gone(&dir);
+}
+
+#[test]
+fn a_receiver_that_crashes_during_the_run_is_said_with_its_last_lines() {
+    let dir = temp_dir("crash");
+    // Answers OPTIONS, and crashes (with a trace on stderr) on the third POST.
+    let script = r#"
+import http.server, os, sys
+posts = 0
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_OPTIONS(self):
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def do_POST(self):
+        global posts
+        posts += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        print(f"handling POST {posts}", file=sys.stderr, flush=True)
+        if posts == 3:
+            print("Traceback: KeyError: 'usage'", file=sys.stderr, flush=True)
+            os._exit(1)
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
+        self.wfile.write(b"{}")
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(f"listening on 127.0.0.1:{s.server_address[1]}", flush=True)
+s.serve_forever()
+"#;
+    std::fs::write(dir.join("receiver.py"), script).unwrap();
+    let serve = command("exec python3 receiver.py");
+    let report = dir.join("run.json");
+    let (code, stdout, stderr) = harness(
+        &dir,
+        &[
+            "run",
+            "--url",
+            URL,
+            "--serve",
+            &serve,
+            "--filter",
+            "events.*",
+            "--retries",
+            "0",
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("the receiver exited during the run"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Traceback: KeyError: 'usage'"), "{stderr}");
+    // The failing case carries what the receiver wrote while it ran.
+    assert!(
+        stdout.contains("the receiver wrote while it ran"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let logged = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["receiver_log"].as_array().unwrap())
+        .any(|l| l.as_str().unwrap().contains("Traceback"));
+    assert!(logged, "no failing case carries the trace: {json}");
+    assert_group_gone(&dir);
+}
+
+#[test]
+fn a_receiver_that_ignores_sigterm_is_killed() {
+    let dir = temp_dir("stubborn");
+    let serve = command(&format!("trap '' TERM; {}", receive()));
+    let (code, stdout, stderr) = harness(
+        &dir,
+        &[
+            "run",
+            "--url",
+            URL,
+            "--serve",
+            &serve,
+            "--filter",
+            "events.generation-completed",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("ignored SIGTERM and was killed"),
+        "{stderr}"
+    );
+    assert_group_gone(&dir);
+}
+
+#[test]
+fn serve_needs_a_url() {
+    let dir = temp_dir("nourl");
+    let (code, _, stderr) = harness(&dir, &["run", "--serve", "true"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--url"), "{stderr}");
+}
