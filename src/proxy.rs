@@ -53,6 +53,8 @@ pub enum Verdict {
     Ready,
     /// A readiness check not answered 2xx: the sender delivers nothing.
     NotReady,
+    /// A request the sender never makes (not POST or OPTIONS): forwarded, not judged.
+    NotADelivery,
 }
 
 impl Verdict {
@@ -69,6 +71,24 @@ impl Verdict {
             Verdict::Unreachable => "receiver unreachable (502 to the sender): a retry is coming",
             Verdict::Ready => "readiness check passed",
             Verdict::NotReady => "readiness check failed: the sender delivers nothing",
+            Verdict::NotADelivery => "not a request the sender makes (forwarded, not judged)",
+        }
+    }
+
+    /// A short name, for the closing summary.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Handled => "handled",
+            Verdict::TooSlow => "too slow",
+            Verdict::Dropped => "dropped (4xx)",
+            Verdict::RetryComing => "retry coming (5xx)",
+            Verdict::NotFollowed => "redirect not followed",
+            Verdict::OddStatus => "odd status",
+            Verdict::NoAnswer => "no answer",
+            Verdict::Unreachable => "unreachable",
+            Verdict::Ready => "ready",
+            Verdict::NotReady => "not ready",
+            Verdict::NotADelivery => "not a delivery",
         }
     }
 
@@ -307,6 +327,9 @@ fn verdict(
     failure: &Option<Failure>,
 ) -> Verdict {
     let readiness = method == Method::OPTIONS;
+    if !readiness && method != Method::POST && failure.is_none() {
+        return Verdict::NotADelivery;
+    }
     match status.map(StatusClass::of) {
         Some(StatusClass::Success) if readiness => Verdict::Ready,
         Some(_) if readiness => Verdict::NotReady,

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::event::inspect::Inspection;
+use crate::event::inspect::{Inspection, Remark};
 
 /// What stands for the webhook id in recordings.
 pub const WEBHOOK_ID_PLACEHOLDER: &str = "{{webhook_id}}";
@@ -73,6 +73,9 @@ pub enum RecordError {
     /// The folder could not be created.
     #[error("cannot create the recording folder {0}: {1}")]
     Folder(PathBuf, std::io::Error),
+    /// The path is a file.
+    #[error("{0} is a file: give a folder to record into (it is created if needed)")]
+    NotAFolder(PathBuf),
     /// A file could not be written.
     #[error("cannot write the recording {0}: {1}")]
     Write(PathBuf, std::io::Error),
@@ -87,12 +90,22 @@ pub struct Recorder {
     dir: PathBuf,
     by: &'static str,
     next: AtomicU64,
+    secret: Option<String>,
 }
 
 impl Recorder {
-    /// Records into `dir` (created if needed); `by` names the command. The
-    /// numbers go on after those of recordings already there.
-    pub fn new(dir: &Path, by: &'static str) -> Result<Recorder, RecordError> {
+    /// Records into `dir` (created if needed); `by` names the command;
+    /// `secret` is the receiver's webhook id when known (then a request with
+    /// another id is recorded as one to refuse, its id kept). The numbers go
+    /// on after those of recordings already there.
+    pub fn new(
+        dir: &Path,
+        by: &'static str,
+        secret: Option<String>,
+    ) -> Result<Recorder, RecordError> {
+        if dir.is_file() {
+            return Err(RecordError::NotAFolder(dir.to_owned()));
+        }
         std::fs::create_dir_all(dir).map_err(|e| RecordError::Folder(dir.to_owned(), e))?;
         let last = std::fs::read_dir(dir)
             .map_err(|e| RecordError::Folder(dir.to_owned(), e))?
@@ -107,6 +120,7 @@ impl Recorder {
             dir: dir.to_owned(),
             by,
             next: AtomicU64::new(last + 1),
+            secret: secret.filter(|s| !s.is_empty()),
         })
     }
 
@@ -124,8 +138,9 @@ impl Recorder {
     /// Writes delivery `number`; the path of its scenario file.
     pub fn record(&self, number: u64, delivery: &Delivery<'_>) -> Result<PathBuf, RecordError> {
         let inspection = delivery.inspection;
-        let secret = inspection.webhook_id.as_deref().unwrap_or("");
-        let hide = |text: &str| hide_secret(text, secret);
+        let judged = Judged::of(inspection, self.secret.as_deref());
+        let secrets = judged.secrets;
+        let hide = |text: &str| hide_secrets(text, &secrets);
         let stem = format!(
             "{number:04}-{}-{}",
             file_part(inspection.event.as_deref().unwrap_or("unknown")),
@@ -133,7 +148,7 @@ impl Recorder {
         );
         let body_name = format!("{stem}.body");
         let body_path = self.dir.join(&body_name);
-        write_body(&body_path, delivery.body, secret.as_bytes())
+        write_body(&body_path, delivery.body, &secrets)
             .map_err(|e| RecordError::Write(body_path.clone(), e))?;
 
         let mut headers: BTreeMap<String, Values> = BTreeMap::new();
@@ -167,9 +182,11 @@ impl Recorder {
                 headers,
                 body_file: body_name,
             },
-            expect: Expect { status: "2xx" },
+            expect: Expect {
+                status: judged.expect,
+            },
         }];
-        if inspection.kind.is_some() && inspection.key.is_some() && delivery.method == "POST" {
+        if judged.probe && inspection.key.is_some() && delivery.method == "POST" {
             steps.push(Step::Probe {
                 probe: Probe {
                     effects: "required",
@@ -181,6 +198,12 @@ impl Recorder {
                 id: format!("recorded.{stem}"),
                 title: format!("{event} {key} (recorded {at})"),
                 severity: "must",
+                requirement: format!(
+                    "{} When it was recorded ({at}, by {}), the receiver answered {}.",
+                    judged.why,
+                    self.by,
+                    hide(&delivery.answer)
+                ),
                 recorded: Recorded {
                     by: self.by,
                     at: at.clone(),
@@ -215,26 +238,92 @@ pub fn answer_words(status: Option<u16>, latency: Duration, failure: Option<&str
     }
 }
 
-/// `text` with the secret replaced by [`WEBHOOK_ID_PLACEHOLDER`].
-fn hide_secret(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(secret, WEBHOOK_ID_PLACEHOLDER)
+/// `text` with each secret replaced by [`WEBHOOK_ID_PLACEHOLDER`].
+fn hide_secrets(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_owned(), |text, secret| {
+        text.replace(secret.as_str(), WEBHOOK_ID_PLACEHOLDER)
+    })
+}
+
+/// What a recorded request must get when it is sent again, and which ids
+/// in it are secrets.
+struct Judged {
+    /// The expected status: `2xx`, `4xx` or `not 5xx`.
+    expect: &'static str,
+    /// Whether the effect is probed (a delivery the receiver must process).
+    probe: bool,
+    /// Why, for the case's requirement.
+    why: &'static str,
+    /// The ids to write as `{{webhook_id}}`.
+    secrets: Vec<String>,
+}
+
+impl Judged {
+    fn of(inspection: &Inspection, known: Option<&str>) -> Judged {
+        let header = inspection.webhook_id.as_deref();
+        // Without the receiver's id, the ids the request carries are taken
+        // for it (the header's, and the body's in case the header is missing).
+        let mut secrets: Vec<String> = match known {
+            Some(id) => vec![id.to_owned()],
+            None => header
+                .into_iter()
+                .chain(inspection.body_webhook_id.as_deref())
+                .map(str::to_owned)
+                .collect(),
+        };
+        secrets.retain(|s| !s.is_empty());
+        secrets.dedup();
+        let wrong_id = match (known, header) {
+            (_, None) => true,
+            (Some(id), Some(sent)) => id != sent,
+            (None, Some(_)) => false,
+        };
+        let (expect, probe, why) = if wrong_id {
+            (
+                "4xx",
+                false,
+                "It carries no webhook id, or another than the receiver's: it must be refused (4xx) and not processed.",
+            )
+        } else if inspection.kind.is_none()
+            || inspection.remarks.iter().any(Remark::spoils_delivery)
+        {
+            (
+                "not 5xx",
+                false,
+                "It is not a delivery the contract describes (see the proxy's remarks): it must not crash the receiver (no 5xx).",
+            )
+        } else {
+            (
+                "2xx",
+                true,
+                "A delivery as the sender made it: it must be answered 2xx and processed exactly as the event requires.",
+            )
+        };
+        Judged {
+            expect,
+            probe,
+            why,
+            secrets,
+        }
     }
 }
 
-/// Writes `body` to `path` with every `secret` replaced by the placeholder,
+/// Writes `body` to `path` with every secret replaced by the placeholder,
 /// piece by piece (no second copy of a large body in memory).
-fn write_body(path: &Path, body: &[u8], secret: &[u8]) -> std::io::Result<()> {
+fn write_body(path: &Path, body: &[u8], secrets: &[String]) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut rest = body;
-    if !secret.is_empty() {
-        while let Some(at) = memchr::memmem::find(rest, secret) {
-            out.write_all(&rest[..at])?;
-            out.write_all(WEBHOOK_ID_PLACEHOLDER.as_bytes())?;
-            rest = &rest[at + secret.len()..];
-        }
+    loop {
+        // The earliest occurrence of any secret.
+        let next = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| memchr::memmem::find(rest, s.as_bytes()).map(|at| (at, s.len())))
+            .min();
+        let Some((at, len)) = next else { break };
+        out.write_all(&rest[..at])?;
+        out.write_all(WEBHOOK_ID_PLACEHOLDER.as_bytes())?;
+        rest = &rest[at + len..];
     }
     out.write_all(rest)?;
     out.flush()
@@ -264,6 +353,7 @@ struct Case {
     id: String,
     title: String,
     severity: &'static str,
+    requirement: String,
     recorded: Recorded,
     steps: Vec<Step>,
 }
@@ -338,7 +428,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("wh-rec-unit-{}", std::process::id()));
         let path = dir.join("b");
         std::fs::create_dir_all(&dir).unwrap();
-        write_body(&path, b"aSECRETbSECRET", b"SECRET").unwrap();
+        write_body(&path, b"aSECRETbSECRET", &["SECRET".to_owned()]).unwrap();
         assert_eq!(
             std::fs::read(&path).unwrap(),
             b"a{{webhook_id}}b{{webhook_id}}"

@@ -297,7 +297,7 @@ fn proxy_config(to: String, dir: &Path) -> ProxyConfig {
             readiness: false,
             ..Default::default()
         },
-        record: Some(Arc::new(Recorder::new(dir, "proxy").unwrap())),
+        record: Some(Arc::new(Recorder::new(dir, "proxy", None).unwrap())),
     }
 }
 
@@ -651,4 +651,106 @@ fn hostile_receivers_and_senders_leave_the_proxy_bounded_and_answering() {
         proxy.shutdown().await;
     });
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn requests_the_receiver_must_refuse_are_recorded_as_such_and_hold_no_secret() {
+    let receiver = Process::start(&["receive", "--port", "0", "--webhook-id", SECRET]);
+    let url = receiver
+        .wait_for(|l| l.starts_with("Listening on "))
+        .trim_start_matches("Listening on ")
+        .to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for known in [Some(SECRET), None] {
+        let dir = temp_dir(if known.is_some() {
+            "refuse-known"
+        } else {
+            "refuse"
+        });
+        let recorder = Recorder::new(&dir, "proxy", known.map(str::to_owned)).unwrap();
+        let config = ProxyConfig {
+            record: Some(Arc::new(recorder)),
+            ..proxy_config(url.clone(), &dir)
+        };
+        rt.block_on(async {
+            let proxy = Proxy::start(SocketAddr::from(([127, 0, 0, 1], 0)), config, |_| {})
+                .await
+                .unwrap();
+            let to = format!("http://{}/webhook", proxy.addr());
+            let client = reqwest::Client::new();
+            let event = Event::builder(EventKind::GenerationCompleted)
+                .webhook_id(SECRET)
+                .unique_ids()
+                .build()
+                .unwrap();
+            let key = event.key().unwrap().to_owned();
+            // A delivery as the sender makes it.
+            assert_eq!(post(&to, &key, event.body().clone()).await, 200);
+            // The same body without the id header: refused, the body's id hidden.
+            let missing = client
+                .post(&to)
+                .header("Content-Type", "application/json")
+                .header("X-Inference-Event", "generation.completed")
+                .header("X-Inference-Generation-ID", "gen_missing")
+                .body(event.body().clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(missing.status().as_u16(), 401);
+            // Malformed JSON with the right id: refused with 400.
+            let broken = client
+                .post(&to)
+                .header("Content-Type", "application/json")
+                .header("X-Inference-Event", "generation.completed")
+                .header("X-Inference-Webhook-ID", SECRET)
+                .header("X-Inference-Generation-ID", "gen_broken")
+                .body("{\"event\": \"generation.completed\", ")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(broken.status().as_u16(), 400);
+            proxy.shutdown().await;
+        });
+        assert_no_secret(&dir);
+        let yaml: Vec<String> = files_with(&dir, "yaml")
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        assert_eq!(yaml.len(), 3);
+        assert!(
+            yaml[0].contains("status: 2xx") && yaml[0].contains("effects: required"),
+            "{}",
+            yaml[0]
+        );
+        assert!(
+            yaml[1].contains("status: 4xx") && !yaml[1].contains("effects:"),
+            "{}",
+            yaml[1]
+        );
+        assert!(
+            yaml[2].contains("status: not 5xx") && !yaml[2].contains("effects:"),
+            "{}",
+            yaml[2]
+        );
+        // Replayed against the same correct receiver: every verdict holds.
+        let effects = url.replace("/webhook", "/effects?key={key}");
+        let (code, out) = harness(&[
+            "replay",
+            dir.to_str().unwrap(),
+            "--url",
+            &url,
+            "--webhook-id",
+            SECRET,
+            "--effects-url",
+            &effects,
+            "--duplicates",
+            "1",
+        ]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("3 passed, 0 failed"), "{out}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -31,6 +31,11 @@ pub struct ProxyArgs {
     /// sender gets 504, as the real sender would have given up.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+    /// Your receiver's webhook id (a secret), also read from
+    /// WEBHOOK_HARNESS_WEBHOOK_ID: recordings then hide it wherever it
+    /// appears, and record a request with another id as one to refuse.
+    #[arg(long, env = "WEBHOOK_HARNESS_WEBHOOK_ID", hide_env_values = true)]
+    pub webhook_id: Option<String>,
     /// Print webhook ids in full.
     #[arg(long)]
     pub show_secrets: bool,
@@ -38,7 +43,7 @@ pub struct ProxyArgs {
     pub tls: TlsArgs,
 }
 
-/// Counts for the closing summary.
+/// Counts for the closing summary, and the first delivery of each key.
 #[derive(Default)]
 struct Tally {
     exchanges: usize,
@@ -46,7 +51,12 @@ struct Tally {
     statuses: BTreeMap<String, usize>,
     verdicts: Vec<(Verdict, usize)>,
     remarks: usize,
+    first_of_key: std::collections::HashMap<String, u64>,
 }
+
+/// Keys remembered to name retries and duplicates (the oldest are forgotten
+/// past this many, all at once).
+const KEYS_REMEMBERED: usize = 100_000;
 
 pub(super) async fn run(args: &ProxyArgs) -> i32 {
     if !(args.to.starts_with("http://") || args.to.starts_with("https://")) {
@@ -56,7 +66,7 @@ pub(super) async fn run(args: &ProxyArgs) -> i32 {
         ));
     }
     let record = match &args.record {
-        Some(dir) => match Recorder::new(dir, "proxy") {
+        Some(dir) => match Recorder::new(dir, "proxy", args.webhook_id.clone()) {
             Ok(r) => Some(Arc::new(r)),
             Err(e) => return usage_error(format!("--record: {e}")),
         },
@@ -79,17 +89,28 @@ pub(super) async fn run(args: &ProxyArgs) -> i32 {
     };
     let tally = Arc::new(Mutex::new(Tally::default()));
     let (show, to, counted) = (args.show_secrets, args.to.clone(), tally.clone());
+    let known = args.webhook_id.clone();
     let proxy = match Proxy::start(args.listen, config, move |exchange| {
-        println!("{}", exchange_text(&exchange, show, &to));
-        if let Ok(mut t) = counted.lock() {
-            t.add(&exchange);
+        let Ok(mut t) = counted.lock() else { return };
+        let earlier = t.add(&exchange);
+        let mut text = exchange_text(&exchange, &to, earlier);
+        if !show {
+            let ids = [known.as_deref(), exchange.inspection.webhook_id.as_deref()];
+            for id in ids.into_iter().flatten().filter(|id| !id.is_empty()) {
+                text = secret::redact(&text, id);
+            }
         }
+        println!("{text}");
     })
     .await
     {
         Ok(p) => p,
         Err(crate::proxy::ProxyError::Listen(e)) => {
-            return usage_error(format!("--listen: {}", super::advice::for_serve_error(&e)));
+            let advice = match &e {
+                crate::receiver::ServeError::PortInUse(_) => format!("{e} with --listen"),
+                other => other.to_string(),
+            };
+            return usage_error(format!("--listen: {advice}"));
         }
         Err(e) => return usage_error(format!("--ca-cert: {e}")),
     };
@@ -113,7 +134,8 @@ pub(super) async fn run(args: &ProxyArgs) -> i32 {
 }
 
 impl Tally {
-    fn add(&mut self, exchange: &Exchange) {
+    /// Counts `exchange`; the number of an earlier delivery with its key.
+    fn add(&mut self, exchange: &Exchange) -> Option<u64> {
         self.exchanges += 1;
         if exchange.method == "POST" {
             self.deliveries += 1;
@@ -132,6 +154,12 @@ impl Tally {
             None => self.verdicts.push((exchange.verdict, 1)),
         }
         self.remarks += exchange.inspection.remarks.len();
+        let (key, number) = (exchange.inspection.key.as_ref()?, exchange.number?);
+        if self.first_of_key.len() >= KEYS_REMEMBERED {
+            self.first_of_key.clear();
+        }
+        let first = *self.first_of_key.entry(key.clone()).or_insert(number);
+        (first != number).then_some(first)
     }
 
     fn summary(&self) -> String {
@@ -143,7 +171,7 @@ impl Tally {
         let verdicts: Vec<String> = self
             .verdicts
             .iter()
-            .map(|(v, n)| format!("{n} {}", v.words()))
+            .map(|(v, n)| format!("{} {n}", v.name()))
             .collect();
         format!(
             "stopped: {} ({}); statuses: {}; verdicts: {}; {} about the sender's side",
@@ -161,15 +189,15 @@ impl Tally {
             if verdicts.is_empty() {
                 "none".to_owned()
             } else {
-                verdicts.join("; ")
+                verdicts.join(", ")
             },
             crate::result::count(self.remarks, "remark"),
         )
     }
 }
 
-/// The lines for one exchange, the webhook id masked unless `show`.
-fn exchange_text(exchange: &Exchange, show: bool, to: &str) -> String {
+/// The lines for one exchange; `earlier`: the delivery with the same key.
+fn exchange_text(exchange: &Exchange, to: &str, earlier: Option<u64>) -> String {
     let number = exchange
         .number
         .map(|n| format!("#{n:04} "))
@@ -182,8 +210,10 @@ fn exchange_text(exchange: &Exchange, show: bool, to: &str) -> String {
     let took = crate::sender::format_duration(exchange.latency);
     let answer = match (&exchange.status, &exchange.failure) {
         (Some(status), _) => format!("{status} in {took}"),
+        (None, Some(crate::sender::Failure::Timeout(_))) | (None, None) => {
+            format!("no answer after {took}")
+        }
         (None, Some(failure)) => format!("no answer after {took} ({failure})"),
-        (None, None) => format!("no answer after {took}"),
     };
     let mut text = format!(
         "{number}{} {}{what} -> {answer}: {}",
@@ -194,6 +224,11 @@ fn exchange_text(exchange: &Exchange, show: bool, to: &str) -> String {
     if exchange.verdict == Verdict::Unreachable {
         text.push_str(&format!("; start your receiver, or check --to {to}"));
     }
+    if let Some(first) = earlier {
+        text.push_str(&format!(
+            "\n      same key as #{first:04}: a retry or a duplicate"
+        ));
+    }
     for remark in &exchange.inspection.remarks {
         text.push_str(&format!("\n      sender: {remark} (informational)"));
     }
@@ -202,8 +237,5 @@ fn exchange_text(exchange: &Exchange, show: bool, to: &str) -> String {
         Some(Err(e)) => text.push_str(&format!("\n      not recorded: {e}")),
         None => {}
     }
-    match (&exchange.inspection.webhook_id, show) {
-        (Some(id), false) if !id.is_empty() => secret::redact(&text, id),
-        _ => text,
-    }
+    text
 }

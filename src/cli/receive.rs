@@ -39,7 +39,8 @@ use super::{exit, usage_error};
 
 pub(super) async fn run(args: &ReceiveArgs) -> i32 {
     let record = match &args.record {
-        Some(dir) => match crate::recording::Recorder::new(dir, "receive") {
+        Some(dir) => match crate::recording::Recorder::new(dir, "receive", args.webhook_id.clone())
+        {
             Ok(r) => Some(std::sync::Arc::new(r)),
             Err(e) => return usage_error(format!("--record: {e}")),
         },

@@ -27,6 +27,8 @@ pub struct Inspection {
     pub dialect: Option<Dialect>,
     /// The webhook id header's value.
     pub webhook_id: Option<String>,
+    /// The webhook id the body carries (`webhookId` or `webhook_id`).
+    pub body_webhook_id: Option<String>,
     /// What the contract does not describe, in the order found.
     pub remarks: Vec<Remark>,
     /// Whether the body's shape was checked (not over [`FULL_CHECK_LIMIT`]).
@@ -54,6 +56,21 @@ pub enum Remark {
     },
     /// A field the payload's shape does not have (a dotted path).
     UnknownField(String),
+    /// The key header carries another key than the body.
+    KeyMismatch {
+        /// The header's key.
+        header: String,
+        /// The body's key.
+        body: String,
+    },
+}
+
+impl Remark {
+    /// Whether the request is still a delivery the contract describes (an
+    /// unknown field is: receivers must accept new fields).
+    pub fn spoils_delivery(&self) -> bool {
+        !matches!(self, Remark::UnknownField(_))
+    }
 }
 
 impl std::fmt::Display for Remark {
@@ -69,6 +86,9 @@ impl std::fmt::Display for Remark {
                 write!(f, "the event header says `{header}`, the body `{body}`")
             }
             Remark::UnknownField(path) => write!(f, "unknown field `{path}`"),
+            Remark::KeyMismatch { header, body } => {
+                write!(f, "the key header says `{header}`, the body `{body}`")
+            }
         }
     }
 }
@@ -113,13 +133,25 @@ pub fn inspect<'a>(header: impl Fn(&str) -> Option<&'a str>, body: &[u8]) -> Ins
     if let (Some(name), None) = (&found.event, found.kind) {
         found.remarks.push(Remark::UnknownEvent(name.clone()));
     }
-    found.key = json
+    found.body_webhook_id = json
         .as_ref()
-        .and_then(contract::idempotency_key)
-        .or_else(|| {
-            let kind = found.kind?;
-            header(contract::key_header(kind)).map(str::to_owned)
+        .and_then(|j| j.get("webhookId").or_else(|| j.get("webhook_id")))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let header_key = found
+        .kind
+        .and_then(|kind| header(contract::key_header(kind)))
+        .map(str::to_owned);
+    let body_key = json.as_ref().and_then(contract::idempotency_key);
+    if let (Some(header), Some(body)) = (&header_key, &body_key)
+        && header != body
+    {
+        found.remarks.push(Remark::KeyMismatch {
+            header: header.clone(),
+            body: body.clone(),
         });
+    }
+    found.key = body_key.or(header_key);
     if let Some(kind) = found.kind
         && header(contract::key_header(kind)).is_none()
         && kind != EventKind::WebhookTest

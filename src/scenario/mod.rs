@@ -91,6 +91,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
 
 /// Parses one scenario file's text; `name` is used in messages.
 pub fn parse(name: &str, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    if text.trim().is_empty() {
+        return Err(ScenarioError(format!(
+            "error: {name}: the file is empty; a scenario file holds `cases:` (see `webhook-harness schema`), or remove it"
+        )));
+    }
     let file: model::ScenarioFile = serde_saphyr::from_str(text).map_err(|e| {
         let options = serde_saphyr::render_options! { source_name: Some(name) };
         ScenarioError(e.render_with_options(options))
