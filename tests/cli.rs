@@ -960,3 +960,23 @@ fn one_mistake_leads_the_report_with_one_diagnosis() {
     assert!(report["diagnosis"].is_null());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn completions_and_the_manual_page_are_printed() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let (code, stdout, stderr) = harness(&["completions", shell]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stdout.contains("replay") && stdout.contains("--serve"),
+            "{shell}: {stdout}"
+        );
+    }
+    let (code, stdout, _) = harness(&["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with(".ie") && stdout.contains(".TH webhook-harness 1"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = harness(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "{stderr}");
+}

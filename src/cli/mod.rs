@@ -78,6 +78,13 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `webhook-harness man > webhook-harness.1`.
+    Man,
     /// Review, accept or reject pending snapshot changes.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
@@ -170,6 +177,29 @@ pub fn run(cli: Cli) -> i32 {
             Command::Schema => {
                 print!("{}", crate::scenario::json_schema());
                 exit::SUCCESS
+            }
+            Command::Completions { shell } => {
+                use clap::CommandFactory;
+                let mut command = Cli::command();
+                clap_complete::generate(
+                    shell,
+                    &mut command,
+                    "webhook-harness",
+                    &mut std::io::stdout(),
+                );
+                exit::SUCCESS
+            }
+            Command::Man => {
+                use clap::CommandFactory;
+                let mut page = Vec::new();
+                match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                    Ok(()) => {
+                        use std::io::Write;
+                        let _ = std::io::stdout().write_all(&page);
+                        exit::SUCCESS
+                    }
+                    Err(e) => usage_error(format!("cannot write the manual page: {e}")),
+                }
             }
         }
     })
