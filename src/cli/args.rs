@@ -168,3 +168,58 @@ fn parse_add(s: &str) -> Result<Override, String> {
 fn parse_unset(s: &str) -> Result<Override, String> {
     Override::parse_unset(s).map_err(|e| e.to_string())
 }
+
+/// The reports a run writes (`run`, `replay`, `fuzz`).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write a JSON report to FILE (`-`: to standard output, everything else
+    /// then going to standard error).
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<std::path::PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<std::path::PathBuf>,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_html: Option<std::path::PathBuf>,
+    /// Write a Markdown summary to FILE (also appended to $GITHUB_STEP_SUMMARY when set).
+    #[arg(long, value_name = "FILE")]
+    pub report_markdown: Option<std::path::PathBuf>,
+}
+
+impl ReportArgs {
+    /// Whether the JSON report goes to standard output (so the console
+    /// output must go to standard error).
+    pub fn json_to_stdout(&self) -> bool {
+        self.report_json.as_deref() == Some(std::path::Path::new("-"))
+    }
+
+    /// Writes every report asked for, and the step summary under GitHub Actions.
+    pub fn write(
+        &self,
+        outcome: &crate::result::RunResult,
+        options: &crate::report::ReportOptions,
+        title: &str,
+    ) -> Result<(), String> {
+        use crate::report::{self, html, json, junit, markdown};
+        if let Some(path) = &self.report_json {
+            let text = json::render(outcome, options);
+            if self.json_to_stdout() {
+                println!("{text}");
+            } else {
+                report::write_file(path, &text)?;
+            }
+        }
+        if let Some(path) = &self.report_junit {
+            report::write_file(path, &junit::render(outcome, options)?)?;
+        }
+        if let Some(path) = &self.report_html {
+            report::write_file(path, &html::render(outcome, options, title))?;
+        }
+        let summary = markdown::render(outcome, options, title);
+        if let Some(path) = &self.report_markdown {
+            report::write_file(path, &summary)?;
+        }
+        report::append_step_summary(&summary)
+    }
+}

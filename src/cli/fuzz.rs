@@ -45,12 +45,8 @@ pub struct FuzzArgs {
     pub max_time: Option<Duration>,
     #[command(flatten)]
     pub tls: TlsArgs,
-    /// Write a JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub report_json: Option<std::path::PathBuf>,
-    /// Write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub report_junit: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub reports: super::args::ReportArgs,
 }
 
 fn parse_category(s: &str) -> Result<crate::fuzz::Category, String> {
@@ -78,6 +74,7 @@ use super::{exit, usage_error};
 const PRINTED_PAYLOAD: usize = 2000;
 
 pub(super) async fn run(args: &FuzzArgs) -> i32 {
+    report::console_to_stderr(args.reports.json_to_stdout());
     let target = match ReceiverUnderTest::start(&args.target).await {
         Ok(t) => t,
         Err(e) => return super::target::failed(e),
@@ -118,7 +115,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
     if let Err(code) = check_reachable(&sender, &url).await {
         return code;
     }
-    println!(
+    crate::report::outln!(
         "fuzzing {url}{} with seed {seed}: {} cases, {} at once, {} (replay with --seed {seed})",
         target.label(),
         args.cases,
@@ -171,14 +168,14 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
             ),
             Err(e) => return usage_error(e),
         };
-        println!("{}", options.redact(&text));
+        crate::report::outln!("{}", options.redact(&text));
     }
     let categories: Vec<String> = outcome
         .per_category
         .iter()
         .map(|(c, n)| format!("{n} {}", c.name()))
         .collect();
-    println!(
+    crate::report::outln!(
         "{} cases ({}) in {}: {:.0} cases/s; {} finding{}; seed {seed}",
         outcome.cases_run,
         categories.join(", "),
@@ -188,20 +185,14 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         if outcome.findings.len() == 1 { "" } else { "s" },
     );
     if let Some(reason) = &outcome.stopped {
-        println!("stopped: {}", options.redact(&reason.to_string()));
+        crate::report::outln!("stopped: {}", options.redact(&reason.to_string()));
     }
     let run_outcome = as_run_outcome(&outcome, &url);
-    if let Some(path) = &args.report_json
-        && let Err(e) = report::write_file(path, &report::json::render(&run_outcome, &options))
+    if let Err(e) = args
+        .reports
+        .write(&run_outcome, &options, "webhook-harness fuzz")
     {
         return usage_error(e);
-    }
-    if let Some(path) = &args.report_junit {
-        let written = report::junit::render(&run_outcome, &options)
-            .and_then(|xml| report::write_file(path, &xml));
-        if let Err(e) = written {
-            return usage_error(e);
-        }
     }
     if let Some(code) = receiver_died {
         return code;

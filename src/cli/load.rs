@@ -47,9 +47,12 @@ pub struct LoadArgs {
     /// cut, the figures so far are reported, and the exit code is 1.
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     pub max_time: Option<Duration>,
-    /// Write a JSON report to FILE.
+    /// Write a JSON report to FILE (`-`: to standard output).
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<std::path::PathBuf>,
+    /// Write a self-contained HTML report (figures and charts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_html: Option<std::path::PathBuf>,
 }
 
 use std::io::IsTerminal;
@@ -141,7 +144,9 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         target.webhook_id_label(&args.target)
     );
     let interactive = std::io::stderr().is_terminal() && !report::in_ci();
+    let mut samples: Vec<crate::load::Live> = Vec::new();
     let result = load::run(config, |live| {
+        samples.push(live);
         let line = format!(
             "{:>6.1}s  {} deliveries  {:.0}/s  {} errors  p99 {}",
             live.elapsed.as_secs_f64(),
@@ -165,7 +170,11 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
-    print!("{}", table(&report));
+    if args.report_json.as_deref() == Some(std::path::Path::new("-")) {
+        eprint!("{}", table(&report));
+    } else {
+        print!("{}", table(&report));
+    }
     let options = ReportOptions {
         strict: false,
         secret: Some(args.target.webhook_id.clone()),
@@ -173,8 +182,20 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         lead: None,
     };
     if let Some(path) = &args.report_json {
-        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
-        if let Err(e) = report::write_file(path, &options.redact(&text)) {
+        let text = options.redact(&serde_json::to_string_pretty(&report).unwrap_or_default());
+        let written = if path.as_os_str() == "-" {
+            println!("{text}");
+            Ok(())
+        } else {
+            report::write_file(path, &text)
+        };
+        if let Err(e) = written {
+            return usage_error(e);
+        }
+    }
+    if let Some(path) = &args.report_html {
+        let html = report::load_html::render(&report, &samples, &options);
+        if let Err(e) = report::write_file(path, &html) {
             return usage_error(e);
         }
     }

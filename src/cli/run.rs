@@ -38,12 +38,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = crate::sender::DEFAULT_THRESHOLD,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub down_after: u32,
-    /// Write a JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub report_json: Option<std::path::PathBuf>,
-    /// Write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub report_junit: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub reports: super::args::ReportArgs,
     /// Compare what the receiver answers with snapshots in DIR (default
     /// snapshots/receiver): the first run records, later runs show changes.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = DEFAULT_SNAPSHOT_DIR)]
@@ -97,6 +93,7 @@ pub(super) async fn run(args: &RunArgs) -> i32 {
 
 /// `run`, with recorded deliveries sent again as `replay` says.
 pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i32 {
+    report::console_to_stderr(args.reports.json_to_stdout());
     let mut scenarios = match suite::load(&args.paths, args.builtin) {
         Ok(s) => s,
         Err(e) => {
@@ -127,7 +124,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         show_secrets: args.target.show_secrets,
         lead: None,
     };
-    println!(
+    crate::report::outln!(
         "webhook-harness: {} against {}{} ({})",
         crate::result::count(scenarios.len(), "case"),
         target.url,
@@ -179,13 +176,13 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
     console.set_lead(options.lead.clone());
     console.finish(&outcome);
     if let Some(snapshots) = outcome.snapshots.as_ref().filter(|s| s.failed()) {
-        println!(
+        crate::report::outln!(
             "review with `webhook-harness snapshots review {}` (or `cargo insta review`), or accept all with --update-snapshots",
             snapshots.dir.display()
         );
     }
     for hint in tls_hints(&outcome) {
-        println!("hint: {hint}");
+        crate::report::outln!("hint: {hint}");
     }
     if outcome.cases.iter().flat_map(|c| &c.checks).any(|c| {
         matches!(
@@ -195,22 +192,16 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
             }
         )
     }) {
-        println!(
+        crate::report::outln!(
             "hint: pass --effects-url with your receiver's probe (e.g. http://127.0.0.1:3000/effects?key={{key}}) so that effect counts are checked"
         );
     }
     let receiver_died = target.shutdown().await;
-    if let Some(path) = &args.report_json
-        && let Err(e) = report::write_file(path, &report::json::render(&outcome, &options))
+    if let Err(e) = args
+        .reports
+        .write(&outcome, &options, "webhook-harness run")
     {
         return usage_error(e);
-    }
-    if let Some(path) = &args.report_junit {
-        let written = report::junit::render(&outcome, &options)
-            .and_then(|xml| report::write_file(path, &xml));
-        if let Err(e) = written {
-            return usage_error(e);
-        }
     }
     if let Some(code) = receiver_died {
         return code;
@@ -224,7 +215,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
     // must not pass on checks it never made.
     let unverified = args.strict && summary.skipped > 0;
     if unverified {
-        println!(
+        crate::report::outln!(
             "FAIL (--strict): {} case{} not verified (skipped); see the hints above",
             summary.skipped,
             if summary.skipped == 1 {

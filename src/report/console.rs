@@ -25,7 +25,8 @@ impl ConsoleReporter {
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             console::set_colors_enabled(false);
         }
-        let interactive = std::io::stdout().is_terminal() && !super::in_ci();
+        let interactive =
+            std::io::stdout().is_terminal() && !super::in_ci() && !super::console_on_stderr();
         let bar = interactive.then(|| {
             let bar = ProgressBar::new(total as u64);
             if let Ok(s) =
@@ -46,7 +47,7 @@ impl ConsoleReporter {
                 bar.println(text);
                 bar.inc(1);
             }
-            None => println!("{text}"),
+            None => crate::report::outln!("{text}"),
         }
     }
 
@@ -61,17 +62,17 @@ impl ConsoleReporter {
             bar.finish_and_clear();
         }
         if let Some(lead) = &self.options.lead {
-            println!(
+            crate::report::outln!(
                 "{} {}",
                 style("diagnosis:").red().bold(),
                 self.options.redact(lead)
             );
         }
         for note in &outcome.notes {
-            println!("note: {}", self.options.redact(note));
+            crate::report::outln!("note: {}", self.options.redact(note));
         }
         if let Some(reason) = &outcome.stopped {
-            println!(
+            crate::report::outln!(
                 "{} {}: the cases after it were not run, and the reports are partial",
                 style("stopped:").red().bold(),
                 self.options.redact(&reason.to_string())
@@ -88,7 +89,7 @@ impl ConsoleReporter {
                     .as_ref()
                     .map(|p| format!(", pending change in {}", p.display()))
                     .unwrap_or_default();
-                println!(
+                crate::report::outln!(
                     "{} {} ({}{pending})",
                     style(what).red().bold(),
                     case.id,
@@ -96,19 +97,19 @@ impl ConsoleReporter {
                 );
                 if !same.is_empty() {
                     let ids: Vec<&str> = same.iter().map(|c| c.id.as_str()).collect();
-                    println!(
+                    crate::report::outln!(
                         "  and the same change in {}: {}",
                         crate::result::count(same.len(), "other case"),
                         ids.join(", ")
                     );
                 }
                 if let Some(diff) = &case.diff {
-                    println!("{}", colorize(&self.options.redact(diff)));
+                    crate::report::outln!("{}", colorize(&self.options.redact(diff)));
                 }
             }
-            println!("{}", snapshots.summary_line());
+            crate::report::outln!("{}", snapshots.summary_line());
         }
-        println!(
+        crate::report::outln!(
             "{} in {}",
             outcome.summary(self.options.strict).line(),
             crate::sender::format_duration(outcome.duration)

@@ -4,8 +4,37 @@
 //! actual), and masks the webhook id unless asked not to.
 
 pub mod console;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load_html;
+pub mod markdown;
+
+static TO_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sends the console output to standard error, leaving standard output to
+/// data (`--report-json -`).
+pub fn console_to_stderr(on: bool) {
+    TO_STDERR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the console output goes to standard error.
+pub fn console_on_stderr() -> bool {
+    TO_STDERR.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `println!` for console output: to standard error when standard output
+/// carries data (see [`console_to_stderr`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        if $crate::report::console_on_stderr() {
+            eprintln!($($arg)*)
+        } else {
+            println!($($arg)*)
+        }
+    };
+}
+pub(crate) use outln;
 
 /// What every report needs besides the outcome.
 #[derive(Debug, Clone)]
@@ -47,6 +76,26 @@ pub fn write_file(path: &std::path::Path, contents: &str) -> Result<(), String> 
             path.display()
         )
     })
+}
+
+/// Appends `text` to the file GitHub Actions shows as the job's summary,
+/// when `GITHUB_STEP_SUMMARY` names one.
+pub fn append_step_summary(text: &str) -> Result<(), String> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| {
+            format!(
+                "cannot append the summary to GITHUB_STEP_SUMMARY ({}): {e}",
+                std::path::Path::new(&path).display()
+            )
+        })
 }
 
 /// Whether this process runs in CI: `CI` is set to anything but empty,

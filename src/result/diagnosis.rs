@@ -163,6 +163,9 @@ mod tests {
             outcome: status.map_or(Outcome::ConnectionError, Outcome::of_status),
             failure,
             retry_in: None,
+            request_headers: Vec::new(),
+            request_body: bytes::Bytes::new(),
+            request_body_len: 0,
         }
     }
 

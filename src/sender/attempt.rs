@@ -122,7 +122,16 @@ pub struct Attempt {
     pub failure: Option<Failure>,
     /// The backoff waited before the next attempt, when one followed.
     pub retry_in: Option<Duration>,
+    /// The request's headers, as sent (for reports and reproducers).
+    pub request_headers: Vec<(String, String)>,
+    /// The start of the request's body (at most [`REQUEST_BODY_KEPT`] bytes).
+    pub request_body: Bytes,
+    /// The request body's whole length.
+    pub request_body_len: usize,
 }
+
+/// How much of a request's body an attempt keeps, for reports.
+pub const REQUEST_BODY_KEPT: usize = 4096;
 
 impl Attempt {
     fn new(request: &Request<'_>) -> Attempt {
@@ -138,6 +147,12 @@ impl Attempt {
             outcome: Outcome::InvalidRequest,
             failure: None,
             retry_in: None,
+            request_headers: request.headers.to_vec(),
+            // A copy, not a slice: a slice would keep a 10 MB body alive.
+            request_body: Bytes::copy_from_slice(
+                &request.body[..request.body.len().min(REQUEST_BODY_KEPT)],
+            ),
+            request_body_len: request.body.len(),
         }
     }
 
