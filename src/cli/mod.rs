@@ -5,6 +5,7 @@
 
 mod advice;
 mod args;
+pub mod config;
 mod fuzz;
 mod load;
 mod payload;
@@ -51,6 +52,10 @@ pub mod exit {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Read settings from FILE instead of ./webhook-harness.toml (flags and
+    /// environment variables win over it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// The subcommands.
@@ -76,8 +81,22 @@ pub enum Command {
     List(ListArgs),
     /// Check scenario files without sending anything.
     Validate(ValidateArgs),
-    /// Print the JSON Schema of the scenario format.
-    Schema,
+    /// Print the JSON Schema of the scenario format (or, with --config-file, of webhook-harness.toml).
+    Schema {
+        /// The schema of the config file instead.
+        #[arg(long)]
+        config_file: bool,
+    },
+    /// Print the settings a command would use and where each comes from
+    /// (flag, environment, config file, default).
+    Config {
+        /// The command whose settings to show.
+        #[arg(default_value = "run")]
+        command: String,
+        /// Flags to show the effect of, as they would be given to the command.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        flags: Vec<String>,
+    },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -130,10 +149,38 @@ pub struct ValidateArgs {
 /// Parses this process's arguments and runs the command; the exit code.
 pub(crate) fn main() -> i32 {
     quiet_when_output_closes();
-    match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let loaded = match config::load(config_flag(&args).as_deref()) {
+        Ok(l) => l,
+        Err(e) => return usage_error(e),
+    };
+    use clap::{CommandFactory, FromArgMatches};
+    let command = config::apply(Cli::command(), &loaded);
+    match command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => run(cli),
         Err(error) => usage(error),
     }
+}
+
+/// The value of `--config FILE` (or `--config=FILE`), read before parsing
+/// because the file's settings change how the rest is parsed.
+fn config_flag(args: &[std::ffi::OsString]) -> Option<std::path::PathBuf> {
+    let mut args = args.iter().map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            return None;
+        }
+        if arg == "--config" {
+            return args.next().map(|v| v.into_owned().into());
+        }
+        if let Some(v) = arg.strip_prefix("--config=") {
+            return Some(v.into());
+        }
+    }
+    None
 }
 
 /// `webhook-harness run | head -3`: when the reader of the output goes away,
@@ -174,9 +221,32 @@ pub fn run(cli: Cli) -> i32 {
             Command::List(args) => suite::list(&args),
             Command::Validate(args) => suite::validate(&args),
             Command::Snapshots(command) => snapshots::run(&command),
-            Command::Schema => {
-                print!("{}", crate::scenario::json_schema());
+            Command::Schema { config_file } => {
+                if config_file {
+                    print!("{}", config::json_schema());
+                } else {
+                    print!("{}", crate::scenario::json_schema());
+                }
                 exit::SUCCESS
+            }
+            Command::Config { command, flags } => {
+                let loaded = match config::load(cli.config.as_deref()) {
+                    Ok(l) => l,
+                    Err(e) => return usage_error(e),
+                };
+                use clap::CommandFactory;
+                match config::describe(
+                    config::apply(Cli::command(), &loaded),
+                    &command,
+                    &flags,
+                    &loaded,
+                ) {
+                    Ok(text) => {
+                        print!("{text}");
+                        exit::SUCCESS
+                    }
+                    Err(e) => usage_error(format!("config: {}", e.trim())),
+                }
             }
             Command::Completions { shell } => {
                 use clap::CommandFactory;
