@@ -573,3 +573,44 @@ fn paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+#[test]
+fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
+    let readme = std::fs::read_to_string(README).unwrap();
+    let jobs = marked_blocks(&readme, "ci");
+    assert_eq!(jobs.len(), 2, "a GitHub Actions and a GitLab CI job");
+    for (name, start, yaml) in jobs {
+        let parsed: serde_json::Value = serde_saphyr::from_str(&yaml)
+            .unwrap_or_else(|e| panic!("README.md:{start}: the {name} job does not parse: {e}"));
+        let text = parsed.to_string();
+        for needed in ["cargo install --locked", "--serve", "webhook-harness run"] {
+            assert!(
+                text.contains(needed),
+                "README.md:{start}: the {name} job lacks {needed}"
+            );
+        }
+        match name.as_str() {
+            "github" => {
+                let steps = parsed["jobs"]["webhook-conformance"]["steps"]
+                    .as_array()
+                    .unwrap();
+                assert!(steps.iter().any(|s| {
+                    s["uses"]
+                        .as_str()
+                        .is_some_and(|u| u.starts_with("actions/upload-artifact"))
+                }));
+                assert!(steps.iter().any(|s| {
+                    s["uses"]
+                        .as_str()
+                        .is_some_and(|u| u.starts_with("actions/cache"))
+                }));
+            }
+            "gitlab" => {
+                let job = &parsed["webhook-conformance"];
+                assert_eq!(job["artifacts"]["reports"]["junit"], "reports/junit.xml");
+                assert!(job["cache"]["paths"].is_array());
+            }
+            other => panic!("an unknown CI block {other}"),
+        }
+    }
+}
