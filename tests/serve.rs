@@ -201,3 +201,41 @@ fn serve_needs_a_url() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--url"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_during_the_run_stops_the_receiver_too() {
+    let dir = temp_dir("ctrl-c");
+    std::fs::write(
+        dir.join("slow.yaml"),
+        "cases:\n  - id: slow.wait\n    title: A long wait\n    steps:\n      - deliver: { event: webhook.test }\n      - wait: 60s\n",
+    )
+    .unwrap();
+    let serve = command(&receive());
+    let mut child = Command::new(BIN)
+        .args(["run", "slow.yaml", "--url", URL, "--serve", &serve])
+        .current_dir(&dir)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the case is under way (its first line is printed when it
+    // ends, so wait for the receiver's group, then a moment).
+    for _ in 0..500 {
+        if dir.join("pgid").is_file() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: kill(2) with the pid of our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_group_gone(&dir);
+}
