@@ -207,16 +207,7 @@ async fn forward(
         .as_ref()
         .filter(|_| delivery)
         .map(|r| r.number());
-    let headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = req.header_pairs();
     let forwarded: Vec<(String, String)> = headers
         .iter()
         .filter(|(k, _)| !is_hop_header(k))

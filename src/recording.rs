@@ -402,21 +402,28 @@ struct Raw {
     body_file: String,
 }
 
+/// A header's value(s) in a written scenario (also used by fuzz reproducers).
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Values {
+pub(crate) enum Values {
+    /// Sent once.
     One(String),
+    /// Sent once per value.
     Many(Vec<String>),
 }
 
+/// A written step's expectation.
 #[derive(Serialize)]
-struct Expect {
-    status: &'static str,
+pub(crate) struct Expect {
+    /// `2xx`, `4xx`, `not 5xx`.
+    pub status: &'static str,
 }
 
+/// A written probe step.
 #[derive(Serialize)]
-struct Probe {
-    effects: &'static str,
+pub(crate) struct Probe {
+    /// `required`: what the contract requires of the event (see `EventKind::effect_rule`).
+    pub effects: &'static str,
 }
 
 #[cfg(test)]

@@ -211,7 +211,7 @@ fn ctrl_c_during_the_run_stops_the_receiver_too() {
     )
     .unwrap();
     let serve = command(&receive());
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["run", "slow.yaml", "--url", URL, "--serve", &serve])
         .current_dir(&dir)
         .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")

@@ -44,23 +44,7 @@ struct Raw {
     body: String,
 }
 
-#[derive(Serialize)]
-#[serde(untagged)]
-enum HeaderValue {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Serialize)]
-struct Expect {
-    status: &'static str,
-}
-
-#[derive(Serialize)]
-struct Probe {
-    /// `required`: what the contract requires of the event (see `EventKind::effect_rule`).
-    effects: &'static str,
-}
+use crate::recording::{Expect, Probe, Values as HeaderValue};
 
 /// The case id of a finding: `fuzz.s<seed>-c<case>`.
 pub fn case_id(seed: u64, finding: &Finding) -> String {

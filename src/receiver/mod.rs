@@ -240,16 +240,7 @@ fn record(
     status: StatusCode,
     answer: &Value,
 ) {
-    let headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = req.header_pairs();
     let inspection = crate::event::inspect::inspect(|name| req.header(name), &req.body);
     let delivery = crate::recording::Delivery {
         at,

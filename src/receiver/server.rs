@@ -48,6 +48,19 @@ impl HttpRequest {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Every header as (name, value) text, in order (values lossily decoded).
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    }
+
     /// The decoded value of query parameter `name`.
     pub fn query_param(&self, name: &str) -> Option<String> {
         let query = self.query.as_deref()?;
