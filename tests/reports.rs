@@ -145,3 +145,59 @@ fn fuzz_and_load_write_html_too() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn under_strict_every_report_fails_what_was_not_verified() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let receiver = rt.block_on(common::TestReceiver::start(common::Bug::None));
+    let dir = std::env::temp_dir().join(format!("wh-reports-strict-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (junit, md, json) = (dir.join("j.xml"), dir.join("r.md"), dir.join("r.json"));
+    // No --effects-url: the effect checks are skipped, which --strict fails.
+    let out = Command::new(BIN)
+        .args([
+            "run",
+            "--url",
+            &receiver.url(),
+            "--webhook-id",
+            common::WEBHOOK_ID,
+            "--strict",
+        ])
+        .args(["--report-junit", junit.to_str().unwrap()])
+        .args(["--report-markdown", md.to_str().unwrap()])
+        .args(["--report-json", json.to_str().unwrap()])
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report =
+        quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&junit).unwrap())
+            .unwrap();
+    assert_eq!(
+        report.failures, 6,
+        "the six unverified cases fail in JUnit too"
+    );
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    assert_eq!(
+        markdown
+            .matches("| FAIL (not verified, --strict) |")
+            .count(),
+        6,
+        "{markdown}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let failing = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["fails_run"] == true)
+        .count();
+    assert_eq!(failing, 6);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -143,10 +143,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, String> {
     }
     if let Some(var) = file.webhook_id_env {
         let is_name = !var.is_empty()
-            && var
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-            && !var.as_bytes()[0].is_ascii_digit();
+            && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !var.as_bytes()[0].is_ascii_digit()
+            && !looks_like_an_id(&var);
         if !is_name {
             return Err(format!(
                 "{}: `webhook-id-env` must name an environment variable (like MY_WEBHOOK_ID), not hold the id: the id is a secret and never goes in the file",
@@ -154,14 +153,29 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, String> {
             ));
         }
         // The variable's value stands below the flag and WEBHOOK_HARNESS_WEBHOOK_ID.
-        if let Ok(id) = std::env::var(&var) {
-            settings.push(("webhook_id", vec![id]));
+        match std::env::var(&var) {
+            Ok(id) => settings.push(("webhook_id", vec![id])),
+            Err(_) if std::env::var_os("WEBHOOK_HARNESS_WEBHOOK_ID").is_none() => eprintln!(
+                "warning: {}: webhook-id-env names {var}, which is not set: the default webhook id is used unless --webhook-id is given",
+                path.display()
+            ),
+            Err(_) => {}
         }
     }
     Ok(Loaded {
         path: Some(path.to_owned()),
         settings,
     })
+}
+
+/// Whether a would-be variable name looks like an id instead (mixed case
+/// with digits, as generated secrets are; variable names are one case).
+fn looks_like_an_id(name: &str) -> bool {
+    let (upper, lower) = (
+        name.bytes().any(|b| b.is_ascii_uppercase()),
+        name.bytes().any(|b| b.is_ascii_lowercase()),
+    );
+    (upper && lower) || name.starts_with("whsec_") || name.starts_with("wh_")
 }
 
 /// `command` with the file's settings as the defaults of the subcommands'
@@ -220,7 +234,12 @@ pub fn describe(
             .as_ref()
             .map_or("none".to_owned(), |p| p.display().to_string())
     );
-    let mut ids: Vec<String> = sub.ids().map(|i| i.as_str().to_owned()).collect();
+    // Argument ids only (clap lists the groups of flattened structs too).
+    let mut ids: Vec<String> = sub
+        .ids()
+        .map(|i| i.as_str().to_owned())
+        .filter(|i| !i.starts_with(|c: char| c.is_ascii_uppercase()))
+        .collect();
     ids.sort();
     for id in ids {
         let Ok(Some(values)) = sub.try_get_raw(&id) else {
@@ -269,6 +288,9 @@ mod tests {
         assert!(e.contains("never goes in the file"), "{e}");
         let e = parse(p, "webhook-id-env = \"whsec_abc123\"\n").unwrap_err();
         assert!(e.contains("must name an environment variable"), "{e}");
+        let e = parse(p, "webhook-id-env = \"AhALzdz8S\"\n").unwrap_err();
+        assert!(e.contains("must name an environment variable"), "{e}");
+        assert!(parse(p, "webhook-id-env = \"my_webhook_id\"\n").is_ok());
         let ok = parse(p, "jobs = 4\npaths = [\"a\", \"b\"]\n").unwrap();
         assert_eq!(ok.settings.len(), 2);
     }

@@ -27,6 +27,13 @@ pub struct SendArgs {
     /// Print the webhook id in full.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Start the receiver with this shell command first, and stop it after
+    /// (as for `run`).
+    #[arg(long, value_name = "CMD")]
+    pub serve: Option<String>,
+    /// How long to wait for the --serve receiver to answer.
+    #[arg(long, value_name = "D", default_value = "60s", value_parser = parse_duration)]
+    pub serve_timeout: Duration,
 }
 
 use crate::secret;
@@ -39,6 +46,33 @@ pub(super) async fn run(args: &SendArgs) -> i32 {
         Ok(event) => event,
         Err(e) => return usage_error(e),
     };
+    let served = match &args.serve {
+        Some(command) => {
+            let started = super::target::start_served(
+                command,
+                &args.url,
+                &args.event.webhook_id,
+                args.serve_timeout,
+            )
+            .await;
+            match started {
+                Ok(s) => Some(s),
+                Err(e) => return super::target::failed(e),
+            }
+        }
+        None => None,
+    };
+    let url = served
+        .as_ref()
+        .map_or_else(|| args.url.clone(), |s| s.url().to_owned());
+    let code = deliver(args, &event, &url).await;
+    if let Some(served) = served {
+        served.stop().await;
+    }
+    code
+}
+
+async fn deliver(args: &SendArgs, event: &crate::event::Event, url: &str) -> i32 {
     let stop = super::stop_signal(args.max_time);
     let config = match args.delivery.sender_config(!args.no_readiness) {
         Ok(c) => c,
@@ -54,15 +88,12 @@ pub(super) async fn run(args: &SendArgs) -> i32 {
         event.kind(),
         event.dialect(),
         secret::display(event.webhook_id(), args.show_secrets),
-        args.url
+        url
     );
     let delivery = sender
-        .deliver_observed(
-            &args.url,
-            &event_headers(&event),
-            event.body().clone(),
-            &mut |a| println!("  {}", a.describe()),
-        )
+        .deliver_observed(url, &event_headers(event), event.body().clone(), &mut |a| {
+            println!("  {}", a.describe())
+        })
         .await;
     let posts = delivery.posts();
     println!(

@@ -22,9 +22,20 @@ fn same_port(template: &str, url: &str) -> String {
 
 /// Starts the `--serve` command and waits for `url` to answer.
 async fn serve(command: &str, url: &str, args: &TargetArgs) -> Result<Served, TargetError> {
+    start_served(command, url, &args.webhook_id, args.serve_timeout).await
+}
+
+/// Starts a `--serve` command with the id and port in its environment,
+/// and waits for `url` to answer.
+pub(super) async fn start_served(
+    command: &str,
+    url: &str,
+    webhook_id: &str,
+    timeout: std::time::Duration,
+) -> Result<Served, TargetError> {
     let mut env = vec![(
         "WEBHOOK_HARNESS_WEBHOOK_ID".to_owned(),
-        args.webhook_id.clone(),
+        webhook_id.to_owned(),
     )];
     // PORT=0 asks the receiver to pick a free port and say which.
     if let Some(port) = reqwest::Url::parse(url).ok().and_then(|u| u.port()) {
@@ -32,18 +43,19 @@ async fn serve(command: &str, url: &str, args: &TargetArgs) -> Result<Served, Ta
     }
     eprintln!(
         "serve: starting `{command}`, waiting up to {} for {url}",
-        crate::duration::format(args.serve_timeout)
+        crate::duration::format(timeout)
     );
     let config = ServeConfig {
         command: command.to_owned(),
         env,
         url: url.to_owned(),
-        timeout: args.serve_timeout,
+        timeout,
         grace: std::time::Duration::from_secs(5),
     };
     let served = Served::start(&config).await.map_err(TargetError::Serve)?;
     eprintln!(
-        "serve: {url} answered after {}",
+        "serve: {} answered after {}",
+        served.url(),
         crate::duration::format(served.elapsed())
     );
     Ok(served)
@@ -77,6 +89,9 @@ pub(super) fn failed(error: TargetError) -> i32 {
                 StartError::Spawn { .. } => "check the command",
                 StartError::Exited { .. } => {
                     "its last lines below may say why; check the command and --url"
+                }
+                StartError::NotReady { url, .. } if url.contains(":0/") => {
+                    "with port 0 in --url the receiver must print the port it got (e.g. `listening on 127.0.0.1:41235`), not the 0 it was given; or give --url a fixed port"
                 }
                 StartError::NotReady { .. } => {
                     "check that it listens where --url says (and on PORT, which the harness sets), or raise --serve-timeout"

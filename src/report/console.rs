@@ -122,6 +122,9 @@ pub fn case_text(c: &CaseResult, strict: bool) -> String {
     let tag = match (c.status(), c.finding) {
         (CaseStatus::Passed, false) => style("pass").green().to_string(),
         (CaseStatus::Passed, true) => style("fixed").green().to_string(),
+        (CaseStatus::Skipped, _) if c.fails_run(strict) => {
+            style("FAIL (not verified)").red().bold().to_string()
+        }
         (CaseStatus::Skipped, _) => style("skip").yellow().to_string(),
         (CaseStatus::NotRun, _) => style("not run").yellow().to_string(),
         (CaseStatus::Failed, true) => style("still failing").red().bold().to_string(),

@@ -49,6 +49,12 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> Result<String, St
         let message = options.redact(&c.message());
         let status = match c.status() {
             CaseStatus::Passed => TestCaseStatus::success(),
+            CaseStatus::Skipped if c.fails_run(options.strict) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(format!("not verified (--strict): {message}"));
+                s.set_type("not verified");
+                s
+            }
             CaseStatus::Skipped | CaseStatus::NotRun => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(message.clone());

@@ -23,7 +23,7 @@ pub fn render(outcome: &RunResult, options: &ReportOptions, title: &str) -> Stri
     let listed: Vec<_> = outcome
         .cases
         .iter()
-        .filter(|c| c.status() == CaseStatus::Failed)
+        .filter(|c| c.status() == CaseStatus::Failed || c.fails_run(options.strict))
         .collect();
     if listed.is_empty() {
         md.push_str("No failure and no warning.\n\n");
@@ -32,10 +32,10 @@ pub fn render(outcome: &RunResult, options: &ReportOptions, title: &str) -> Stri
             "| verdict | case | severity | what happened | where |\n|---|---|---|---|---|\n",
         );
         for c in listed {
-            let verdict = if c.fails_run(options.strict) {
-                "FAIL"
-            } else {
-                "warn"
+            let verdict = match (c.status(), c.fails_run(options.strict)) {
+                (CaseStatus::Skipped, _) => "FAIL (not verified, --strict)",
+                (_, true) => "FAIL",
+                (_, false) => "warn",
             };
             let (what, at) = match c.first_failure() {
                 Some(check) => match &check.outcome {
@@ -49,7 +49,7 @@ pub fn render(outcome: &RunResult, options: &ReportOptions, title: &str) -> Stri
                     ),
                     _ => (c.title.clone(), None),
                 },
-                None => (c.title.clone(), None),
+                None => (c.message(), None),
             };
             let _ = writeln!(
                 md,

@@ -153,14 +153,19 @@ impl CaseResult {
         }
     }
 
-    /// Whether this case's failure fails the run.
+    /// Whether this case fails the run: a failure of a `must` case (and of
+    /// a `should` case under `--strict`), and under `--strict` a case that
+    /// could not be verified (skipped).
     pub fn fails_run(&self, strict: bool) -> bool {
-        self.status() == CaseStatus::Failed
-            && match self.severity {
+        match self.status() {
+            CaseStatus::Failed => match self.severity {
                 Severity::Must => true,
                 Severity::Should => strict,
                 Severity::Info => false,
-            }
+            },
+            CaseStatus::Skipped => strict,
+            CaseStatus::Passed | CaseStatus::NotRun => false,
+        }
     }
 
     /// The first failed check, if any.
