@@ -347,6 +347,15 @@ fn fuzz_finds_writes_a_reproducer_and_replays_it() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["summary"]["failed"], 1);
+    let what = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["checks"].as_array().unwrap())
+        .filter_map(|c| c["what"].as_str())
+        .find(|w| w.contains("; reproducer "))
+        .expect("the finding names its reproducer");
+    assert!(what.ends_with(".yaml"), "{what}");
     for entry in std::fs::read_dir(&out).unwrap() {
         let text = std::fs::read(entry.unwrap().path()).unwrap();
         assert!(

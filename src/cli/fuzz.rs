@@ -154,8 +154,12 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         show_secrets: args.target.show_secrets,
         lead: None,
     };
+    let mut reproducers: Vec<std::path::PathBuf> = Vec::new();
     for (n, finding) in outcome.findings.iter().enumerate() {
         let written = reproducer::write(&args.out, seed, finding, &args.target.webhook_id);
+        if let Ok((yaml, _)) = &written {
+            reproducers.push(yaml.clone());
+        }
         let text = match written {
             Ok((yaml, body)) => describe_finding(
                 n + 1,
@@ -187,7 +191,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
     if let Some(reason) = &outcome.stopped {
         crate::report::outln!("stopped: {}", options.redact(&reason.to_string()));
     }
-    let run_outcome = as_run_outcome(&outcome, &url);
+    let run_outcome = as_run_outcome(&outcome, &url, &reproducers);
     if let Err(e) = args
         .reports
         .write(&run_outcome, &options, "webhook-harness fuzz")
@@ -273,7 +277,14 @@ fn indent(text: &str, prefix: &str) -> String {
 
 /// The fuzz run in the shape the JSON and JUnit reports take: one case per
 /// kind of input run, failed when it has a finding.
-fn as_run_outcome(outcome: &FuzzResult, url: &str) -> RunResult {
+/// The fuzz run in the result model the reports read: one case per kind of
+/// input, a failed check per finding naming its reproducer (`reproducers`,
+/// in the order of the findings).
+fn as_run_outcome(
+    outcome: &FuzzResult,
+    url: &str,
+    reproducers: &[std::path::PathBuf],
+) -> RunResult {
     let cases = outcome
         .per_category
         .iter()
@@ -296,7 +307,18 @@ fn as_run_outcome(outcome: &FuzzResult, url: &str) -> RunResult {
                     .map(|f| Check {
                         step: 1,
                         source: None,
-                        what: format!("case {} ({})", f.case, f.input.description),
+                        what: format!(
+                            "case {} ({}){}",
+                            f.case,
+                            f.input.description,
+                            outcome
+                                .findings
+                                .iter()
+                                .position(|g| std::ptr::eq(g, *f))
+                                .and_then(|i| reproducers.get(i))
+                                .map(|p| format!("; reproducer {}", p.display()))
+                                .unwrap_or_default()
+                        ),
                         outcome: CheckResult::Failed {
                             expected: match category {
                                 fuzz::Category::Valid => "2xx and the effect once".into(),
