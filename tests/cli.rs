@@ -3,38 +3,11 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
 
-/// A `receive` process that is killed when dropped.
-struct ReceiveProcess {
-    child: Child,
-    url: String,
-}
-
-impl Drop for ReceiveProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_receiver(extra: &[&str]) -> ReceiveProcess {
-    let mut child = Command::new(BIN)
-        .args(["receive", "--port", "0"])
-        .args(extra)
-        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first.strip_prefix("Listening on ").unwrap().to_owned();
-    // Keep draining the log so the receiver never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    ReceiveProcess { child, url }
-}
+use common::process::{ReceiveProcess, start_receiver};
 
 fn harness(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN)

@@ -14,7 +14,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use regex::Regex;
 
@@ -56,35 +56,6 @@ fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     MADE.with(|made| made.borrow_mut().push(dir.clone()));
     dir
-}
-
-/// A `receive` process, killed when dropped.
-struct ReceiveProcess {
-    child: Child,
-    url: String,
-}
-
-impl Drop for ReceiveProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_receive(extra: &[&str]) -> ReceiveProcess {
-    use std::io::BufRead;
-    let mut child = Command::new(BIN)
-        .args(["receive", "--port", "0"])
-        .args(extra)
-        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first.strip_prefix("Listening on ").unwrap().to_owned();
-    std::thread::spawn(move || for _ in lines {});
-    ReceiveProcess { child, url }
 }
 
 /// A test receiver with `bug`, served from a runtime of its own.
@@ -141,7 +112,7 @@ fn run_failure() -> String {
 }
 
 fn send() -> String {
-    let receiver = start_receive(&["--webhook-id", common::WEBHOOK_ID]);
+    let receiver = common::process::start_receiver(&["--webhook-id", common::WEBHOOK_ID]);
     let (code, stdout, stderr) = harness_in(
         &temp_dir("send"),
         &[
@@ -191,7 +162,7 @@ fn fuzz() -> (String, String) {
 }
 
 fn load() -> String {
-    let receiver = start_receive(&[]);
+    let receiver = common::process::start_receiver(&[]);
     let effects = receiver.url.replace("/webhook", "/effects?key={key}");
     let (code, stdout, stderr) = harness_in(
         &temp_dir("load"),
@@ -252,7 +223,7 @@ fn snapshot_file() -> String {
 fn proxy_session() -> (String, String) {
     use std::io::BufRead;
     let dir = temp_dir("proxy");
-    let receiver = start_receive(&["--webhook-id", common::WEBHOOK_ID]);
+    let receiver = common::process::start_receiver(&["--webhook-id", common::WEBHOOK_ID]);
     let mut proxy = Command::new(BIN)
         .args(["proxy", "--listen", "127.0.0.1:0", "--to", &receiver.url])
         .args(["--record", "recordings/"])
