@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use process_wrap::tokio::{ChildWrapper, CommandWrap, KillOnDrop, ProcessGroup};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::sender::{Sender, SenderConfig};
 
@@ -35,6 +35,9 @@ pub struct ServeConfig {
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL when stopping it.
     pub grace: Duration,
+    /// The webhook id: masked in its output as it is kept (receivers often
+    /// log the id they check), so no report or error shows it.
+    pub secret: Option<String>,
 }
 
 /// Which stream a line came from.
@@ -180,10 +183,22 @@ impl Served {
         }
         let log = Arc::new(Mutex::new(Log::default()));
         if let Some(out) = child.stdout().take() {
-            tokio::spawn(keep_lines(out, Stream::Out, log.clone(), started));
+            tokio::spawn(keep_lines(
+                out,
+                Stream::Out,
+                log.clone(),
+                started,
+                config.secret.clone(),
+            ));
         }
         if let Some(err) = child.stderr().take() {
-            tokio::spawn(keep_lines(err, Stream::Err, log.clone(), started));
+            tokio::spawn(keep_lines(
+                err,
+                Stream::Err,
+                log.clone(),
+                started,
+                config.secret.clone(),
+            ));
         }
         let mut served = Served {
             url: config.url.clone(),
@@ -292,7 +307,7 @@ impl Served {
 
     /// How it exited, if it has: the command's own process (the group's
     /// leader), whatever it left running (that is stopped with the group).
-    pub fn exited(&mut self) -> Option<String> {
+    pub fn exited(&self) -> Option<String> {
         // Not process-wrap's try_wait: it reaps the leader as soon as it
         // exits yet says nothing while anything else of the group runs.
         let pid = self.pgid?;
@@ -370,6 +385,7 @@ async fn keep_lines(
     which: Stream,
     log: Arc<Mutex<Log>>,
     started: Instant,
+    secret: Option<String>,
 ) {
     let mut reader = BufReader::new(stream);
     let mut buffer = Vec::new();
@@ -384,9 +400,12 @@ async fn keep_lines(
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let text = String::from_utf8_lossy(&buffer)
+        let mut text = String::from_utf8_lossy(&buffer)
             .trim_end_matches(['\n', '\r'])
             .to_owned();
+        if let Some(secret) = secret.as_deref().filter(|s| !s.is_empty()) {
+            text = crate::secret::redact(&text, secret);
+        }
         if let Ok(mut log) = log.lock() {
             if log.lines.len() >= MAX_LINES {
                 log.lines.pop_front();
@@ -399,8 +418,6 @@ async fn keep_lines(
         }
     }
 }
-
-use tokio::io::AsyncReadExt;
 
 /// Makes this process the reaper of the receiver's orphans (a process the
 /// receiver started and left behind), so that waiting for the group reaps

@@ -84,7 +84,9 @@ fn a_receiver_slow_to_start_is_waited_for_and_stopped() {
 #[test]
 fn a_receiver_that_never_listens_is_reported_with_its_output() {
     let dir = temp_dir("never");
-    let serve = command("echo 'compiling...'; sleep 300");
+    // It logs the id it was given, as receivers often do: shown masked.
+    let serve =
+        command("echo 'compiling...'; echo \"checking id $WEBHOOK_HARNESS_WEBHOOK_ID\"; sleep 300");
     let (code, _, stderr) = harness(
         &dir,
         &[
@@ -95,11 +97,18 @@ fn a_receiver_that_never_listens_is_reported_with_its_output() {
             &serve,
             "--serve-timeout",
             "2s",
+            "--webhook-id",
+            "served-secret-42",
         ],
     );
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("did not answer within 2.00s"), "{stderr}");
     assert!(stderr.contains("out] compiling..."), "{stderr}");
+    assert!(stderr.contains("checking id se****"), "{stderr}");
+    assert!(
+        !stderr.contains("served-secret-42"),
+        "the id in full: {stderr}"
+    );
     assert_group_gone(&dir);
 }
 

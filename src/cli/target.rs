@@ -21,10 +21,6 @@ fn same_port(template: &str, url: &str) -> String {
 }
 
 /// Starts the `--serve` command and waits for `url` to answer.
-async fn serve(command: &str, url: &str, args: &TargetArgs) -> Result<Served, TargetError> {
-    start_served(command, url, &args.webhook_id, args.serve_timeout).await
-}
-
 /// Starts a `--serve` command with the id and port in its environment,
 /// and waits for `url` to answer.
 pub(super) async fn start_served(
@@ -51,6 +47,7 @@ pub(super) async fn start_served(
         url: url.to_owned(),
         timeout,
         grace: std::time::Duration::from_secs(5),
+        secret: Some(webhook_id.to_owned()),
     };
     let served = Served::start(&config).await.map_err(TargetError::Serve)?;
     eprintln!(
@@ -124,7 +121,9 @@ impl ReceiverUnderTest {
         }
         if let Some(url) = &args.url {
             let served = match &args.serve {
-                Some(command) => Some(serve(command, url, args).await?),
+                Some(command) => {
+                    Some(start_served(command, url, &args.webhook_id, args.serve_timeout).await?)
+                }
                 None => None,
             };
             let url = served
