@@ -266,30 +266,45 @@ async fn forward(
     };
     let recorded = match (&config.record, number) {
         (Some(recorder), Some(number)) => {
-            let failure = attempt.failure.as_ref().map(|f| f.to_string());
-            let delivery = recording::Delivery {
-                at: arrived,
-                method: req.method.as_str(),
-                path: &req.path,
-                query: req.query.as_deref(),
-                headers: &headers,
-                body: &req.body,
-                inspection: &inspection,
-                answer: recording::answer_words(
-                    attempt.status,
-                    attempt.latency,
-                    failure.as_deref(),
-                ),
-                answer_body: attempt.status.map(|_| {
-                    String::from_utf8_lossy(&attempt.body[..attempt.body.len().min(2048)])
-                        .into_owned()
-                }),
-            };
-            Some(
+            // Writing the files is blocking I/O (up to 16 MiB): off the
+            // async workers, so other deliveries go on being forwarded.
+            let (recorder, headers, body, inspection) = (
+                recorder.clone(),
+                headers.clone(),
+                req.body.clone(),
+                inspection.clone(),
+            );
+            let (method, path, query) = (
+                req.method.as_str().to_owned(),
+                req.path.clone(),
+                req.query.clone(),
+            );
+            let answer = recording::answer_words(
+                attempt.status,
+                attempt.latency,
+                attempt.failure.as_ref().map(|f| f.to_string()).as_deref(),
+            );
+            let answer_body = attempt.status.map(|_| {
+                String::from_utf8_lossy(&attempt.body[..attempt.body.len().min(2048)]).into_owned()
+            });
+            let written = tokio::task::spawn_blocking(move || {
+                let delivery = recording::Delivery {
+                    at: arrived,
+                    method: &method,
+                    path: &path,
+                    query: query.as_deref(),
+                    headers: &headers,
+                    body: &body,
+                    inspection: &inspection,
+                    answer,
+                    answer_body,
+                };
                 recorder
                     .record(number, &delivery)
-                    .map_err(|e| e.to_string()),
-            )
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+            Some(written.unwrap_or_else(|e| Err(format!("the recording task failed: {e}"))))
         }
         _ => None,
     };
