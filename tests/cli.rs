@@ -963,29 +963,6 @@ fn completions_and_the_manual_page_are_printed() {
     assert_eq!(code, 2, "{stderr}");
 }
 
-/// Runs the binary in `dir` with `env` set (and the webhook id variable unset unless given).
-fn harness_env(
-    dir: &std::path::Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> (i32, String, String) {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
-        .env_remove("CI");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let out = command.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn a_config_file_sets_defaults_below_flags_and_environment() {
     let receiver = start_receiver(&["--webhook-id", "from-file-var"]);
@@ -1001,7 +978,8 @@ fn a_config_file_sets_defaults_below_flags_and_environment() {
     )
     .unwrap();
     let var = [("MY_HOOK_ID", "from-file-var")];
-    let (code, stdout, _) = harness_env(&dir, &["config", "run", "--jobs", "2"], &var);
+    let (code, stdout, _) =
+        common::process::harness_in(&dir, &["config", "run", "--jobs", "2"], &var);
     assert_eq!(code, 0, "{stdout}");
     assert_contains_all(
         &stdout,
@@ -1022,26 +1000,28 @@ fn a_config_file_sets_defaults_below_flags_and_environment() {
         ("MY_HOOK_ID", "from-file-var"),
         ("WEBHOOK_HARNESS_WEBHOOK_ID", "zz-env"),
     ];
-    let (_, stdout, _) = harness_env(&dir, &["config", "run"], &both);
+    let (_, stdout, _) = common::process::harness_in(&dir, &["config", "run"], &both);
     assert!(
         stdout.contains("(environment)") && stdout.contains("zz****"),
         "{stdout}"
     );
     // A run takes the URL, the id and the report path from the file.
     let (code, stdout, stderr) =
-        harness_env(&dir, &["run", "--filter", "events.generation-*"], &var);
+        common::process::harness_in(&dir, &["run", "--filter", "events.generation-*"], &var);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(dir.join("reports/junit.xml").is_file());
     // Mistakes in the file say where.
     std::fs::write(dir.join("bad.toml"), "url = \"x\"\ntimout = \"5s\"\n").unwrap();
-    let (code, _, stderr) = harness_env(&dir, &["--config", "bad.toml", "run"], &[]);
+    let (code, _, stderr) =
+        common::process::harness_in(&dir, &["--config", "bad.toml", "run"], &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("bad.toml:2:1: unknown field `timout`"),
         "{stderr}"
     );
     std::fs::write(dir.join("secret.toml"), "webhook-id = \"whsec_live_1\"\n").unwrap();
-    let (code, _, stderr) = harness_env(&dir, &["--config", "secret.toml", "run"], &[]);
+    let (code, _, stderr) =
+        common::process::harness_in(&dir, &["--config", "secret.toml", "run"], &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("never goes in the file"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);

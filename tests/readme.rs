@@ -21,21 +21,8 @@ use regex::Regex;
 const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
 
-/// Runs the binary in `dir` (colours off, outside CI); (exit code, stdout, stderr).
 fn harness_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
-        .env_remove("CI")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::process::harness_in(dir, args, &[])
 }
 
 thread_local! {

@@ -1,25 +1,15 @@
 //! `--serve`: the harness starts the receiver, waits for it, keeps its log
 //! next to failing cases, and stops it; no process is left behind.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
 
 fn harness(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
-        .env_remove("CI")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::process::harness_in(dir, args, &[])
 }
 
 fn temp_dir(name: &str) -> PathBuf {

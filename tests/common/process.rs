@@ -1,6 +1,7 @@
 //! The `receive` command as a child process, for tests of the binary.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// A `receive` process on a free port; killed when dropped.
@@ -32,4 +33,24 @@ pub fn start_receiver(extra: &[&str]) -> ReceiveProcess {
     // Keep draining the log so the receiver never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     ReceiveProcess { child, url }
+}
+
+/// Runs the harness binary in `dir` with `env` added, outside CI, colours
+/// off and the webhook id variable unset unless `env` sets it; (exit code,
+/// stdout, stderr).
+pub fn harness_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_webhook-harness"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .env_remove("CI")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied());
+    let out = command.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
