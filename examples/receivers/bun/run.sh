@@ -2,11 +2,9 @@
 # Installs Bun from the npm registry (once, into node_modules, at the version
 # pinned in package.json) and runs the receiver on 127.0.0.1:PORT with the test
 # probe on. Usage: WEBHOOK_HARNESS_WEBHOOK_ID=... ./run.sh PORT
+# (./run.sh --install: only install)
 set -euo pipefail
 cd "$(dirname "$0")"
-
-port="${1:?usage: run.sh PORT}"
-: "${WEBHOOK_HARNESS_WEBHOOK_ID:?set WEBHOOK_HARNESS_WEBHOOK_ID to your webhook identifier}"
 
 # npm writes node_modules/.package-lock.json on install: reinstall when the lock file is newer.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -20,6 +18,9 @@ node_modules/.bin/bun --version >/dev/null 2>&1 || {
   echo "error: node_modules/.bin/bun does not run: bun's postinstall script was skipped (--ignore-scripts?); rm -rf node_modules and run again" >&2
   exit 1
 }
+[ "${1:-}" = "--install" ] && exit 0
 
+port="${1:?usage: run.sh PORT}"
+: "${WEBHOOK_HARNESS_WEBHOOK_ID:?set WEBHOOK_HARNESS_WEBHOOK_ID to your webhook identifier}"
 export WEBHOOK_HARNESS_TEST_PROBE=1
 exec node_modules/.bin/bun server.ts "$port"

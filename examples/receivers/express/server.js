@@ -144,7 +144,9 @@ const server = app.listen(PORT, HOST, (err) => {
     console.error(`error: cannot listen on ${HOST}:${PORT}: ${err.message}`);
     process.exit(1);
   }
-  console.log(`listening on http://${HOST}:${PORT}/webhook${TEST_PROBE ? " (test probe on /test/effects)" : ""}`);
+  // The port it got, not the one asked for: with PORT=0 the system picks one.
+  const { port } = server.address();
+  console.log(`listening on http://${HOST}:${port}/webhook${TEST_PROBE ? " (test probe on /test/effects)" : ""}`);
 });
 
 for (const signal of ["SIGINT", "SIGTERM"]) {

@@ -1,0 +1,125 @@
+//! The example receivers of `examples/receivers/` (Express 5, FastAPI, Bun,
+//! axum) pass the built-in suite under `--strict` with no warning and survive
+//! 2000 fuzz cases, each started by the harness itself (`--serve`) through its
+//! `run.sh` on a port of its own choosing.
+//!
+//! `.ci/run` installs what they need first (`run.sh --install`: npm, pip into
+//! a venv, Bun from npm, at pinned versions); without it `run.sh` installs on
+//! first use. A runtime that is missing fails the test with `run.sh`'s own
+//! message (as the receiver's output in the harness's error), never a skip.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Not the default id: the receivers must be given the one the run sends.
+const WEBHOOK_ID: &str = "ExAmPle7Id";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wh-examples-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The arguments that start `name`'s receiver on a port of its choosing.
+fn target(name: &str) -> Vec<String> {
+    let run_sh = repo().join("examples/receivers").join(name).join("run.sh");
+    assert!(run_sh.exists(), "{} is missing", run_sh.display());
+    vec![
+        "--url".into(),
+        "http://127.0.0.1:0/webhook".into(),
+        "--effects-url".into(),
+        "http://127.0.0.1:0/test/effects?key={key}".into(),
+        "--webhook-id".into(),
+        WEBHOOK_ID.into(),
+        "--serve".into(),
+        format!("'{}' \"$PORT\"", run_sh.display()),
+        // The first start may install dependencies or build the axum example.
+        "--serve-timeout".into(),
+        "600s".into(),
+    ]
+}
+
+fn harness(dir: &Path, args: &[String]) -> (i32, String, String) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::process::harness_in(dir, &args, &[])
+}
+
+/// The built-in suite under `--strict`: every case passes, none warns or is
+/// skipped.
+fn passes_the_suite(name: &str) {
+    let dir = temp_dir(name);
+    let mut args: Vec<String> = vec!["run".into(), "--strict".into()];
+    args.extend(target(name));
+    args.extend(["--report-json".into(), "report.json".into()]);
+    let (code, out, err) = harness(&dir, &args);
+    assert_eq!(code, 0, "{name}: the suite failed\n{out}\n{err}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let summary = &report["summary"];
+    assert_eq!(
+        summary["passed"], summary["total"],
+        "{name}: {summary}\n{out}"
+    );
+    assert!(summary["total"].as_u64().unwrap() >= 29, "{summary}");
+    for field in ["failed", "warnings", "skipped", "not_run"] {
+        assert_eq!(summary[field], 0, "{name}: {field} in {summary}\n{out}");
+    }
+    // The effects probe was used: the idempotency cases were checked, not skipped.
+    let cases = report["cases"].as_array().unwrap();
+    assert!(
+        cases
+            .iter()
+            .any(|c| c["id"] == "idempotency.concurrent-copies" && c["status"] == "passed"),
+        "{out}"
+    );
+}
+
+/// `fuzz --cases 2000`: no finding.
+fn survives_fuzzing(name: &str) {
+    let dir = temp_dir(&format!("{name}-fuzz"));
+    let mut args: Vec<String> = vec!["fuzz".into(), "--cases".into(), "2000".into()];
+    args.extend(target(name));
+    let (code, out, err) = harness(&dir, &args);
+    assert_eq!(code, 0, "{name}: fuzzing found something\n{out}\n{err}");
+    assert!(
+        out.contains("2000 cases") && out.contains("0 findings"),
+        "{out}\n{err}"
+    );
+    assert!(
+        !dir.join("fuzz-findings").exists(),
+        "{name}: reproducers were written"
+    );
+}
+
+fn check(name: &str) {
+    passes_the_suite(name);
+    survives_fuzzing(name);
+}
+
+#[test]
+fn express_receiver_is_correct() {
+    check("express");
+}
+
+#[test]
+fn fastapi_receiver_is_correct() {
+    check("fastapi");
+}
+
+#[test]
+fn bun_receiver_is_correct() {
+    check("bun");
+}
+
+#[test]
+fn axum_receiver_is_correct() {
+    check("axum");
+}
