@@ -151,14 +151,14 @@ fn run_builtin_suite_writes_valid_reports() {
         .find(|l| l.contains(" passed, "))
         .unwrap();
     assert!(
-        summary_line.starts_with("29 passed, 0 failed, 0 warnings, 0 skipped"),
+        summary_line.starts_with("30 passed, 0 failed, 0 warnings, 0 skipped"),
         "{summary_line}"
     );
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
-    assert_eq!(json["summary"]["passed"], 29);
-    assert_eq!(json["summary"]["total"], 29);
+    assert_eq!(json["summary"]["passed"], 30);
+    assert_eq!(json["summary"]["total"], 30);
     let case = &json["cases"][0];
     for field in ["id", "title", "severity", "status", "message", "attempts"] {
         assert!(case.get(field).is_some(), "case lacks {field}: {case}");
@@ -166,7 +166,7 @@ fn run_builtin_suite_writes_valid_reports() {
 
     let xml = std::fs::read_to_string(&junit_path).unwrap();
     let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
-    assert_eq!(junit.tests, 29);
+    assert_eq!(junit.tests, 30);
     assert_eq!(junit.failures, 0);
 
     for artifact in [
@@ -245,7 +245,7 @@ fn validate_and_list() {
         concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"),
     ]);
     assert_eq!(code, 0);
-    assert!(stdout.starts_with("ok: 29 cases in 7 files"), "{stdout}");
+    assert!(stdout.starts_with("ok: 30 cases in 7 files"), "{stdout}");
     let good = dir.join("good.yaml");
     std::fs::write(
         &good,
@@ -846,7 +846,7 @@ fn strict_fails_a_run_that_could_not_check_effects() {
     assert_eq!(code, 1, "{stdout}");
     assert_contains_all(
         &stdout,
-        &["FAIL (--strict): 6 cases were not verified (skipped)"],
+        &["FAIL (--strict): 7 cases were not verified (skipped)"],
     );
     let (code, stdout, _) = harness(&[
         "load",

@@ -206,10 +206,25 @@ async fn check_then_act_race() {
 async fn retry_after_5xx_redoes_the_work() {
     let outcome = assert_fails_exactly(
         Bug::FailsFirstGroupAttempt,
-        &["idempotency.retry-after-failure"],
+        // The sender's own retry of the first 503 does the work twice too.
+        &[
+            "idempotency.retry-after-failure",
+            "idempotency.group-effect-once",
+        ],
     )
     .await;
     assert!(message_of(&outcome, "idempotency.retry-after-failure").contains("effect count 2"));
+}
+
+#[tokio::test]
+async fn groups_keyed_by_a_generation_id() {
+    let outcome = assert_fails_exactly(
+        Bug::KeysGroupsByGenerationId,
+        &["idempotency.group-effect-once"],
+    )
+    .await;
+    let message = message_of(&outcome, "idempotency.group-effect-once");
+    assert!(message.contains("the work was not done"), "{message}");
 }
 
 #[tokio::test]
@@ -218,6 +233,7 @@ async fn stub_that_always_says_200() {
         Bug::Stub,
         &[
             "idempotency.effect-once",
+            "idempotency.group-effect-once",
             "verification.wrong-webhook-id",
             "verification.missing-webhook-id",
             "input.malformed-json",

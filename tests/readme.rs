@@ -20,6 +20,7 @@ use regex::Regex;
 
 const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+const MISTAKES_GUIDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/receiver-mistakes.md");
 
 fn harness_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     common::process::harness_in(dir, args, &[])
@@ -386,11 +387,9 @@ fn marked_blocks(readme: &str, kind: &str) -> Vec<(String, usize, String)> {
 
 #[test]
 fn every_output_in_the_readme_is_what_the_tool_prints() {
-    let readme = std::fs::read_to_string(README).unwrap();
-    let blocks = marked_blocks(&readme, "output");
     let (fuzz_finding, fuzz_replay) = fuzz();
     let (proxy_output, recording) = proxy_session();
-    let mut produced: Vec<(&str, String, bool)> = vec![
+    let produced: Vec<(&str, String, bool)> = vec![
         ("quick-start", quick_start(), false),
         ("run-failure", run_failure(), false),
         ("send", send(), false),
@@ -404,12 +403,105 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
         ("proxy", proxy_output, false),
         ("recording", recording, false),
     ];
+    check_outputs(README, produced);
+}
+
+/// Each mistake of `docs/receiver-mistakes.md`: the test receiver with it,
+/// and the case of the built-in suite that catches it.
+const MISTAKES: &[(&str, common::Bug, &str)] = &[
+    (
+        "body-limit",
+        common::Bug::SmallBodyLimit,
+        "limits.large-payload",
+    ),
+    (
+        "options",
+        common::Bug::OptionsNotAllowed,
+        "readiness.options-2xx",
+    ),
+    (
+        "race",
+        common::Bug::RacyDedup,
+        "idempotency.concurrent-copies",
+    ),
+    (
+        "duplicate-409",
+        common::Bug::ConflictOnDuplicate,
+        "idempotency.duplicate-answered-2xx",
+    ),
+    (
+        "malformed-500",
+        common::Bug::CrashesOnBadInput,
+        "input.malformed-json",
+    ),
+    ("slow", common::Bug::Slow, "limits.fast-answer"),
+    (
+        "test-webhook-id",
+        common::Bug::RequiresCamelWebhookId,
+        "events.webhook-test",
+    ),
+    (
+        "group-key",
+        common::Bug::KeysGroupsByGenerationId,
+        "idempotency.group-effect-once",
+    ),
+    ("redirect", common::Bug::Redirects, "events.no-redirect"),
+    (
+        "retry-after-5xx",
+        common::Bug::FailsFirstGroupAttempt,
+        "idempotency.retry-after-failure",
+    ),
+];
+
+/// What `run --strict` prints for the case that catches `bug`.
+fn mistake(name: &str, bug: common::Bug, case: &str) -> String {
+    let (_rt, receiver) = background_receiver(bug);
+    let (code, stdout, stderr) = harness_in(
+        &temp_dir(&format!("mistake-{name}")),
+        &[
+            "run",
+            "--strict",
+            "--url",
+            &receiver.url(),
+            "--webhook-id",
+            common::WEBHOOK_ID,
+            "--effects-url",
+            &receiver.effects_url(),
+            "--filter",
+            case,
+        ],
+    );
+    assert_eq!(code, 1, "{name}: {case} did not fail\n{stdout}\n{stderr}");
+    cut(&stdout, "FAIL", "     at ")
+}
+
+#[test]
+fn every_output_in_the_receiver_mistakes_guide_is_what_the_tool_prints() {
+    let names: Vec<String> = MISTAKES
+        .iter()
+        .map(|(name, _, _)| format!("mistake-{name}"))
+        .collect();
+    let produced = MISTAKES
+        .iter()
+        .zip(&names)
+        .map(|((name, bug, case), marker)| (marker.as_str(), mistake(name, *bug, case), false))
+        .collect();
+    check_outputs(MISTAKES_GUIDE, produced);
+}
+
+/// Compares every block of `path` marked `<!-- output: NAME -->` with what
+/// `produced` holds for NAME (`UPDATE_README=1` writes them in).
+fn check_outputs(path: &str, mut produced: Vec<(&str, String, bool)>) {
+    let file = Path::new(path)
+        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .map_or(path.to_owned(), |p| p.display().to_string())
+        .trim_start_matches('/')
+        .to_owned();
+    let readme = std::fs::read_to_string(path).unwrap();
+    let blocks = marked_blocks(&readme, "output");
     let names: Vec<&str> = blocks.iter().map(|(n, _, _)| n.as_str()).collect();
     for (name, _, _) in &produced {
-        assert!(
-            names.contains(name),
-            "the README has no block marked {name}"
-        );
+        assert!(names.contains(name), "{file} has no block marked {name}");
     }
     let update = std::env::var_os("UPDATE_README").is_some();
     let mut new_readme: Vec<String> = readme.lines().map(str::to_owned).collect();
@@ -417,7 +509,7 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
     // From the last block up, so that replacing one keeps the others' lines.
     for (name, start, body) in blocks.iter().rev() {
         let Some(index) = produced.iter().position(|(n, _, _)| n == name) else {
-            panic!("README.md:{start}: no producer for the block marked {name}");
+            panic!("{file}:{start}: no producer for the block marked {name}");
         };
         let (_, actual, numbers) = produced.remove(index);
         let expected = normalise(body, numbers);
@@ -434,7 +526,7 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
             .map(|(e, a)| format!("README: {e}\n   now: {a}"))
             .unwrap_or_else(|| "(the lengths differ)".to_owned());
         drifted.push(format!(
-            "README.md:{start}: the block `{name}` is not what the tool prints now\n{first_difference}\nthe tool prints:\n{}",
+            "{file}:{start}: the block `{name}` is not what the tool prints now\n{first_difference}\nthe tool prints:\n{}",
             actual.trim_end()
         ));
         if update {
@@ -447,7 +539,7 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
     }
     remove_temp_dirs();
     if update && !drifted.is_empty() {
-        std::fs::write(README, new_readme.join("\n") + "\n").unwrap();
+        std::fs::write(path, new_readme.join("\n") + "\n").unwrap();
     }
     assert!(
         drifted.is_empty(),

@@ -179,8 +179,8 @@ fn under_strict_every_report_fails_what_was_not_verified() {
         quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&junit).unwrap())
             .unwrap();
     assert_eq!(
-        report.failures, 6,
-        "the six unverified cases fail in JUnit too"
+        report.failures, 7,
+        "the seven unverified cases fail in JUnit too"
     );
     let markdown = std::fs::read_to_string(&md).unwrap();
     assert_eq!(

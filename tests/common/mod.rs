@@ -79,6 +79,10 @@ pub enum Bug {
     /// Records the key of every POST (from its header or body), then crashes
     /// (500); a key it has seen is answered 200 as a duplicate.
     RecordsThenCrashes,
+    /// Keys every event by its generation id, as a handler written for
+    /// generations does: a group by its first member's `generationId`
+    /// (`undefined` for an empty group), not by `groupId`.
+    KeysGroupsByGenerationId,
 }
 
 /// What a test receiver did: effect counts per key, and keys it completed.
@@ -153,6 +157,10 @@ impl Bug {
         ("ignores-ping", Bug::IgnoresPing),
         ("answers-3s-late", Bug::Answers3sLate),
         ("records-then-crashes", Bug::RecordsThenCrashes),
+        (
+            "keys-groups-by-generation-id",
+            Bug::KeysGroupsByGenerationId,
+        ),
     ];
 }
 
@@ -328,7 +336,15 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
     if bug == Bug::RequiresUsage && event == "generation.completed" && data.get("usage").is_none() {
         return answer(500, "usage missing");
     }
-    let key = if bug == Bug::LegacyUnsupported {
+    let key = if bug == Bug::KeysGroupsByGenerationId && event == "slow-group.completed" {
+        Some(
+            generations
+                .first()
+                .and_then(|g| g["generationId"].as_str())
+                .unwrap_or("undefined")
+                .to_owned(),
+        )
+    } else if bug == Bug::LegacyUnsupported {
         body.get("groupId")
             .or_else(|| data.get("id"))
             .and_then(Value::as_str)

@@ -11,7 +11,7 @@
 //! milliseconds. With `WEBHOOK_HARNESS_TEST_PROBE=1` it also serves
 //! `GET /test/effects?key=KEY` for webhook-harness.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 /// Payloads go up to 10 MB; axum's `DefaultBodyLimit` is 2 MB.
 const BODY_LIMIT: usize = 10 * 1024 * 1024;
-/// How many idempotency keys the in-memory store remembers.
+/// How many idempotency keys the in-memory store remembers (oldest forgotten first).
 const MAX_KEYS: usize = 1_000_000;
 
 struct AppState {
@@ -33,7 +33,14 @@ struct AppState {
     /// key -> times the effect ran. In production this is a table with a
     /// unique constraint on the key (`INSERT ... ON CONFLICT DO NOTHING`), or
     /// Redis `SET NX`.
-    effects: Mutex<HashMap<String, u64>>,
+    effects: Mutex<Effects>,
+}
+
+#[derive(Default)]
+struct Effects {
+    counts: HashMap<String, u64>,
+    /// The keys in the order they were claimed, to forget the oldest first.
+    order: VecDeque<String>,
 }
 
 /// Compares in constant time for equal lengths: every byte is looked at
@@ -53,7 +60,7 @@ fn non_empty(v: Option<&Value>) -> Option<String> {
 /// for events this receiver does not know.
 fn key_of(event: &str, body: &Value) -> Option<Option<String>> {
     match event {
-        "generation.completed" | "async-embedding.completed" | "webhook.test" => Some(
+        "generation.completed" | "async-embedding.completed" => Some(
             non_empty(body.get("data").and_then(|d| d.get("id")))
                 .or_else(|| non_empty(body.get("generation_id"))),
         ),
@@ -111,16 +118,16 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
             "expected a JSON object with a string `event`",
         );
     };
+    if event == "webhook.test" {
+        // The dashboard's ping: nothing to do, whatever else it carries.
+        return Json(json!({ "success": true, "test": true })).into_response();
+    }
     let Some(key) = key_of(event, &payload) else {
         return Json(json!({ "success": true, "ignored": true })).into_response();
     };
     let Some(key) = key else {
         return error(StatusCode::BAD_REQUEST, &format!("{event} without its id"));
     };
-    if event == "webhook.test" {
-        // The dashboard's ping: nothing to do.
-        return Json(json!({ "success": true, "test": true })).into_response();
-    }
 
     // Claim the key and act under one lock, with no await in between, so
     // concurrent copies of the event cannot both pass the check.
@@ -128,15 +135,16 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         let Ok(mut effects) = state.effects.lock() else {
             return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         };
-        if effects.contains_key(&key) {
+        if effects.counts.contains_key(&key) {
             return Json(json!({ "success": true, "duplicate": true })).into_response();
         }
-        if effects.len() >= MAX_KEYS {
-            // A real store keeps keys for the sender's retry window (days);
-            // this in-memory one just stops growing.
-            effects.clear();
+        effects.counts.insert(key.clone(), 1);
+        effects.order.push_back(key.clone());
+        if effects.order.len() > MAX_KEYS
+            && let Some(oldest) = effects.order.pop_front()
+        {
+            effects.counts.remove(&oldest);
         }
-        effects.insert(key.clone(), 1);
     }
     hand_off(event, &key);
     Json(json!({ "success": true })).into_response()
@@ -151,7 +159,7 @@ async fn test_effects(State(state): State<Arc<AppState>>, RawQuery(query): RawQu
         return error(StatusCode::BAD_REQUEST, "give ?key=KEY");
     };
     let count = match state.effects.lock() {
-        Ok(effects) => effects.get(&key).copied().unwrap_or(0),
+        Ok(effects) => effects.counts.get(&key).copied().unwrap_or(0),
         Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
     };
     Json(json!({ "key": key, "count": count })).into_response()
@@ -218,7 +226,7 @@ async fn main() {
 
     let state = Arc::new(AppState {
         webhook_id,
-        effects: Mutex::new(HashMap::new()),
+        effects: Mutex::new(Effects::default()),
     });
     let mut app = Router::new().route("/webhook", post(webhook));
     if test_probe {
