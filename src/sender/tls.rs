@@ -52,7 +52,7 @@ pub enum TlsSetupError {
 
 /// The crypto provider every TLS configuration of the harness uses.
 pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider())
+    Arc::new(tokio_rustls::rustls::crypto::ring::default_provider())
 }
 
 /// The client configuration for `options`, speaking HTTP/1.1.
