@@ -169,6 +169,7 @@ async fn run_fuzz_and_load_finish_against_every_hostile_receiver() {
             effects_url: None,
             unanswered_window: Duration::from_secs(10),
             stop: Default::default(),
+            hdr_log: None,
         };
         let loaded = tokio::time::timeout(HANG_GUARD, load::run(load_config, |_| {}))
             .await

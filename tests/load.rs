@@ -30,6 +30,7 @@ fn config(receiver: &TestReceiver, stop: Until, duplicates: f64, retries: u32) -
         effects_url: Some(receiver.effects_url()),
         unanswered_window: Duration::from_secs(10),
         stop: Default::default(),
+        hdr_log: None,
     }
 }
 
@@ -139,4 +140,163 @@ async fn deliveries_cut_by_the_deadline_are_not_called_violations() {
         "a false violation: {:?}",
         report.violations
     );
+}
+
+/// Three runners, each with `--hdr-log`, at once against one receiver
+/// (as a CI matrix or a Kubernetes Job would start them); `load merge`
+/// gives the sum of their counts and the percentiles of all their requests.
+#[test]
+fn runners_logs_merge_into_one_report() {
+    let receiver = common::process::start_receiver(&[]);
+    let dir = std::env::temp_dir().join(format!("wh-load-merge-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let runners: Vec<_> = (0..3)
+        .map(|n| {
+            let log = format!("runner-{n}.hlog");
+            let json = format!("runner-{n}.json");
+            let (dir, url) = (dir.clone(), receiver.url.clone());
+            std::thread::spawn(move || {
+                common::process::harness_in(
+                    &dir,
+                    &[
+                        "load",
+                        "--url",
+                        &url,
+                        "--concurrency",
+                        "4",
+                        "--deliveries",
+                        "1500",
+                        "--hdr-log",
+                        &log,
+                        "--report-json",
+                        &json,
+                    ],
+                    &[],
+                )
+            })
+        })
+        .collect();
+    for runner in runners {
+        let (code, out, err) = runner.join().unwrap();
+        assert_eq!(code, 0, "{out}\n{err}");
+    }
+    let (code, out, err) = common::process::harness_in(
+        &dir,
+        &[
+            "load",
+            "merge",
+            "runner-0.hlog",
+            "runner-1.hlog",
+            "runner-2.hlog",
+            "--report-json",
+            "merged.json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.starts_with("merged 3 runner logs"), "{out}");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    let merged = read("merged.json");
+    let reports: Vec<_> = (0..3).map(|n| read(&format!("runner-{n}.json"))).collect();
+    let total = |field: &str| {
+        reports
+            .iter()
+            .map(|r| r[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(merged["counts"]["deliveries"], 4500);
+    assert_eq!(merged["counts"]["deliveries"], total("deliveries"));
+    assert_eq!(merged["counts"]["failed"], total("failed"));
+    assert_eq!(merged["counts"]["requests"], total("requests"));
+    // Every request of every runner is in the merged histogram.
+    assert_eq!(merged["requests"], total("requests"));
+    // The merged percentiles lie within the runners' own (they are of all
+    // requests, not an average of the runners' figures).
+    for p in ["p50_us", "p99_us", "max_us"] {
+        let values: Vec<u64> = reports
+            .iter()
+            .map(|r| r["latency"][p].as_u64().unwrap())
+            .collect();
+        let m = merged["latency"][p].as_u64().unwrap();
+        assert!(
+            *values.iter().min().unwrap() <= m && m <= *values.iter().max().unwrap(),
+            "{p}: merged {m}, runners {values:?}"
+        );
+    }
+    assert_eq!(
+        merged["latency"]["max_us"],
+        reports
+            .iter()
+            .map(|r| r["latency"]["max_us"].as_u64().unwrap())
+            .max()
+            .unwrap()
+    );
+    // The runners ran at the same time: the span is about one run, not three.
+    let span = merged["span_ms"].as_f64().unwrap();
+    let longest = reports
+        .iter()
+        .map(|r| r["duration_ms"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!(
+        span < longest * 2.5,
+        "span {span} ms, longest run {longest} ms"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `--hdr-log` file is the standard interval-log format: HdrHistogram's
+/// own Python reader (`tests/tools/hdrh.sh`, installed by `.ci/run`) reads
+/// every request and the same percentiles as the harness reports.
+#[test]
+fn hdr_log_is_read_by_hdrhistograms_own_reader() {
+    let receiver = common::process::start_receiver(&[]);
+    let dir = std::env::temp_dir().join(format!("wh-load-hdrh-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, out, err) = common::process::harness_in(
+        &dir,
+        &[
+            "load",
+            "--url",
+            &receiver.url,
+            "--duration",
+            "1500ms",
+            "--concurrency",
+            "4",
+            "--hdr-log",
+            "run.hlog",
+            "--report-json",
+            "run.json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let tool = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/hdrh.sh");
+    let read = std::process::Command::new(tool)
+        .arg(dir.join("run.hlog"))
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{tool} failed: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let theirs: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+    let ours: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(theirs["count"], ours["requests"], "{theirs} {ours}");
+    assert!(theirs["intervals"].as_u64().unwrap() >= 3, "{theirs}");
+    // Both report a bucket's highest equivalent value: equal within the
+    // histogram's 3 significant digits.
+    for (t, o) in [("p50", "p50_us"), ("p99", "p99_us"), ("max", "max_us")] {
+        let (t, o) = (
+            theirs[t].as_f64().unwrap(),
+            ours["latency"][o].as_f64().unwrap(),
+        );
+        assert!((t - o).abs() <= o * 0.002 + 1.0, "{t} vs {o}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

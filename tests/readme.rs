@@ -149,6 +149,38 @@ fn fuzz() -> (String, String) {
     (finding, replay)
 }
 
+/// Three runners with `--hdr-log` at once, then `load merge`.
+fn load_merge() -> String {
+    let receiver = common::process::start_receiver(&[]);
+    let dir = temp_dir("load-merge");
+    std::thread::scope(|scope| {
+        for n in 0..3 {
+            let (dir, url, log) = (&dir, &receiver.url, format!("runner-{n}.hlog"));
+            scope.spawn(move || {
+                let (code, stdout, stderr) = harness_in(
+                    dir,
+                    &["load", "--url", url, "--deliveries", "1000", "--hdr-log", &log],
+                );
+                assert_eq!(code, 0, "{stdout}{stderr}");
+            });
+        }
+    });
+    let (code, stdout, stderr) = harness_in(
+        &dir,
+        &[
+            "load",
+            "merge",
+            "runner-0.hlog",
+            "runner-1.hlog",
+            "runner-2.hlog",
+            "--report-json",
+            "merged.json",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    stdout
+}
+
 fn load() -> String {
     let receiver = common::process::start_receiver(&[]);
     let effects = receiver.url.replace("/webhook", "/effects?key={key}");
@@ -396,6 +428,7 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
         ("fuzz-finding", fuzz_finding, false),
         ("fuzz-replay", fuzz_replay, false),
         ("load", load(), true),
+        ("load-merge", load_merge(), true),
         ("snapshot-diff", snapshot_diff(), false),
         ("snapshot-file", snapshot_file(), false),
         ("usage-errors", usage_errors(), false),

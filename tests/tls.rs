@@ -125,6 +125,7 @@ async fn load_goes_over_https_too() {
             effects_url: Some(receiver.effects_url()),
             unanswered_window: Duration::from_secs(10),
             stop: Default::default(),
+            hdr_log: None,
         },
         |_| {},
     )

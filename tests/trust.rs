@@ -102,6 +102,7 @@ async fn connections_closed_without_notice_are_not_blamed_on_the_receiver() {
             effects_url: Some(receiver.effects_url()),
             unanswered_window: Duration::from_secs(30),
             stop: Default::default(),
+            hdr_log: None,
         },
         |_| {},
     )

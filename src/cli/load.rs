@@ -9,7 +9,10 @@ use super::parse_duration;
 
 /// `load` arguments.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LoadArgs {
+    #[command(subcommand)]
+    pub command: Option<LoadCommand>,
     #[command(flatten)]
     pub target: TargetArgs,
     /// Requests in flight at most (closed loop: exactly this many).
@@ -53,6 +56,28 @@ pub struct LoadArgs {
     /// Write a self-contained HTML report (figures and charts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_html: Option<std::path::PathBuf>,
+    /// Write the latency histogram to FILE as an HdrHistogram interval log
+    /// (one interval each 0.5 s), for `load merge` and HdrHistogram's tools.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<std::path::PathBuf>,
+}
+
+/// `load`'s subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum LoadCommand {
+    /// Combine the --hdr-log files of several load runners into one report.
+    Merge(MergeArgs),
+}
+
+/// `load merge` arguments.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Interval logs written by `load --hdr-log`, one per runner.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
+    /// Write a JSON report to FILE (`-`: to standard output).
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<std::path::PathBuf>,
 }
 
 use std::io::IsTerminal;
@@ -65,6 +90,9 @@ use super::target::{ReceiverUnderTest, check_reachable};
 use super::{exit, usage_error};
 
 pub(super) async fn run(args: &LoadArgs) -> i32 {
+    if let Some(LoadCommand::Merge(merge)) = &args.command {
+        return self::merge(merge);
+    }
     let target = match ReceiverUnderTest::start(&args.target).await {
         Ok(t) => t,
         Err(e) => return super::target::failed(e),
@@ -96,6 +124,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         effects_url,
         unanswered_window,
         stop: stop.clone(),
+        hdr_log: args.hdr_log.clone(),
     };
     // Readiness once per run, as the sender does before delivering.
     // The preflight fits in the run: no longer than --duration.
@@ -225,6 +254,11 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     if let Some(e) = &report.probe_error {
         problems.push(format!("the effects probe failed: {e}"));
     }
+    if let Some(e) = &report.hdr_log_error {
+        problems.push(format!(
+            "{e}; the figures above are complete, the log is not"
+        ));
+    }
     if problems.is_empty() {
         // Say only what was checked.
         if report.probed > 0 {
@@ -305,5 +339,72 @@ pub fn table(r: &LoadReport) -> String {
     if let Some(mib) = r.peak_rss_mib {
         out.push_str(&format!("  memory          peak {mib} MiB resident\n"));
     }
+    out
+}
+
+/// `load merge`: several runners' interval logs as one set of figures.
+fn merge(args: &MergeArgs) -> i32 {
+    let merged = match load::hdr_log::merge(&args.files) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let to_stdout = args.report_json.as_deref() == Some(std::path::Path::new("-"));
+    let text = merge_table(&merged);
+    if to_stdout {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    if let Some(path) = &args.report_json {
+        let json = serde_json::to_string_pretty(&merged).unwrap_or_default();
+        if to_stdout {
+            println!("{json}");
+        } else if let Err(e) = report::write_file(path, &json) {
+            return usage_error(e);
+        }
+    }
+    exit::SUCCESS
+}
+
+/// The figures of merged logs, in the layout of the load table.
+pub fn merge_table(m: &load::hdr_log::Merged) -> String {
+    let us = |v: u64| format_duration(std::time::Duration::from_micros(v));
+    let l = &m.latency;
+    let c = &m.counts;
+    let mut out = format!(
+        "merged {} runner logs over {:.2}s (first start to last end)\n",
+        m.runners.len(),
+        m.span_ms / 1000.0
+    );
+    for r in &m.runners {
+        out.push_str(&format!(
+            "  {}  {} requests{}\n",
+            r.file,
+            r.requests,
+            match &r.counts {
+                Some(c) => format!(", {} deliveries, {} failed", c.deliveries, c.failed),
+                None => " (no closing counts: its run was cut; in the latency only)".to_owned(),
+            }
+        ));
+    }
+    out.push_str(&format!(
+        "  deliveries      {} + {} duplicate copies: {} delivered, {} failed (error rate {:.2}%)\n  requests        {}\n  throughput      {:.0} deliveries/s, {:.0} requests/s\n  latency         p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
+        c.deliveries,
+        c.duplicates,
+        c.delivered,
+        c.failed,
+        m.error_rate * 100.0,
+        m.requests,
+        m.deliveries_per_second,
+        m.requests_per_second,
+        us(l.p50_us),
+        us(l.p90_us),
+        us(l.p99_us),
+        us(l.p999_us),
+        us(l.max_us),
+    ));
     out
 }

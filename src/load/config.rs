@@ -139,6 +139,8 @@ pub struct LoadConfig {
     /// Fires to end the run early (interrupted, out of time); the run then
     /// reports what it did so far.
     pub stop: Stop,
+    /// Write the latency histogram here as an HdrHistogram interval log.
+    pub hdr_log: Option<std::path::PathBuf>,
 }
 
 /// The default window without any answer after which a load run stops:

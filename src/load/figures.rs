@@ -91,6 +91,10 @@ pub struct LoadReport {
     /// Peak resident memory of this process, in MiB (Linux), for checking
     /// that memory stays flat however many deliveries.
     pub peak_rss_mib: Option<f64>,
+    /// The HdrHistogram interval log written (`--hdr-log`).
+    pub hdr_log: Option<String>,
+    /// Why the interval log could not be written to the end, if it could not.
+    pub hdr_log_error: Option<String>,
 }
 
 /// The process's peak resident set size in MiB, where the OS tells it.

@@ -9,6 +9,7 @@ mod config;
 mod connection;
 mod effects;
 mod figures;
+pub mod hdr_log;
 mod templates;
 mod worker;
 
@@ -157,6 +158,23 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
             .collect(),
         config,
     });
+    let mut interval_log = match &shared.config.hdr_log {
+        Some(path) => Some(
+            hdr_log::IntervalLog::create(
+                path,
+                std::time::SystemTime::now(),
+                &format!(
+                    "webhook-harness {} load on {}",
+                    env!("CARGO_PKG_VERSION"),
+                    shared.config.url
+                ),
+                histogram(),
+            )
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let mut hdr_log_error = None;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     match shared.config.rate {
@@ -197,24 +215,45 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
                 let now = Instant::now();
                 let rate = (done - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-9);
                 last = (now, done);
+                let all = merged(&shared);
+                if let Some(log) = &mut interval_log
+                    && let Err(e) = log.interval(&all, started.elapsed())
+                {
+                    hdr_log_error = Some(e.to_string());
+                    interval_log = None;
+                }
                 live(Live {
                     elapsed: started.elapsed(),
                     deliveries: done,
                     failed: sum(&shared, |c| &c.failed),
                     rate,
-                    p99: Duration::from_micros(merged(&shared).value_at_quantile(0.99)),
+                    p99: Duration::from_micros(all.value_at_quantile(0.99)),
                 });
             }
         }
     }
     let duration = started.elapsed();
+    if let Some(log) = interval_log {
+        let counts = hdr_log::RunCounts {
+            deliveries: sum(&shared, |c| &c.deliveries),
+            delivered: sum(&shared, |c| &c.delivered),
+            failed: sum(&shared, |c| &c.failed),
+            duplicates: sum(&shared, |c| &c.duplicates),
+            requests: sum(&shared, |c| &c.requests),
+        };
+        if let Err(e) = log.finish(&merged(&shared), duration, counts) {
+            hdr_log_error = Some(e.to_string());
+        }
+    }
     // After an early stop the probe is not asked: the user wants out, or
     // the receiver answers nothing.
     let (probed, violations, probe_error) = match &probe {
         Some(probe) if !shared.config.stop.is_stopped() => check_effects(&shared, probe).await,
         _ => (0, Vec::new(), None),
     };
-    Ok(report(&shared, duration, probed, violations, probe_error))
+    let mut report = report(&shared, duration, probed, violations, probe_error);
+    report.hdr_log_error = hdr_log_error;
+    Ok(report)
 }
 
 /// A counter summed over the workers.
@@ -301,17 +340,16 @@ fn report(
         partial: shared.config.stop.is_stopped(),
         stopped: shared.config.stop.reason().map(|r| r.to_string()),
         unanswered_window_ms: shared.config.unanswered_window.as_secs_f64() * 1e3,
-        latency: Latency {
-            p50_us: h.value_at_quantile(0.5),
-            p90_us: h.value_at_quantile(0.9),
-            p99_us: h.value_at_quantile(0.99),
-            p999_us: h.value_at_quantile(0.999),
-            max_us: h.max(),
-            mean_us: (h.mean() * 10.0).round() / 10.0,
-        },
+        latency: hdr_log::latency_of(&h),
         probed,
         violations,
         probe_error,
         peak_rss_mib: peak_rss_mib(),
+        hdr_log: shared
+            .config
+            .hdr_log
+            .as_ref()
+            .map(|p| p.display().to_string()),
+        hdr_log_error: None,
     }
 }
