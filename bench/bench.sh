@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks of webhook-harness against its own reference receiver, on loopback.
-# Prints medians of several runs. Usage: bench/bench.sh [fuzz|run|load|memory|silent|proxy|all]   (RUNS=5 by default)
-# `load` compares `webhook-harness load` with oha (installed with `cargo install oha` if missing).
+# Prints medians of several runs.
+# Usage: bench/bench.sh [build|startup|fuzz|run|load|nginx|memory|silent|proxy|all]   (RUNS=5 by default)
+# `build` times a release build from a fresh clone (BASE=REV also builds REV, side by side).
+# `load` compares `webhook-harness load` with oha against the reference receiver;
+# `nginx` compares it with wrk and oha against nginx answering 200 from one worker
+# (nginx and wrk installed with apt-get, oha with `cargo install oha`, when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -10,9 +14,47 @@ runs=${RUNS:-5}
 cargo build --release --quiet
 bin=target/release/webhook-harness
 
+json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else print v[int((NR + 1) / 2)] }'; }
 
 echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')"
+
+if [[ $what == build || $what == all ]]; then
+  # `cargo build --release --locked` from a fresh clone, the crates already
+  # downloaded (cargo fetch first), its own target directory; the ten
+  # longest units from --timings; the binary's size.
+  build_from_clone() {
+    local rev=$1 dir
+    dir=$(mktemp -d)
+    git clone -q . "$dir/src" && git -C "$dir/src" checkout -q "$rev"
+    (cd "$dir/src" && cargo fetch --locked -q)
+    local start end
+    start=$(date +%s.%N)
+    (cd "$dir/src" && cargo build --release --locked --timings --quiet 2>/dev/null)
+    end=$(date +%s.%N)
+    echo "build ($rev, $(git rev-parse --short "$rev")): $(python3 -c "print(round($end - $start))") s from a fresh clone; binary $(python3 -c "import os; print(round(os.path.getsize('$dir/src/target/release/webhook-harness') / 1e6, 1))") MB"
+    python3 - "$dir/src/target/cargo-timings/cargo-timing.html" <<'PY'
+import json, re, sys
+units = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);\n", open(sys.argv[1]).read(), re.S).group(1))
+units.sort(key=lambda u: -u["duration"])
+print("  longest units: " + ", ".join(f"{u['name']}{' (build script)' if 'build-script' in u['target'] else ''} {u['duration']:.0f} s" for u in units[:10]))
+PY
+    rm -rf "$dir"
+  }
+  build_from_clone HEAD
+  [[ -n ${BASE:-} ]] && build_from_clone "$BASE"
+fi
+
+if [[ $what == startup || $what == all ]]; then
+  # Everyday commands: --version and list (hyperfine, installed with apt-get when missing).
+  command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
+  for cmd in "--version" "list"; do
+    hyperfine -N --warmup 5 --runs 100 --export-json /tmp/wh-startup.json "$bin $cmd" >/dev/null 2>&1
+    echo "startup: webhook-harness $cmd: median $(json_field /tmp/wh-startup.json 'round(d["results"][0]["median"] * 1000, 1)') ms over 100 runs"
+  done
+  rm -f /tmp/wh-startup.json
+  echo "size: $bin is $(python3 -c "import os; print(round(os.path.getsize('$bin') / 1e6, 1))") MB"
+fi
 
 if [[ $what == fuzz || $what == all ]]; then
   # Cases per second of `fuzz` against the built-in receiver (shrinking excluded; none happens there).
@@ -37,7 +79,6 @@ if [[ $what == run || $what == all ]]; then
   echo "run --jobs 4: median $(echo "$times" | median) ms (all: $(echo $times))"
 fi
 
-json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 receiver_pid=""
 start_receiver() {
@@ -78,6 +119,76 @@ if [[ $what == load || $what == all ]]; then
   echo "      ratio webhook-harness / oha: $(python3 -c "print(round($m_ours / $m_theirs, 2))")"
   echo "      commands: $bin load --url URL --concurrency 32 --deliveries $n --mix generation=100 --sizes small --duplicates 0%"
   echo "                oha -n $n -c 32 -m POST -D body.json -H (the five contract headers) URL   (fresh receiver for each)"
+  rm -rf "$tmp"
+fi
+
+if [[ $what == nginx || $what == all ]]; then
+  # The ceiling: nginx answering 200 from one worker (keep-alive without a
+  # request limit), the same 1.5 KB body and five contract headers, 32
+  # connections, 5 s; wrk, oha and webhook-harness load interleaved, RUNS=3
+  # by default. load still reads and checks every answer and writes a fresh
+  # key into every delivery; wrk and oha send one body over and over.
+  command -v nginx >/dev/null || apt-get install -y -q nginx-light >/dev/null
+  command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+  command -v oha >/dev/null || cargo install oha --locked --quiet
+  nruns=${RUNS_NGINX:-3}
+  tmp=$(mktemp -d)
+  nport=$(free_port)
+  mkdir -p "$tmp/logs"
+  cat > "$tmp/nginx.conf" <<NGINX
+worker_processes 1;
+error_log $tmp/logs/error.log;
+pid $tmp/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/body; proxy_temp_path $tmp/proxy; fastcgi_temp_path $tmp/fastcgi;
+  uwsgi_temp_path $tmp/uwsgi; scgi_temp_path $tmp/scgi;
+  keepalive_requests 100000000;
+  client_max_body_size 16m;
+  server {
+    listen 127.0.0.1:$nport;
+    location / { default_type application/json; return 200 '{"success":true}'; }
+  }
+}
+NGINX
+  nginx -p "$tmp" -c "$tmp/nginx.conf" -g 'daemon off;' &
+  nginx_pid=$!
+  for _ in $(seq 1 50); do (echo > "/dev/tcp/127.0.0.1/$nport") 2>/dev/null && break; sleep 0.1; done
+  nurl="http://127.0.0.1:$nport/webhook"
+  "$bin" payload generation --webhook-id wh_bench --show-secrets > "$tmp/body.json"
+  key=$(grep -o '"gen_[A-Za-z0-9]*"' "$tmp/body.json" | head -n 1 | tr -d '"')
+  python3 - "$tmp/body.json" "$key" > "$tmp/post.lua" <<'PY'
+import json, sys
+body = open(sys.argv[1]).read()
+print("wrk.method = 'POST'")
+print("wrk.body = " + json.dumps(body))
+for name, value in [("Content-Type", "application/json"), ("User-Agent", "inference.net-Webhook/1.0"),
+                    ("X-Inference-Event", "generation.completed"), ("X-Inference-Webhook-ID", "wh_bench"),
+                    ("X-Inference-Generation-ID", sys.argv[2])]:
+    print(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
+PY
+  w=(); o=(); l=()
+  for _ in $(seq 1 "$nruns"); do
+    w+=("$(wrk -t 2 -c 32 -d 5s -s "$tmp/post.lua" "$nurl" 2>/dev/null | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')")
+    oha -z 5s -c 32 -m POST -D "$tmp/body.json" --no-tui --output-format json \
+      -H 'Content-Type: application/json' -H 'User-Agent: inference.net-Webhook/1.0' \
+      -H 'X-Inference-Event: generation.completed' -H 'X-Inference-Webhook-ID: wh_bench' \
+      -H "X-Inference-Generation-ID: $key" "$nurl" > "$tmp/oha.json" 2>/dev/null
+    o+=("$(json_field "$tmp/oha.json" 'round(d["summary"]["requestsPerSec"])')")
+    "$bin" load --url "$nurl" --webhook-id wh_bench --concurrency 32 --duration 5s --mix generation=100 \
+      --sizes small --duplicates 0% --report-json "$tmp/load.json" >/dev/null 2>&1 || true
+    l+=("$(json_field "$tmp/load.json" 'round(d["requests_per_second"])')")
+  done
+  kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true
+  ratios() { python3 -c "
+import sys; a = [float(x) for x in sys.argv[1].split()]; b = [float(x) for x in sys.argv[2].split()]
+r = sorted(x / y for x, y in zip(a, b)); print(f'{r[len(r) // 2]:.2f} (range {r[0]:.2f}-{r[-1]:.2f})')" "$1" "$2"; }
+  echo "nginx: body $(wc -c < "$tmp/body.json") bytes, 5 headers, c=32, 5 s, $nruns interleaved runs each"
+  echo "       wrk              median $(printf '%s\n' "${w[@]}" | median) req/s (all: ${w[*]})"
+  echo "       oha              median $(printf '%s\n' "${o[@]}" | median) req/s (all: ${o[*]})"
+  echo "       webhook-harness  median $(printf '%s\n' "${l[@]}" | median) req/s (all: ${l[*]})"
+  echo "       load / wrk: $(ratios "${l[*]}" "${w[*]}"); load / oha: $(ratios "${l[*]}" "${o[*]}")   (run by run, median and range)"
   rm -rf "$tmp"
 fi
 

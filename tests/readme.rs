@@ -159,7 +159,15 @@ fn load_merge() -> String {
             scope.spawn(move || {
                 let (code, stdout, stderr) = harness_in(
                     dir,
-                    &["load", "--url", url, "--deliveries", "1000", "--hdr-log", &log],
+                    &[
+                        "load",
+                        "--url",
+                        url,
+                        "--deliveries",
+                        "1000",
+                        "--hdr-log",
+                        &log,
+                    ],
                 );
                 assert_eq!(code, 0, "{stdout}{stderr}");
             });

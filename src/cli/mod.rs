@@ -198,26 +198,18 @@ fn quiet_when_output_closes() {
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    // Only the commands that talk to the network get an async runtime: the
+    // others start in a few milliseconds.
     {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::FAILURE;
-        }
-    };
-    runtime.block_on(async move {
         match cli.command {
             Command::Payload(args) => payload::run(&args),
-            Command::Send(args) => send::run(&args).await,
-            Command::Receive(args) => receive::run(&args).await,
-            Command::Run(args) => run::run(&args).await,
-            Command::Fuzz(args) => fuzz::run(&args).await,
-            Command::Load(args) => load::run(&args).await,
-            Command::Proxy(args) => proxy::run(&args).await,
-            Command::Replay(args) => replay::run(&args).await,
+            Command::Send(args) => with_runtime(send::run(&args)),
+            Command::Receive(args) => with_runtime(receive::run(&args)),
+            Command::Run(args) => with_runtime(run::run(&args)),
+            Command::Fuzz(args) => with_runtime(fuzz::run(&args)),
+            Command::Load(args) => with_runtime(load::run(&args)),
+            Command::Proxy(args) => with_runtime(proxy::run(&args)),
+            Command::Replay(args) => with_runtime(replay::run(&args)),
             Command::List(args) => suite::list(&args),
             Command::Validate(args) => suite::validate(&args),
             Command::Snapshots(command) => snapshots::run(&command),
@@ -272,7 +264,21 @@ pub fn run(cli: Cli) -> i32 {
                 }
             }
         }
-    })
+    }
+}
+
+/// Runs `command` to its end on a multi-threaded async runtime.
+fn with_runtime(command: impl std::future::Future<Output = i32>) -> i32 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(command),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            exit::FAILURE
+        }
+    }
 }
 
 /// Reports a command line clap could not parse: help and version as clap
