@@ -1,4 +1,5 @@
-//! The README's command outputs are produced here, so they cannot drift from
+//! The command outputs of the README and of docs/receiver-mistakes.md are
+//! produced here, so they cannot drift from
 //! the tool. A block marked `<!-- output: NAME -->` (on the line before its
 //! fence) must match what the producer `NAME` below prints now.
 //!
