@@ -38,7 +38,14 @@ fn effect_count(receiver: &ReceiveProcess, key: &str) -> u64 {
         .build()
         .unwrap();
     rt.block_on(async {
-        let body = reqwest::get(&probe).await.unwrap().text().await.unwrap();
+        let body = common::http_client()
+            .get(&probe)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         serde_json::from_str::<serde_json::Value>(&body).unwrap()["count"]
             .as_u64()
             .unwrap()

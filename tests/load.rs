@@ -151,50 +151,7 @@ fn runners_logs_merge_into_one_report() {
     let dir = std::env::temp_dir().join(format!("wh-load-merge-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let runners: Vec<_> = (0..3)
-        .map(|n| {
-            let log = format!("runner-{n}.hlog");
-            let json = format!("runner-{n}.json");
-            let (dir, url) = (dir.clone(), receiver.url.clone());
-            std::thread::spawn(move || {
-                common::process::harness_in(
-                    &dir,
-                    &[
-                        "load",
-                        "--url",
-                        &url,
-                        "--concurrency",
-                        "4",
-                        "--deliveries",
-                        "1500",
-                        "--hdr-log",
-                        &log,
-                        "--report-json",
-                        &json,
-                    ],
-                    &[],
-                )
-            })
-        })
-        .collect();
-    for runner in runners {
-        let (code, out, err) = runner.join().unwrap();
-        assert_eq!(code, 0, "{out}\n{err}");
-    }
-    let (code, out, err) = common::process::harness_in(
-        &dir,
-        &[
-            "load",
-            "merge",
-            "runner-0.hlog",
-            "runner-1.hlog",
-            "runner-2.hlog",
-            "--report-json",
-            "merged.json",
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let out = common::process::three_runners_merged(&dir, &receiver.url);
     assert!(out.starts_with("merged 3 runner logs"), "{out}");
     let read = |name: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()

@@ -153,41 +153,7 @@ fn fuzz() -> (String, String) {
 /// Three runners with `--hdr-log` at once, then `load merge`.
 fn load_merge() -> String {
     let receiver = common::process::start_receiver(&[]);
-    let dir = temp_dir("load-merge");
-    std::thread::scope(|scope| {
-        for n in 0..3 {
-            let (dir, url, log) = (&dir, &receiver.url, format!("runner-{n}.hlog"));
-            scope.spawn(move || {
-                let (code, stdout, stderr) = harness_in(
-                    dir,
-                    &[
-                        "load",
-                        "--url",
-                        url,
-                        "--deliveries",
-                        "1000",
-                        "--hdr-log",
-                        &log,
-                    ],
-                );
-                assert_eq!(code, 0, "{stdout}{stderr}");
-            });
-        }
-    });
-    let (code, stdout, stderr) = harness_in(
-        &dir,
-        &[
-            "load",
-            "merge",
-            "runner-0.hlog",
-            "runner-1.hlog",
-            "runner-2.hlog",
-            "--report-json",
-            "merged.json",
-        ],
-    );
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    stdout
+    common::process::three_runners_merged(&temp_dir("load-merge"), &receiver.url)
 }
 
 fn load() -> String {

@@ -302,7 +302,7 @@ fn proxy_config(to: String, dir: &Path) -> ProxyConfig {
 }
 
 async fn post(url: &str, key: &str, body: Bytes) -> u16 {
-    reqwest::Client::new()
+    common::http_client()
         .post(url)
         .header("Content-Type", "application/json")
         .header("User-Agent", webhook_harness::event::USER_AGENT)
@@ -639,7 +639,7 @@ fn hostile_receivers_and_senders_leave_the_proxy_bounded_and_answering() {
         assert_eq!(status, 200);
         // An oversized body is refused, not held.
         let huge = Bytes::from(vec![b' '; 17 * 1024 * 1024]);
-        let answer = reqwest::Client::new()
+        let answer = common::http_client()
             .post(format!("http://{}/webhook", proxy.addr()))
             .body(huge)
             .send()
@@ -689,7 +689,7 @@ fn requests_the_receiver_must_refuse_are_recorded_as_such_and_hold_no_secret() {
                 .await
                 .unwrap();
             let to = format!("http://{}/webhook", proxy.addr());
-            let client = reqwest::Client::new();
+            let client = common::http_client();
             let event = Event::builder(EventKind::GenerationCompleted)
                 .webhook_id(SECRET)
                 .unique_ids()

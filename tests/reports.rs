@@ -187,7 +187,7 @@ fn under_strict_every_report_fails_what_was_not_verified() {
         markdown
             .matches("| FAIL (not verified, --strict) |")
             .count(),
-        6,
+        7,
         "{markdown}"
     );
     let json: serde_json::Value =
@@ -198,6 +198,6 @@ fn under_strict_every_report_fails_what_was_not_verified() {
         .iter()
         .filter(|c| c["fails_run"] == true)
         .count();
-    assert_eq!(failing, 6);
+    assert_eq!(failing, 7);
     let _ = std::fs::remove_dir_all(dir);
 }

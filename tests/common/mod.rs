@@ -518,3 +518,11 @@ pub fn run_config(
         stop: Default::default(),
     }
 }
+
+/// A plain HTTP client for the tests' own requests. The crate builds reqwest
+/// without a default crypto provider (its sender hands reqwest a rustls
+/// configuration on ring), so the process's default is set here first.
+pub fn http_client() -> reqwest::Client {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}

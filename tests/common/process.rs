@@ -54,3 +54,50 @@ pub fn harness_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, Stri
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Three `load` runners at once in `dir` against `url` (each
+/// `--hdr-log runner-N.hlog --report-json runner-N.json`), as a CI matrix
+/// or a Kubernetes Job starts them, then `load merge` of their logs with
+/// `--report-json merged.json`. Returns what `load merge` printed.
+pub fn three_runners_merged(dir: &Path, url: &str) -> String {
+    std::thread::scope(|scope| {
+        for n in 0..3 {
+            let (log, json) = (format!("runner-{n}.hlog"), format!("runner-{n}.json"));
+            scope.spawn(move || {
+                let (code, out, err) = harness_in(
+                    dir,
+                    &[
+                        "load",
+                        "--url",
+                        url,
+                        "--concurrency",
+                        "4",
+                        "--deliveries",
+                        "1500",
+                        "--hdr-log",
+                        &log,
+                        "--report-json",
+                        &json,
+                    ],
+                    &[],
+                );
+                assert_eq!(code, 0, "{out}\n{err}");
+            });
+        }
+    });
+    let (code, out, err) = harness_in(
+        dir,
+        &[
+            "load",
+            "merge",
+            "runner-0.hlog",
+            "runner-1.hlog",
+            "runner-2.hlog",
+            "--report-json",
+            "merged.json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    out
+}
