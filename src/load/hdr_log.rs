@@ -38,7 +38,10 @@ pub enum HdrLogError {
         source: std::io::Error,
     },
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error(
+        "cannot read {}: {source}; pass the files `load --hdr-log` wrote",
+        path.display()
+    )]
     Read {
         /// The log.
         path: PathBuf,
@@ -242,8 +245,6 @@ pub struct RunnerLog {
     pub from_s: f64,
     /// Last moment covered, in seconds since the epoch.
     pub to_s: f64,
-    #[serde(skip)]
-    histogram: Option<Histogram<u64>>,
 }
 
 /// Several runners' logs as one.
@@ -268,8 +269,9 @@ pub struct Merged {
     pub latency: Latency,
 }
 
-/// Reads one log written by `load --hdr-log`.
-pub fn read(path: &Path) -> Result<RunnerLog, HdrLogError> {
+/// Reads one log written by `load --hdr-log`: what it says, and all its
+/// intervals added into one histogram.
+pub fn read(path: &Path) -> Result<(RunnerLog, Histogram<u64>), HdrLogError> {
     let bytes = std::fs::read(path).map_err(|source| HdrLogError::Read {
         path: path.to_owned(),
         source,
@@ -339,14 +341,14 @@ pub fn read(path: &Path) -> Result<RunnerLog, HdrLogError> {
             path: path.to_owned(),
         });
     };
-    Ok(RunnerLog {
+    let runner = RunnerLog {
         file: path.display().to_string(),
         requests: histogram.len(),
         counts,
         from_s: from,
         to_s: to,
-        histogram: Some(histogram),
-    })
+    };
+    Ok((runner, histogram))
 }
 
 /// The percentiles of `h`.
@@ -366,14 +368,12 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, HdrLogError> {
     let mut runners = Vec::new();
     let mut all: Option<Histogram<u64>> = None;
     for path in paths {
-        let mut runner = read(path)?;
-        if let Some(h) = runner.histogram.take() {
-            match &mut all {
-                Some(all) => all
-                    .add(&h)
-                    .map_err(|_| HdrLogError::Incompatible { path: path.clone() })?,
-                None => all = Some(h),
-            }
+        let (runner, h) = read(path)?;
+        match &mut all {
+            Some(all) => all
+                .add(&h)
+                .map_err(|_| HdrLogError::Incompatible { path: path.clone() })?,
+            None => all = Some(h),
         }
         runners.push(runner);
     }
