@@ -1,6 +1,6 @@
 //! The example receivers of `examples/receivers/` (Express 5, FastAPI, Bun,
 //! axum) pass the built-in suite under `--strict` with no warning and survive
-//! 2000 fuzz cases, each started by the harness itself (`--serve`) through its
+//! 2000 fuzz cases and a short `load`, each started by the harness itself (`--serve`) through its
 //! `run.sh` on a port of its own choosing.
 //!
 //! `.ci/run` installs what they need first (`run.sh --install`: npm, pip into
@@ -99,9 +99,47 @@ fn survives_fuzzing(name: &str) {
     );
 }
 
+/// `load`, 400 deliveries over 8 connections, one in ten duplicated: every
+/// delivery answered 2xx on the framework's own keep-alive habits, no error,
+/// no key with a double effect.
+fn takes_load(name: &str) {
+    let dir = temp_dir(&format!("{name}-load"));
+    let mut args: Vec<String> = ["load", "--deliveries", "400", "--concurrency", "8"]
+        .map(String::from)
+        .to_vec();
+    args.extend(["--duplicates".into(), "10%".into()]);
+    args.extend(target(name));
+    args.extend(["--report-json".into(), "load.json".into()]);
+    let (code, out, err) = harness(&dir, &args);
+    assert_eq!(code, 0, "{name}: load failed\n{out}\n{err}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("load.json")).unwrap()).unwrap();
+    assert_eq!(report["deliveries"], 400, "{name}: {report}");
+    // Every copy (duplicates too) delivered, each answered 2xx.
+    assert_eq!(report["delivered"], report["requests"], "{name}: {report}");
+    assert!(
+        report["duplicates"].as_u64().unwrap() > 0,
+        "{name}: {report}"
+    );
+    assert_eq!(
+        report["requests"], report["status"]["2xx"],
+        "{name}: {report}"
+    );
+    for field in ["failed", "timeouts", "connection_errors"] {
+        assert_eq!(report[field], 0, "{name}: {field} in {report}");
+    }
+    assert_eq!(
+        report["violations"],
+        serde_json::json!([]),
+        "{name}: {report}"
+    );
+    assert!(report["probed"].as_u64().unwrap() > 0, "{name}: {report}");
+}
+
 fn check(name: &str) {
     passes_the_suite(name);
     survives_fuzzing(name);
+    takes_load(name);
 }
 
 #[test]

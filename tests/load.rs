@@ -142,6 +142,159 @@ async fn deliveries_cut_by_the_deadline_are_not_called_violations() {
     );
 }
 
+/// A server that answers in every way HTTP/1.1 allows, one after the other:
+/// a length, chunks with an extension and a trailer written three bytes at
+/// a time, `100 Continue` before the answer, 204, HTTP/1.0 read until close,
+/// `Connection: close`, a keep-alive answer after which the connection is
+/// closed when the next request comes, a body past the 64 KiB read limit, and an answer
+/// with bytes after it. Every answer is 2xx: `load` must count every one as
+/// delivered, none as an error.
+async fn every_framing_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut drop_next = false;
+                loop {
+                    // One whole request: the head, then Content-Length bytes.
+                    let (head, length) = loop {
+                        let mut headers = [httparse::EMPTY_HEADER; 32];
+                        let mut request = httparse::Request::new(&mut headers);
+                        if let Ok(httparse::Status::Complete(n)) = request.parse(&buf) {
+                            let length = request
+                                .headers
+                                .iter()
+                                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                                .map(|h| {
+                                    std::str::from_utf8(h.value)
+                                        .unwrap()
+                                        .parse::<usize>()
+                                        .unwrap()
+                                })
+                                .unwrap();
+                            break (n, length);
+                        }
+                        let mut chunk = [0u8; 4096];
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    while buf.len() < head + length {
+                        let mut chunk = [0u8; 4096];
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.drain(..head + length);
+                    if drop_next {
+                        // Closed as the request came: no byte of an answer.
+                        return;
+                    }
+                    let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let (answer, close): (Vec<u8>, bool) = match n % 9 {
+                        0 => (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(), false),
+                        1 => {
+                            let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+                                5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+                            for piece in wire.chunks(3) {
+                                if socket.write_all(piece).await.is_err() {
+                                    return;
+                                }
+                            }
+                            (Vec::new(), false)
+                        }
+                        2 => (
+                            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                                .to_vec(),
+                            false,
+                        ),
+                        3 => (b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(), false),
+                        4 => (b"HTTP/1.0 200 OK\r\n\r\nread until the end".to_vec(), true),
+                        5 => (
+                            b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 4\r\n\r\ndone".to_vec(),
+                            true,
+                        ),
+                        // Kept alive by its head, but the next request on it
+                        // finds it closing (HTTP/1.1's keep-alive race): that
+                        // request must be sent again, not failed.
+                        6 => {
+                            drop_next = true;
+                            (b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello".to_vec(), false)
+                        }
+                        7 => {
+                            let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+                            for _ in 0..20 {
+                                wire.extend_from_slice(b"1000\r\n");
+                                wire.extend(std::iter::repeat_n(b'x', 4096));
+                                wire.extend_from_slice(b"\r\n");
+                            }
+                            wire.extend_from_slice(b"0\r\n\r\n");
+                            (wire, false)
+                        }
+                        // An answer to no request after this one's.
+                        _ => (
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\
+                              HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n"
+                                .to_vec(),
+                            false,
+                        ),
+                    };
+                    if socket.write_all(&answer).await.is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn every_http11_framing_is_read_as_the_answer_it_is() {
+    let url = every_framing_server().await;
+    let mut config = config(
+        &TestReceiver::start(Bug::None).await,
+        Until::Deliveries(900),
+        0.0,
+        0,
+    );
+    config.url = url;
+    config.effects_url = None;
+    let report = load::run(config, |_| {}).await.unwrap();
+    assert_eq!(report.deliveries, 900, "{report:?}");
+    assert_eq!(report.requests, 900, "{report:?}");
+    assert_eq!(
+        report.status.success, 900,
+        "every answer was 2xx: {report:?}"
+    );
+    assert_eq!(report.delivered, 900, "{report:?}");
+    assert_eq!(
+        (
+            report.failed,
+            report.connection_errors,
+            report.timeouts,
+            report.status.client_error
+        ),
+        (0, 0, 0, 0),
+        "{report:?}"
+    );
+    // Each connection closed as a request came after a kept-alive answer
+    // (one in nine) made that request go again on a fresh connection; only
+    // a worker's last request of the run may have had none after it.
+    let resent = report.resent_after_closed_connection;
+    assert!((100 - 8..=100).contains(&resent), "{report:?}");
+}
+
 /// Three runners, each with `--hdr-log`, at once against one receiver
 /// (as a CI matrix or a Kubernetes Job would start them); `load merge`
 /// gives the sum of their counts and the percentiles of all their requests.

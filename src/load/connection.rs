@@ -1,6 +1,9 @@
-//! One HTTP/1.1 connection per worker, driven through hyper's connection API
-//! (as oha does): no pool lookups, no per-request client state. Plain HTTP
-//! and HTTPS (with the sender's certificate checks) alike.
+//! One HTTP/1.1 connection per worker, written and read on the worker's own
+//! task: the request is one buffer written at once (a template with its key
+//! written in), the answer is read by [`super::http1`] into a buffer the
+//! connection keeps. No per-request allocation, no second task per
+//! connection, no channel between them. Plain HTTP and HTTPS (with the
+//! sender's certificate checks) alike.
 //!
 //! Connections are kept alive. A receiver may close a kept-alive connection
 //! without saying so (uvicorn after an unhandled exception, an expired
@@ -8,31 +11,33 @@
 //! before any byte of an answer arrives. Such a request is sent once more on
 //! a fresh connection and counted as resent, so HTTP/1.1's keep-alive race
 //! is never blamed on the receiver. A request that fails on a fresh
-//! connection is not resent.
+//! connection, or after part of an answer came, is not resent. A connection
+//! on which the server said something unasked while it was idle (a `408`
+//! before closing, say) is not used again: that answer belongs to no request.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderMap, HeaderValue};
-use hyper::{Method, Request, Uri};
-use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
-use crate::sender::{LeanAttempt, MAX_RESPONSE_BODY, Outcome, SetupError, TlsOptions, tls};
+use super::http1::{self, Body, Step};
+use super::templates::Template;
+use crate::sender::{LeanAttempt, Outcome, SetupError, TlsOptions, tls};
 
 /// Where a receiver is, and how to speak to it.
 #[derive(Clone)]
 pub struct Endpoint {
-    /// `host:port`, for connecting.
+    /// `host:port`, for connecting and for the `Host` header.
     authority: String,
-    host: HeaderValue,
     /// Path and query.
-    uri: Uri,
+    path: String,
     tls: Option<(TlsConnector, ServerName<'static>)>,
 }
 
@@ -40,7 +45,7 @@ impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Endpoint")
             .field("authority", &self.authority)
-            .field("uri", &self.uri)
+            .field("path", &self.path)
             .field("tls", &self.tls.is_some())
             .finish()
     }
@@ -63,11 +68,13 @@ impl Endpoint {
         let not_http = || EndpointError::NotHttp(url.to_string());
         let host = url.host_str().ok_or_else(not_http)?;
         let port = url.port_or_known_default().ok_or_else(not_http)?;
-        let authority = if host.contains(':') {
+        let authority = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]:{port}")
         } else {
             format!("{host}:{port}")
         };
+        // A parsed URL's path and query are already percent-encoded: no
+        // space, control character or line break can reach the request line.
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
@@ -83,82 +90,99 @@ impl Endpoint {
             _ => return Err(not_http()),
         };
         Ok(Endpoint {
-            host: HeaderValue::from_str(&authority).map_err(|_| not_http())?,
             authority,
-            uri: path.parse().map_err(|_| not_http())?,
+            path,
             tls,
         })
     }
 
-    /// The `Host` header value every request to this target carries.
-    pub fn host(&self) -> HeaderValue {
-        self.host.clone()
+    /// The request line and `Host` header every request to this target starts with.
+    pub fn head_start(&self) -> String {
+        format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\n",
+            self.path, self.authority
+        )
     }
 }
 
 /// A kept-alive connection that reconnects when it breaks.
 pub struct Connection {
     target: Endpoint,
-    sender: Option<SendRequest<Full<Bytes>>>,
+    stream: Option<Stream>,
     /// Requests answered on the current connection.
     served: u64,
     /// One timer, reset for every request rather than created anew.
-    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    /// The request being sent, rendered in place.
+    request: Vec<u8>,
+    /// What came back and is not consumed yet.
+    answer: Vec<u8>,
 }
 
 /// Why an exchange ended without a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Broken {
     /// Before any byte of an answer: safe to send again on a new connection
     /// when the connection had carried a request before.
     BeforeAnswer,
+    /// After part of an answer (or an answer that is not HTTP): not resent.
+    InAnswer,
 }
+
+/// Bytes asked of the socket per read.
+const READ_SIZE: usize = 16 * 1024;
 
 impl Connection {
     /// A connection to `target`, opened on first use.
     pub fn new(target: Endpoint) -> Connection {
         Connection {
             target,
-            sender: None,
+            stream: None,
             served: 0,
             timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            request: Vec::new(),
+            answer: Vec::with_capacity(READ_SIZE),
         }
     }
 
-    /// POSTs what `render` makes (headers must include `Host`); reads at
-    /// most [`MAX_RESPONSE_BODY`] of the answer; all within `timeout`.
-    pub async fn post(
-        &mut self,
-        render: &(dyn Fn() -> (Bytes, HeaderMap) + Sync),
-        timeout: Duration,
-    ) -> LeanAttempt {
+    /// POSTs `template` with `key` written in; reads at most
+    /// [`crate::sender::MAX_RESPONSE_BODY`] of the answer's body; all
+    /// within `timeout`.
+    pub async fn post(&mut self, template: &Template, key: &str, timeout: Duration) -> LeanAttempt {
         let started = Instant::now();
         let Connection {
             target,
-            sender,
+            stream,
             served,
             timer,
+            request,
+            answer,
         } = self;
         timer
             .as_mut()
             .reset(tokio::time::Instant::from_std(started) + timeout);
+        template.render_into(key, request);
         let mut resent = false;
         let work = async {
             loop {
-                let reused = *served > 0 && sender.as_ref().is_some_and(|s| !s.is_closed());
-                let (body, headers) = render();
-                match exchange(sender, target, headers, body).await {
+                if stream.as_mut().is_some_and(Stream::spoke_unasked) {
+                    *stream = None;
+                    *served = 0;
+                }
+                let reused = *served > 0 && stream.is_some();
+                match exchange(stream, target, request, answer).await {
                     Ok((status, reusable)) => {
                         *served += 1;
                         if !reusable {
-                            *sender = None;
+                            *stream = None;
                             *served = 0;
                         }
                         return Some(status);
                     }
-                    Err(Broken::BeforeAnswer) => {
-                        *sender = None;
+                    Err(broken) => {
+                        *stream = None;
                         *served = 0;
-                        if reused && !resent {
+                        if broken == Broken::BeforeAnswer && reused && !resent {
                             resent = true;
                             continue;
                         }
@@ -176,7 +200,8 @@ impl Connection {
             Ok(Some(status)) => (Some(status), Outcome::of_status(status)),
             Ok(None) => (None, Outcome::ConnectionError),
             Err(()) => {
-                *sender = None;
+                // A request cut in the middle leaves the connection unusable.
+                *stream = None;
                 *served = 0;
                 (None, Outcome::Timeout)
             }
@@ -190,78 +215,158 @@ impl Connection {
     }
 }
 
-/// Opens the connection when there is none (or it closed).
+/// Opens the connection when there is none.
 async fn connect<'a>(
-    slot: &'a mut Option<SendRequest<Full<Bytes>>>,
+    slot: &'a mut Option<Stream>,
     target: &Endpoint,
-) -> Result<&'a mut SendRequest<Full<Bytes>>, Broken> {
-    if slot.as_ref().is_some_and(|s| s.is_closed()) {
-        *slot = None;
-    }
+) -> Result<&'a mut Stream, Broken> {
     if slot.is_none() {
-        let stream = TcpStream::connect(&target.authority)
+        let tcp = TcpStream::connect(&target.authority)
             .await
             .map_err(|_| Broken::BeforeAnswer)?;
-        let _ = stream.set_nodelay(true);
-        let sender = match &target.tls {
-            None => handshake(stream).await?,
-            Some((connector, name)) => {
-                let stream = connector
-                    .connect(name.clone(), stream)
+        let _ = tcp.set_nodelay(true);
+        let stream = match &target.tls {
+            None => Stream::Plain(tcp),
+            Some((connector, name)) => Stream::Tls(Box::new(
+                connector
+                    .connect(name.clone(), tcp)
                     .await
-                    .map_err(|_| Broken::BeforeAnswer)?;
-                handshake(stream).await?
-            }
+                    .map_err(|_| Broken::BeforeAnswer)?,
+            )),
         };
-        *slot = Some(sender);
+        *slot = Some(stream);
     }
     slot.as_mut().ok_or(Broken::BeforeAnswer)
 }
 
-async fn handshake<IO>(io: IO) -> Result<SendRequest<Full<Bytes>>, Broken>
-where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-        .await
-        .map_err(|_| Broken::BeforeAnswer)?;
-    tokio::spawn(connection);
-    Ok(sender)
-}
-
-/// Status, and whether the connection can carry another request.
+/// Sends `request` and reads the answer: its status, and whether the
+/// connection can carry another request.
 async fn exchange(
-    slot: &mut Option<SendRequest<Full<Bytes>>>,
+    slot: &mut Option<Stream>,
     target: &Endpoint,
-    headers: HeaderMap,
-    body: Bytes,
+    request: &[u8],
+    answer: &mut Vec<u8>,
 ) -> Result<(u16, bool), Broken> {
-    let mut request = Request::new(Full::new(body));
-    *request.method_mut() = Method::POST;
-    *request.uri_mut() = target.uri.clone();
-    *request.headers_mut() = headers;
-    let sender = connect(slot, target).await?;
-    sender.ready().await.map_err(|_| Broken::BeforeAnswer)?;
-    // Any error here came before the response head: nothing of an answer arrived.
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|_| Broken::BeforeAnswer)?;
-    let status = response.status().as_u16();
-    let mut body = response.into_body();
-    let mut read = 0;
-    while let Some(frame) = body.frame().await {
-        // A body that breaks off keeps the status, as in the sender; the
-        // connection is not reused.
-        let Ok(frame) = frame else {
+    let stream = connect(slot, target).await?;
+    answer.clear();
+    // Nothing of an answer can have come while the request was written.
+    let written = async {
+        stream.write_all(request).await?;
+        stream.flush().await
+    };
+    written.await.map_err(|_| Broken::BeforeAnswer)?;
+    // The final head, interim (1xx) heads skipped.
+    let head = loop {
+        match http1::parse_head(answer) {
+            Ok(Some(head)) if head.is_interim() => {
+                answer.drain(..head.len);
+            }
+            Ok(Some(head)) => break head,
+            Ok(None) => {
+                let before = answer.is_empty();
+                if read_more(stream, answer).await? == 0 {
+                    return Err(if before {
+                        Broken::BeforeAnswer
+                    } else {
+                        Broken::InAnswer
+                    });
+                }
+            }
+            Err(_) => return Err(Broken::InAnswer),
+        }
+    };
+    answer.drain(..head.len);
+    let status = head.status;
+    let mut body = Body::new(head.framing);
+    loop {
+        // A body that breaks off or is not framed right keeps the status,
+        // as in the sender; the connection is not reused.
+        let Ok((taken, step)) = body.feed(answer) else {
             return Ok((status, false));
         };
-        if let Some(data) = frame.data_ref() {
-            read += data.len();
-            if read > MAX_RESPONSE_BODY {
-                return Ok((status, false));
-            }
+        answer.drain(..taken);
+        match step {
+            // Bytes after the answer belong to no request: not reused.
+            Step::Done { left_over } => return Ok((status, head.keep_alive && left_over == 0)),
+            Step::TooLong => return Ok((status, false)),
+            Step::More => match read_more(stream, answer).await {
+                // The end of the connection ends a body read until then,
+                // and breaks off any other.
+                Ok(0) | Err(_) => return Ok((status, false)),
+                Ok(_) => {}
+            },
         }
     }
-    Ok((status, true))
+}
+
+/// Reads once into the spare room of `answer`: the bytes read (0 at the end).
+async fn read_more(stream: &mut Stream, answer: &mut Vec<u8>) -> Result<usize, Broken> {
+    let had = answer.len();
+    answer.reserve(READ_SIZE);
+    let n = stream.read_buf(answer).await.map_err(|_| {
+        if had == 0 {
+            Broken::BeforeAnswer
+        } else {
+            Broken::InAnswer
+        }
+    })?;
+    Ok(n)
+}
+
+/// A connection's byte stream.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    /// Whether the server closed the connection or sent something while it
+    /// was idle: one poll that never waits (no system call when nothing
+    /// arrived: the runtime knows the socket has nothing to read).
+    fn spoke_unasked(&mut self) -> bool {
+        let mut probe = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut probe);
+        let mut cx = Context::from_waker(Waker::noop());
+        !matches!(Pin::new(self).poll_read(&mut cx, &mut buf), Poll::Pending)
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
 }

@@ -10,6 +10,7 @@ mod connection;
 mod effects;
 mod figures;
 pub mod hdr_log;
+mod http1;
 mod templates;
 mod worker;
 
@@ -103,34 +104,22 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         Some(t) => Some(Probe::new(t, sender.clone())?),
         None => None,
     };
+    let url = reqwest::Url::parse(&config.url)
+        .map_err(|e| format!("`{}` is not a URL: {e}", config.url))?;
+    let target = Endpoint::of(&url, &config.sender.tls).map_err(|e| e.to_string())?;
+    let head_start = target.head_start();
     // Per kind: a small, a medium and a large variant (sizes typical of the contract: 5-50 KB).
     let mut templates = Vec::new();
     for (kind, _) in &config.mix.0 {
         let group = kind.is_group();
+        let id = &config.webhook_id;
         templates.push(vec![
-            Template::new(*kind, &config.webhook_id, 0, 3)?,
-            Template::new(
-                *kind,
-                &config.webhook_id,
-                if group { 0 } else { 16_000 },
-                20,
-            )?,
-            Template::new(
-                *kind,
-                &config.webhook_id,
-                48_000,
-                if group { 60 } else { 3 },
-            )?,
+            Template::new(*kind, id, 0, 3, &head_start)?,
+            Template::new(*kind, id, if group { 0 } else { 16_000 }, 20, &head_start)?,
+            Template::new(*kind, id, 48_000, if group { 60 } else { 3 }, &head_start)?,
         ]);
     }
     let workers = config.concurrency.max(1);
-    let url = reqwest::Url::parse(&config.url)
-        .map_err(|e| format!("`{}` is not a URL: {e}", config.url))?;
-    let target = Endpoint::of(&url, &config.sender.tls).map_err(|e| e.to_string())?;
-    // Connections are driven directly: the templates carry Host.
-    for template in templates.iter_mut().flatten() {
-        template.add_header(hyper::header::HOST, target.host());
-    }
     let cut = config.stop.token().child_token();
     if let Until::After(d) = config.until {
         let cut = cut.clone();

@@ -1,31 +1,29 @@
 //! Payload templates for load: built once, each delivery copies one and
 //! writes its fresh key in place, so the hot path does no JSON work.
 
-use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-
 use crate::event::{Event, EventKind};
 
 /// Length of every generated key: a 4-character prefix and 20 characters.
 pub const KEY_LEN: usize = 24;
 
-/// A serialized payload with the places its key occupies.
+/// A whole HTTP/1.1 request (request line, `Host`, the contract's headers,
+/// `Content-Length`, the serialized payload) with the places its key occupies.
 #[derive(Debug, Clone)]
 pub struct Template {
     pub kind: EventKind,
-    body: Vec<u8>,
+    request: Vec<u8>,
     key_offsets: Vec<usize>,
-    headers: HeaderMap,
-    key_header: HeaderName,
 }
 
 impl Template {
-    /// A template of `kind`, padded to about `pad` bytes (0: as built).
+    /// A template of `kind`, padded to about `pad` bytes (0: as built),
+    /// whose request begins with `head_start` (request line and `Host`).
     pub fn new(
         kind: EventKind,
         webhook_id: &str,
         pad: usize,
         group_size: usize,
+        head_start: &str,
     ) -> Result<Template, String> {
         let mut builder = Event::builder(kind)
             .webhook_id(webhook_id)
@@ -38,25 +36,22 @@ impl Template {
         if key.len() != KEY_LEN {
             return Err(format!("template key {key} is not {KEY_LEN} characters"));
         }
-        let body = event.body().to_vec();
-        let key_offsets = find_all(&body, key.as_bytes());
-        let mut headers = HeaderMap::new();
-        let key_header = HeaderName::from_bytes(crate::contract::key_header(kind).as_bytes())
-            .map_err(|e| e.to_string())?;
+        let mut request = head_start.as_bytes().to_vec();
         for (name, value) in event.headers() {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
-            if name == key_header {
-                continue;
+            // A value with a line break would end the head early.
+            if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+                return Err(format!("header {name}: control character in `{value}`"));
             }
-            let value = HeaderValue::from_str(&value).map_err(|e| format!("header {name}: {e}"))?;
-            headers.insert(name, value);
+            request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
+        let body = event.body();
+        request.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+        request.extend_from_slice(body);
+        let key_offsets = find_all(&request, key.as_bytes());
         Ok(Template {
             kind,
-            body,
+            request,
             key_offsets,
-            headers,
-            key_header,
         })
     }
 
@@ -65,28 +60,18 @@ impl Template {
         if self.kind.is_group() { "grp_" } else { "gen_" }
     }
 
-    /// The body and headers of a delivery with `key` (exactly [`KEY_LEN`]
-    /// bytes). The key header shares the body's bytes: no copy of its own.
-    pub fn render(&self, key: &str) -> (Bytes, HeaderMap) {
-        let mut body = self.body.clone();
+    /// Writes the request of a delivery with `key` (exactly [`KEY_LEN`]
+    /// bytes) into `out`: a copy of the template, the key written over the
+    /// template's in the header and the body.
+    pub fn render_into(&self, key: &str, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&self.request);
+        if key.len() != KEY_LEN {
+            return;
+        }
         for &at in &self.key_offsets {
-            body[at..at + KEY_LEN].copy_from_slice(key.as_bytes());
+            out[at..at + KEY_LEN].copy_from_slice(key.as_bytes());
         }
-        let body = Bytes::from(body);
-        let mut headers = self.headers.clone();
-        let value = match self.key_offsets.first() {
-            Some(&at) => HeaderValue::from_maybe_shared(body.slice(at..at + KEY_LEN)),
-            None => HeaderValue::from_str(key),
-        };
-        if let Ok(value) = value {
-            headers.insert(self.key_header.clone(), value);
-        }
-        (body, headers)
-    }
-
-    /// Adds a header to every delivery of this template (e.g. `Host`).
-    pub fn add_header(&mut self, name: HeaderName, value: HeaderValue) {
-        self.headers.insert(name, value);
     }
 }
 
@@ -111,22 +96,45 @@ mod tests {
     #[test]
     fn rendering_moves_the_key_everywhere() {
         for kind in EventKind::ALL {
-            let t = Template::new(kind, "wh", 0, 3).unwrap();
+            let t = Template::new(
+                kind,
+                "wh",
+                0,
+                3,
+                "POST /hook?a=1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n",
+            )
+            .unwrap();
             let k = key(t.prefix(), "abcdef", 42);
             assert_eq!(k.len(), KEY_LEN);
-            let (body, headers) = t.render(&k);
-            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let mut out = Vec::new();
+            t.render_into(&k, &mut out);
+            // The request, read back as a server reads it.
+            let mut headers = [httparse::EMPTY_HEADER; 16];
+            let mut request = httparse::Request::new(&mut headers);
+            let httparse::Status::Complete(head) = request.parse(&out).unwrap() else {
+                panic!("incomplete head");
+            };
+            assert_eq!(
+                (request.method, request.path),
+                (Some("POST"), Some("/hook?a=1"))
+            );
+            let header = |name: &str| {
+                let h = request
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(name));
+                std::str::from_utf8(h.unwrap().value).unwrap().to_owned()
+            };
+            let body = &out[head..];
+            assert_eq!(header("content-length"), body.len().to_string());
+            assert_eq!(header("host"), "127.0.0.1:9");
+            let json: serde_json::Value = serde_json::from_slice(body).unwrap();
             assert_eq!(
                 crate::event::idempotency_key(&json).as_deref(),
                 Some(k.as_str())
             );
-            let header = if kind.is_group() {
-                "x-inference-group-id"
-            } else {
-                "x-inference-generation-id"
-            };
-            assert_eq!(headers.get(header).unwrap(), k.as_str());
-            assert_eq!(headers.get("x-inference-event").unwrap(), kind.name());
+            assert_eq!(header(crate::contract::key_header(kind)), k);
+            assert_eq!(header("x-inference-event"), kind.name());
         }
     }
 }

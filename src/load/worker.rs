@@ -189,7 +189,6 @@ async fn send(
     let counters = &shared.counters[worker];
     let timeout = shared.config.sender.timeout;
     let policy = shared.config.sender.retry_policy();
-    let render = || template.render(key);
     let mut retry = 0;
     let mut due = due;
     loop {
@@ -199,7 +198,7 @@ async fn send(
                 counters.cut.fetch_add(1, Ordering::Relaxed);
                 return false;
             }
-            a = connection.post(&render, timeout) => a,
+            a = connection.post(template, key, timeout) => a,
         };
         counters.requests.fetch_add(1, Ordering::Relaxed);
         if attempt.resent {
