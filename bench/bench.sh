@@ -38,7 +38,9 @@ import json, re, sys
 units = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);\n", open(sys.argv[1]).read(), re.S).group(1))
 units.sort(key=lambda u: -u["duration"])
 print("  longest units: " + ", ".join(f"{u['name']}{' (build script)' if 'build-script' in u['target'] else ''} {u['duration']:.0f} s" for u in units[:10]))
+print(f"  {len(units)} units, {sum(u['duration'] for u in units):.0f} s of unit time in all (2 cores at once)")
 PY
+    [[ -n ${KEEP_TIMINGS:-} ]] && cp "$dir/src/target/cargo-timings/cargo-timing.html" "$KEEP_TIMINGS"
     rm -rf "$dir"
   }
   build_from_clone HEAD
