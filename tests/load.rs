@@ -295,6 +295,46 @@ async fn every_http11_framing_is_read_as_the_answer_it_is() {
     assert!((100 - 8..=100).contains(&resent), "{report:?}");
 }
 
+/// A receiver that refuses before reading the body (a body limit, a
+/// wrong id seen in the head) answers and closes with the body unread; the
+/// kernel then resets the connection. The answer that came is the answer:
+/// 413, not a connection error.
+#[tokio::test]
+async fn an_answer_before_the_body_was_read_is_the_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                // The head only (it arrives in one read here), then the answer.
+                let mut head = [0u8; 256];
+                if socket.read(&mut head).await.is_err() {
+                    return;
+                }
+                let _ = socket
+                    .write_all(b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    let mut config = config(
+        &TestReceiver::start(Bug::None).await,
+        Until::Deliveries(200),
+        0.0,
+        0,
+    );
+    config.url = url;
+    config.effects_url = None;
+    let report = load::run(config, |_| {}).await.unwrap();
+    assert_eq!(report.status.client_error, 200, "{report:?}");
+    assert_eq!(
+        (report.connection_errors, report.failed),
+        (0, 200),
+        "{report:?}"
+    );
+}
+
 /// Three runners, each with `--hdr-log`, at once against one receiver
 /// (as a CI matrix or a Kubernetes Job would start them); `load merge`
 /// gives the sum of their counts and the percentiles of all their requests.

@@ -249,12 +249,15 @@ async fn exchange(
 ) -> Result<(u16, bool), Broken> {
     let stream = connect(slot, target).await?;
     answer.clear();
-    // Nothing of an answer can have come while the request was written.
     let written = async {
         stream.write_all(request).await?;
         stream.flush().await
     };
-    written.await.map_err(|_| Broken::BeforeAnswer)?;
+    // A receiver may answer before it has read the whole request (a 413 or
+    // a 401 up front) and close: the write fails, but its answer, when it
+    // came, is the answer. With nothing to read it is a broken connection.
+    let wrote = written.await.is_ok();
+    let mut heard = false;
     // The final head, interim (1xx) heads skipped.
     let head = loop {
         match http1::parse_head(answer) {
@@ -262,16 +265,11 @@ async fn exchange(
                 answer.drain(..head.len);
             }
             Ok(Some(head)) => break head,
-            Ok(None) => {
-                let before = answer.is_empty();
-                if read_more(stream, answer).await? == 0 {
-                    return Err(if before {
-                        Broken::BeforeAnswer
-                    } else {
-                        Broken::InAnswer
-                    });
-                }
-            }
+            Ok(None) => match read_more(stream, answer).await {
+                Ok(n) if n > 0 => heard = true,
+                _ if heard => return Err(Broken::InAnswer),
+                _ => return Err(Broken::BeforeAnswer),
+            },
             Err(_) => return Err(Broken::InAnswer),
         }
     };
@@ -287,7 +285,9 @@ async fn exchange(
         answer.drain(..taken);
         match step {
             // Bytes after the answer belong to no request: not reused.
-            Step::Done { left_over } => return Ok((status, head.keep_alive && left_over == 0)),
+            Step::Done { left_over } => {
+                return Ok((status, wrote && head.keep_alive && left_over == 0));
+            }
             Step::TooLong => return Ok((status, false)),
             Step::More => match read_more(stream, answer).await {
                 // The end of the connection ends a body read until then,
@@ -300,17 +300,9 @@ async fn exchange(
 }
 
 /// Reads once into the spare room of `answer`: the bytes read (0 at the end).
-async fn read_more(stream: &mut Stream, answer: &mut Vec<u8>) -> Result<usize, Broken> {
-    let had = answer.len();
+async fn read_more(stream: &mut Stream, answer: &mut Vec<u8>) -> io::Result<usize> {
     answer.reserve(READ_SIZE);
-    let n = stream.read_buf(answer).await.map_err(|_| {
-        if had == 0 {
-            Broken::BeforeAnswer
-        } else {
-            Broken::InAnswer
-        }
-    })?;
-    Ok(n)
+    stream.read_buf(answer).await
 }
 
 /// A connection's byte stream.
