@@ -362,3 +362,28 @@ impl AsyncWrite for Stream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_line_and_host_come_from_the_url() {
+        let of = |url: &str| {
+            Endpoint::of(&reqwest::Url::parse(url).unwrap(), &TlsOptions::default()).unwrap()
+        };
+        // `url` gives an IPv6 host in brackets already: one pair, not two.
+        let e = of("http://[::1]:8080/hook?a=1");
+        assert_eq!(e.authority, "[::1]:8080");
+        assert_eq!(
+            e.head_start(),
+            "POST /hook?a=1 HTTP/1.1\r\nHost: [::1]:8080\r\n"
+        );
+        assert_eq!(of("http://127.0.0.1/").authority, "127.0.0.1:80");
+        let bad = Endpoint::of(
+            &reqwest::Url::parse("ftp://127.0.0.1/").unwrap(),
+            &TlsOptions::default(),
+        );
+        assert!(matches!(bad, Err(EndpointError::NotHttp(_))));
+    }
+}
