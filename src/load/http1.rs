@@ -243,6 +243,11 @@ impl Body {
                         at += taken;
                         self.state = State::ChunkData { left: size };
                     }
+                    // A size line (extensions included) that never ends
+                    // must not grow the buffer without end.
+                    Ok(httparse::Status::Partial) if rest.len() > MAX_HEAD => {
+                        return Err(Malformed::Chunk);
+                    }
                     Ok(httparse::Status::Partial) => return Ok((at, Step::More)),
                     Err(_) => return Err(Malformed::Chunk),
                 },
@@ -374,6 +379,17 @@ mod tests {
         );
         assert_eq!(
             consume(Framing::Chunked, b"zz\r\n", &[]),
+            Err(Malformed::Chunk)
+        );
+        // Lines that never end are refused once longer than a head may be.
+        let endless = format!("5;{}", "e".repeat(MAX_HEAD));
+        assert_eq!(
+            consume(Framing::Chunked, endless.as_bytes(), &[]),
+            Err(Malformed::Chunk)
+        );
+        let endless = format!("0\r\nX: {}", "t".repeat(MAX_HEAD));
+        assert_eq!(
+            consume(Framing::Chunked, endless.as_bytes(), &[]),
             Err(Malformed::Chunk)
         );
         assert_eq!(consume(Framing::Length(4), b"ab", &[]), Ok((Step::More, 2)));
