@@ -10,8 +10,15 @@ use webhook_harness::load::{self, LoadConfig, Mix, Until};
 use webhook_harness::sender::SenderConfig;
 
 fn config(receiver: &TestReceiver, stop: Until, duplicates: f64, retries: u32) -> LoadConfig {
+    let mut config = config_for(receiver.url(), stop, duplicates, retries);
+    config.effects_url = Some(receiver.effects_url());
+    config
+}
+
+/// A run against `url`, without the effects probe.
+fn config_for(url: String, stop: Until, duplicates: f64, retries: u32) -> LoadConfig {
     LoadConfig {
-        url: receiver.url(),
+        url,
         webhook_id: WEBHOOK_ID.into(),
         concurrency: 8,
         rate: None,
@@ -27,7 +34,7 @@ fn config(receiver: &TestReceiver, stop: Until, duplicates: f64, retries: u32) -
             title_case_headers: false,
             tls: Default::default(),
         },
-        effects_url: Some(receiver.effects_url()),
+        effects_url: None,
         unanswered_window: Duration::from_secs(10),
         stop: Default::default(),
         hdr_log: None,
@@ -262,15 +269,9 @@ async fn every_framing_server() -> String {
 #[tokio::test]
 async fn every_http11_framing_is_read_as_the_answer_it_is() {
     let url = every_framing_server().await;
-    let mut config = config(
-        &TestReceiver::start(Bug::None).await,
-        Until::Deliveries(900),
-        0.0,
-        0,
-    );
-    config.url = url;
-    config.effects_url = None;
-    let report = load::run(config, |_| {}).await.unwrap();
+    let report = load::run(config_for(url, Until::Deliveries(900), 0.0, 0), |_| {})
+        .await
+        .unwrap();
     assert_eq!(report.deliveries, 900, "{report:?}");
     assert_eq!(report.requests, 900, "{report:?}");
     assert_eq!(
@@ -318,15 +319,9 @@ async fn an_answer_before_the_body_was_read_is_the_answer() {
             });
         }
     });
-    let mut config = config(
-        &TestReceiver::start(Bug::None).await,
-        Until::Deliveries(200),
-        0.0,
-        0,
-    );
-    config.url = url;
-    config.effects_url = None;
-    let report = load::run(config, |_| {}).await.unwrap();
+    let report = load::run(config_for(url, Until::Deliveries(200), 0.0, 0), |_| {})
+        .await
+        .unwrap();
     assert_eq!(report.status.client_error, 200, "{report:?}");
     assert_eq!(
         (report.connection_errors, report.failed),

@@ -15,6 +15,7 @@
 //! on which the server said something unasked while it was idle (a `408`
 //! before closing, say) is not used again: that answer belongs to no request.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -34,8 +35,11 @@ use crate::sender::{LeanAttempt, Outcome, SetupError, TlsOptions, tls};
 /// Where a receiver is, and how to speak to it.
 #[derive(Clone)]
 pub struct Endpoint {
-    /// `host:port`, for connecting and for the `Host` header.
+    /// `host:port`, for connecting.
     authority: String,
+    /// The `Host` header: the port only when it is not the scheme's default,
+    /// as the sender (reqwest) writes it.
+    host: String,
     /// Path and query.
     path: String,
     tls: Option<(TlsConnector, ServerName<'static>)>,
@@ -68,10 +72,15 @@ impl Endpoint {
         let not_http = || EndpointError::NotHttp(url.to_string());
         let host = url.host_str().ok_or_else(not_http)?;
         let port = url.port_or_known_default().ok_or_else(not_http)?;
-        let authority = if host.contains(':') && !host.starts_with('[') {
-            format!("[{host}]:{port}")
+        let bracketed = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
         } else {
-            format!("{host}:{port}")
+            host.to_owned()
+        };
+        let authority = format!("{bracketed}:{port}");
+        let host_header = match url.port() {
+            Some(port) => format!("{bracketed}:{port}"),
+            None => bracketed,
         };
         // A parsed URL's path and query are already percent-encoded: no
         // space, control character or line break can reach the request line.
@@ -91,6 +100,7 @@ impl Endpoint {
         };
         Ok(Endpoint {
             authority,
+            host: host_header,
             path,
             tls,
         })
@@ -100,7 +110,7 @@ impl Endpoint {
     pub fn head_start(&self) -> String {
         format!(
             "POST {} HTTP/1.1\r\nHost: {}\r\n",
-            self.path, self.authority
+            self.path, self.host
         )
     }
 }
@@ -317,9 +327,16 @@ impl Stream {
     /// arrived: the runtime knows the socket has nothing to read).
     fn spoke_unasked(&mut self) -> bool {
         let mut probe = [0u8; 1];
-        let mut buf = ReadBuf::new(&mut probe);
         let mut cx = Context::from_waker(Waker::noop());
-        !matches!(Pin::new(self).poll_read(&mut cx, &mut buf), Poll::Pending)
+        // Outside the task's budget: a spent budget would answer Pending
+        // without looking, and a 408 sent while idle would then be read as
+        // the next request's answer.
+        let look = std::future::poll_fn(|cx| {
+            let mut buf = ReadBuf::new(&mut probe);
+            Poll::Ready(Pin::new(&mut *self).poll_read(cx, &mut buf))
+        });
+        let mut look = std::pin::pin!(tokio::task::coop::unconstrained(look));
+        !matches!(look.as_mut().poll(&mut cx), Poll::Ready(Poll::Pending))
     }
 }
 
@@ -379,7 +396,9 @@ mod tests {
             e.head_start(),
             "POST /hook?a=1 HTTP/1.1\r\nHost: [::1]:8080\r\n"
         );
-        assert_eq!(of("http://127.0.0.1/").authority, "127.0.0.1:80");
+        let e = of("http://127.0.0.1/");
+        assert_eq!(e.authority, "127.0.0.1:80");
+        assert_eq!(e.head_start(), "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         let bad = Endpoint::of(
             &reqwest::Url::parse("ftp://127.0.0.1/").unwrap(),
             &TlsOptions::default(),

@@ -105,7 +105,17 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Malformed> {
             }
         }
     }
-    let mut keep_alive = if http10 { keep_alive_token } else { !close };
+    // HTTP/1.0 keeps a connection only when asked to, and never with a
+    // transfer coding (RFC 9112 6.1); after a final 1xx (101: another
+    // protocol) the connection is not HTTP/1.1's any more.
+    let mut keep_alive = if http10 {
+        keep_alive_token && !close && chunked.is_none()
+    } else {
+        !close
+    };
+    if (100..200).contains(&status) {
+        keep_alive = false;
+    }
     let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
         Framing::Empty
     } else if let Some(chunked) = chunked {
@@ -316,7 +326,11 @@ mod tests {
             assert_eq!(h.framing, Framing::Empty, "{status}");
         }
         assert!(head("HTTP/1.1 100 Continue\r\n\r\n").is_interim());
-        assert!(!head("HTTP/1.1 101 Switching\r\n\r\n").is_interim());
+        let h = head("HTTP/1.1 101 Switching\r\n\r\n");
+        assert!(!h.is_interim() && !h.keep_alive);
+        let h =
+            head("HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\n");
+        assert!(!h.keep_alive);
         let h = head("HTTP/1.1 200 OK\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n");
         assert_eq!(h.framing, Framing::Length(7));
     }
