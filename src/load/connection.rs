@@ -108,10 +108,7 @@ impl Endpoint {
 
     /// The request line and `Host` header every request to this target starts with.
     pub fn head_start(&self) -> String {
-        format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\n",
-            self.path, self.host
-        )
+        format!("POST {} HTTP/1.1\r\nHost: {}\r\n", self.path, self.host)
     }
 }
 
