@@ -172,8 +172,17 @@ fn receive_and_send_over_https_as_processes() {
         .unwrap()
         .to_owned();
     let url = format!("https://127.0.0.1:{port}/webhook");
-    let send = |extra: &[&str]| {
-        let out = Command::new(BIN)
+    let no_roots = std::env::temp_dir().join(format!("wh-no-roots-{}", std::process::id()));
+    std::fs::create_dir_all(&no_roots).unwrap();
+    let send_with = |extra: &[&str], system_roots: bool| {
+        let mut command = Command::new(BIN);
+        if !system_roots {
+            // A system without CA certificates, as a slim container is.
+            command
+                .env("SSL_CERT_FILE", no_roots.join("none.pem"))
+                .env("SSL_CERT_DIR", &no_roots);
+        }
+        let out = command
             .args([
                 "send",
                 "generation",
@@ -193,6 +202,7 @@ fn receive_and_send_over_https_as_processes() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
+    let send = |extra: &[&str]| send_with(extra, true);
     let mut ok = (-1, String::new(), String::new());
     for _ in 0..50 {
         ok = send(&["--ca-cert", pki.ca.to_str().unwrap()]);
@@ -221,6 +231,32 @@ fn receive_and_send_over_https_as_processes() {
         "{}",
         missing.2
     );
+    // Without system roots: a CA file still works, the default check says
+    // what is missing, and a plain-HTTP run needs no roots at all.
+    let given = send_with(&["--ca-cert", pki.ca.to_str().unwrap()], false);
+    assert_eq!(given.0, 0, "{}{}", given.1, given.2);
+    let none = send_with(&[], false);
+    assert_eq!(none.0, 1, "{}{}", none.1, none.2);
+    assert!(
+        none.1
+            .contains("this system has no CA certificates to check it against")
+            && none.1.contains("install the system's CA certificates"),
+        "{}",
+        none.1
+    );
+    let plain = Command::new(BIN)
+        .args(["run", "--filter", "events.webhook-test"])
+        .env("SSL_CERT_FILE", no_roots.join("none.pem"))
+        .env("SSL_CERT_DIR", &no_roots)
+        .output()
+        .unwrap();
+    assert!(
+        plain.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&plain.stdout),
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&no_roots);
 }
 
 /// A self-signed certificate with `CA:TRUE`, as `openssl req -x509` makes it.

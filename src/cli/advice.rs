@@ -61,6 +61,9 @@ fn for_tls(reason: &TlsReason) -> String {
             "give that very certificate to --ca-cert (it is then trusted as it is), or serve a leaf certificate signed by the CA".into()
         }
         TlsReason::PlainHttp => "the server at this port speaks plain HTTP: use http:// in --url".into(),
+        TlsReason::NoSystemRoots(_) => {
+            "install the system's CA certificates (e.g. apt-get install ca-certificates, apk add ca-certificates), or pass --ca-cert FILE with the receiver's CA or self-signed certificate".into()
+        }
         other => other.remedy().to_owned(),
     }
 }

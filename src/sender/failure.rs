@@ -5,6 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::tls::NoSystemRoots;
 use crate::duration::format as format_duration;
 
 /// Why a request got no usable answer, or what was wrong with the answer.
@@ -139,6 +140,9 @@ pub enum TlsReason {
     OtherCertificate(String),
     /// The server answered in plain HTTP on an `https://` URL.
     PlainHttp,
+    /// No CA file was given and the system's CA certificates could not be
+    /// loaded (none installed: a slim container), so nothing can be trusted.
+    NoSystemRoots(String),
     /// The handshake failed for another reason (named).
     Handshake(String),
 }
@@ -175,6 +179,10 @@ impl fmt::Display for TlsReason {
             TlsReason::PlainHttp => f.write_str(
                 "TLS handshake failed: the server at this port speaks plain HTTP, not HTTPS",
             ),
+            TlsReason::NoSystemRoots(why) => write!(
+                f,
+                "TLS certificate not checked: this system has no CA certificates to check it against ({why})"
+            ),
             TlsReason::Handshake(why) => write!(f, "TLS handshake failed: {why}"),
         }
     }
@@ -205,6 +213,9 @@ impl TlsReason {
                 "check the server's certificate"
             }
             TlsReason::PlainHttp => "use http:// for this receiver",
+            TlsReason::NoSystemRoots(_) => {
+                "install the system's CA certificates (the ca-certificates package), or trust the receiver's CA or self-signed certificate as a CA file"
+            }
             TlsReason::Handshake(_) => "check that the port serves HTTPS",
         }
     }
@@ -234,6 +245,10 @@ impl TlsReason {
             Error::InvalidMessage(tokio_rustls::rustls::InvalidMessage::InvalidContentType) => {
                 TlsReason::PlainHttp
             }
+            Error::Other(other) => match other.0.downcast_ref::<NoSystemRoots>() {
+                Some(NoSystemRoots(why)) => TlsReason::NoSystemRoots(why.clone()),
+                None => TlsReason::Handshake(other.to_string()),
+            },
             other => TlsReason::Handshake(other.to_string()),
         }
     }

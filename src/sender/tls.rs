@@ -1,7 +1,10 @@
 //! Certificate checks for `https://` receivers: one rustls client
 //! configuration, used by the sender and by load's own connections.
 //!
-//! - Default: the platform's verifier (the system's roots).
+//! - Default: the platform's verifier (the system's roots), set up at the
+//!   first certificate it checks: reading the system's roots takes a few
+//!   milliseconds, and a machine without any (a slim container) can still
+//!   test an `http://` receiver.
 //! - A CA file: its certificates are the only roots, and a server certificate
 //!   identical to one of them is trusted as it is (the usual self-signed
 //!   development certificate has `CA:TRUE` and is both its own CA and the
@@ -10,7 +13,7 @@
 //! - Insecure: any certificate (handshake signatures are still checked).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
@@ -21,7 +24,8 @@ use tokio_rustls::rustls::client::danger::{
 use tokio_rustls::rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use tokio_rustls::rustls::server::ParsedCertificate;
 use tokio_rustls::rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, Error, OtherError, RootCertStore,
+    SignatureScheme,
 };
 
 use super::TlsOptions;
@@ -63,10 +67,7 @@ pub fn client_config(options: &TlsOptions) -> Result<ClientConfig, TlsSetupError
     } else if let Some(path) = &options.ca_cert {
         Arc::new(Verifier::ca_file(path, provider.clone())?)
     } else {
-        Arc::new(
-            rustls_platform_verifier::Verifier::new(provider.clone())
-                .map_err(|e| TlsSetupError::Verifier(e.to_string()))?,
-        )
+        Arc::new(SystemRoots::new(provider.clone()))
     };
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -180,5 +181,91 @@ impl ServerCertVerifier for Verifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// The platform's verifier, set up when the first certificate is checked.
+#[derive(Debug)]
+struct SystemRoots {
+    provider: Arc<CryptoProvider>,
+    verifier: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, NoSystemRoots>>,
+}
+
+/// The system's CA certificates could not be loaded (none installed, or
+/// unreadable); carried in the handshake's error so the sender can name it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NoSystemRoots(pub String);
+
+impl SystemRoots {
+    fn new(provider: Arc<CryptoProvider>) -> SystemRoots {
+        SystemRoots {
+            provider,
+            verifier: OnceLock::new(),
+        }
+    }
+
+    fn verifier(&self) -> Result<&Arc<rustls_platform_verifier::Verifier>, Error> {
+        self.verifier
+            .get_or_init(|| {
+                rustls_platform_verifier::Verifier::new(self.provider.clone())
+                    .map(Arc::new)
+                    .map_err(|e| NoSystemRoots(e.to_string()))
+            })
+            .as_ref()
+            .map_err(|e| Error::Other(OtherError(Arc::new(e.clone()))))
+    }
+}
+
+impl ServerCertVerifier for SystemRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        self.verifier()?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        tokio_rustls::rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        tokio_rustls::rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
