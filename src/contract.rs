@@ -258,19 +258,36 @@ pub fn key_path(kind: EventKind, dialect: Dialect) -> &'static str {
     }
 }
 
-/// The idempotency key of any payload in either dialect: `data.id`,
-/// `generation_id`, `groupId` or `group_id`, whichever is present.
+/// Where a payload names its event: the top-level `event`.
+pub const EVENT_FIELD: &str = "event";
+
+/// Where the idempotency key of any payload in either dialect can be, in the
+/// order it is looked for: `groupId`, `group_id`, `generation_id`, `data.id`.
+pub const KEY_LOCATIONS: [&[&str]; 4] = [
+    &["groupId"],
+    &["group_id"],
+    &["generation_id"],
+    &["data", "id"],
+];
+
+/// Every place in a payload the contract reads: its event and its key.
+pub const FIELDS_READ: [&[&str]; 5] = [
+    &[EVENT_FIELD],
+    KEY_LOCATIONS[0],
+    KEY_LOCATIONS[1],
+    KEY_LOCATIONS[2],
+    KEY_LOCATIONS[3],
+];
+
+/// The idempotency key of any payload in either dialect: the first string
+/// found at one of the [`KEY_LOCATIONS`].
 pub fn idempotency_key(json: &Value) -> Option<String> {
-    let candidates = [
-        json.get("groupId"),
-        json.get("group_id"),
-        json.get("generation_id"),
-        json.get("data").and_then(|d| d.get("id")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find_map(|v| v.as_str().map(str::to_owned))
+    KEY_LOCATIONS.iter().find_map(|path| {
+        path.iter()
+            .try_fold(json, |value, key| value.get(key))?
+            .as_str()
+            .map(str::to_owned)
+    })
 }
 
 /// The class of an HTTP status, as the sender treats it.

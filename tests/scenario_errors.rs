@@ -137,6 +137,12 @@ error_snapshot!(
     "stauts"
 );
 
+error_snapshot!(
+    padding_with_no_place_for_it,
+    steps("      - deliver: { event: slow-group.completed, group_size: 0, size: 1MB }\n"),
+    "the group has no members"
+);
+
 #[test]
 fn duplicate_ids_name_both_places() {
     let mut all = scenario::parse("a.yaml", &steps("      - wait: 1ms\n")).unwrap();

@@ -10,6 +10,7 @@ pub mod inspect;
 mod override_error;
 pub mod overrides;
 pub mod payload;
+pub mod skeleton;
 
 use std::time::Duration;
 
@@ -227,15 +228,33 @@ impl EventBuilder {
         }
     }
 
-    /// Builds the payload, applies the overrides, derives key and headers.
-    pub fn build(self) -> Result<Event, OverrideError> {
+    /// The payload with the overrides applied, and its bytes, not padded.
+    fn unpadded(&self) -> Result<(Value, Vec<u8>), OverrideError> {
         let mut json = serde_json::to_value(self.payload())
             .map_err(|e| OverrideError::Payload(format!("payload did not serialize: {e}")))?;
         for edit in &self.overrides {
             edit.apply(&mut json)?;
         }
-        let mut body = serde_json::to_vec(&json)
+        let body = serde_json::to_vec(&json)
             .map_err(|e| OverrideError::Payload(format!("payload did not serialize: {e}")))?;
+        Ok((json, body))
+    }
+
+    /// Whether [`build`](Self::build) would succeed (the overrides apply,
+    /// the padding has its string), without making a padded body: a scenario
+    /// is checked when it is read, and its 9.5 MB payload is made only when
+    /// it is sent.
+    pub fn check(&self) -> Result<(), OverrideError> {
+        let (mut json, body) = self.unpadded()?;
+        if self.pad_to.is_some_and(|t| t > body.len()) {
+            pad(&mut json, self.kind, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Builds the payload, applies the overrides, derives key and headers.
+    pub fn build(self) -> Result<Event, OverrideError> {
+        let (mut json, mut body) = self.unpadded()?;
         if let Some(target) = self.pad_to.filter(|t| *t > body.len()) {
             pad(&mut json, self.kind, target - body.len())?;
             body = serde_json::to_vec(&json)
@@ -341,7 +360,7 @@ fn pad(json: &mut Value, kind: EventKind, extra: usize) -> Result<(), OverrideEr
     };
     let Some(Value::String(text)) = json.pointer_mut(pointer) else {
         return Err(OverrideError::Payload(format!(
-            "cannot pad the payload: `{pointer}` is not a string (an override removed it?)"
+            "cannot pad the payload: `{pointer}` is not a string (an override removed it, or the group has no members)"
         )));
     };
     const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";
@@ -444,6 +463,42 @@ mod tests {
             .build()
             .unwrap();
         assert!(small.body().len() > 10, "never truncates");
+    }
+
+    #[test]
+    fn check_says_what_build_would() {
+        let unset = |path: &str| Override::parse_unset(path).unwrap();
+        let content = "data.response.choices.0.message.content";
+        let cases = [
+            (
+                Event::builder(EventKind::GenerationCompleted).pad_to(100_000),
+                true,
+            ),
+            (
+                Event::builder(EventKind::GenerationCompleted)
+                    .pad_to(100_000)
+                    .apply(unset(content)),
+                false,
+            ),
+            // No padding needed: the missing string does not matter.
+            (
+                Event::builder(EventKind::GenerationCompleted)
+                    .pad_to(10)
+                    .apply(unset(content)),
+                true,
+            ),
+            (
+                Event::builder(EventKind::GenerationCompleted).apply(unset("data.nope.deeper")),
+                Event::builder(EventKind::GenerationCompleted)
+                    .apply(unset("data.nope.deeper"))
+                    .build()
+                    .is_ok(),
+            ),
+        ];
+        for (builder, ok) in cases {
+            assert_eq!(builder.check().is_ok(), ok, "{builder:?}");
+            assert_eq!(builder.build().is_ok(), ok);
+        }
     }
 
     #[test]

@@ -232,7 +232,8 @@ pub struct DeliverStep {
 
 impl DeliverStep {
     /// `builder` with this step's payload settings: dialect, state, group
-    /// size and failed members (padding and edits are applied apart).
+    /// size, failed members and padding (edits are applied apart: their
+    /// `{{key}}` templates are filled in when the step runs).
     pub fn shape(&self, builder: crate::event::EventBuilder) -> crate::event::EventBuilder {
         let mut builder = builder.dialect(self.dialect);
         if let Some(state) = self.state {
@@ -243,6 +244,9 @@ impl DeliverStep {
         }
         if let Some(n) = self.failed_members {
             builder = builder.failed_members(n);
+        }
+        if let Some(size) = self.size {
+            builder = builder.pad_to(size.0);
         }
         builder
     }

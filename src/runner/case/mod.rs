@@ -242,9 +242,6 @@ impl CaseRun<'_> {
         self.last = Some((d.event, d.instance));
         let key = self.key_of(d.event, d.instance);
         let mut builder = d.shape(self.builder(d.event, d.instance));
-        if let Some(size) = d.size {
-            builder = builder.pad_to(size.0);
-        }
         // Parsed at load time; only the templates in `set` values are filled in now.
         for edit in &d.edits {
             builder = builder.apply(match edit {

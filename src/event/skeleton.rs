@@ -1,0 +1,224 @@
+//! A JSON document read only along some paths: the reference receiver
+//! needs a payload's event and key, not its 9.5 MB completion. Everything
+//! else is checked (valid JSON, valid UTF-8) but not kept, so a large body
+//! costs one pass over its bytes instead of a copy of every string in it.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// Why a body is not a JSON document.
+#[derive(Debug, thiserror::Error)]
+pub enum SkeletonError {
+    /// Not UTF-8: the byte where it stops being so.
+    #[error("invalid UTF-8 at byte {0}")]
+    Utf8(usize),
+    /// Not JSON (serde_json's words, with line and column).
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+/// `body` as JSON with only what lies on `paths` kept: each path is a list
+/// of object keys from the top. A value at the end of a path is kept whole;
+/// objects on the way keep only the keys that lead on; arrays elsewhere are
+/// kept empty and other values as they are. So `paths` of `[["event"],
+/// ["data", "id"]]` turn `{"event":"e","data":{"id":"g","big":"..."},"x":[1]}`
+/// into `{"event":"e","data":{"id":"g"}}`. Duplicate keys: the last wins, as
+/// in [`serde_json::Value`].
+pub fn parse(body: &[u8], paths: &[&[&str]]) -> Result<Value, SkeletonError> {
+    // Skipped strings are not checked for UTF-8 by serde_json: check it all here.
+    let text = std::str::from_utf8(body).map_err(|e| SkeletonError::Utf8(e.valid_up_to()))?;
+    let wanted: Vec<&[&str]> = paths.to_vec();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Along(&wanted).deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// The paths still wanted below the current value (what is left of each).
+struct Along<'a, 'p>(&'a [&'p [&'p str]]);
+
+impl<'de> DeserializeSeed<'de> for Along<'_, '_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Along<'_, '_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        // No path runs through an array: its elements are checked, not kept.
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Array(Vec::new()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut kept = Map::new();
+        let mut below: Vec<&[&str]> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            below.clear();
+            below.extend(
+                self.0
+                    .iter()
+                    .filter(|p| p.first() == Some(&key.as_str()))
+                    .map(|p| &p[1..]),
+            );
+            if below.iter().any(|rest| rest.is_empty()) {
+                kept.insert(key, map.next_value::<Value>()?);
+            } else if !below.is_empty() {
+                let value = map.next_value_seed(Along(&below))?;
+                kept.insert(key, value);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(kept))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const PATHS: [&[&str]; 3] = [&["event"], &["data", "id"], &["groupId"]];
+
+    /// What [`parse`] must give: the full parse, pruned the same way.
+    fn pruned(value: &Value, paths: &[&[&str]]) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter_map(|(k, v)| {
+                        let below: Vec<&[&str]> = paths
+                            .iter()
+                            .filter(|p| p.first() == Some(&k.as_str()))
+                            .map(|p| &p[1..])
+                            .collect();
+                        if below.iter().any(|r| r.is_empty()) {
+                            Some((k.clone(), v.clone()))
+                        } else if below.is_empty() {
+                            None
+                        } else {
+                            Some((k.clone(), pruned(v, &below)))
+                        }
+                    })
+                    .collect(),
+            ),
+            Value::Array(_) => Value::Array(Vec::new()),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn keeps_what_lies_on_the_paths() {
+        let body = br#"{"event":"e","data":{"id":"g","big":"....","n":[1,{"id":2}]},"x":[1],"groupId":{"a":[1]}}"#;
+        let got = parse(body, &PATHS).unwrap();
+        assert_eq!(
+            got,
+            json!({"event":"e","data":{"id":"g"},"groupId":{"a":[1]}})
+        );
+        // Not an object at the top, or on the way: kept as it is, arrays empty.
+        assert_eq!(parse(br#"[1,2]"#, &PATHS).unwrap(), json!([]));
+        assert_eq!(parse(br#""s""#, &PATHS).unwrap(), json!("s"));
+        assert_eq!(
+            parse(br#"{"data":"flat"}"#, &PATHS).unwrap(),
+            json!({"data":"flat"})
+        );
+    }
+
+    #[test]
+    fn refuses_what_the_full_parse_refuses() {
+        for bad in [
+            &br#"{"event":"e","x":"unterminated}"#[..],
+            br#"{"event":"e"} trailing"#,
+            br#"{"event":"e","x":[1,]}"#,
+            b"{\"x\":\"\xff\"}",
+            b"{\"x\":\"a\x01\"}",
+            br#"{"x":"\q"}"#,
+            b"",
+        ] {
+            assert!(serde_json::from_slice::<Value>(bad).is_err());
+            assert!(
+                parse(bad, &PATHS).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert!(matches!(
+            parse(b"{\"x\":\"\xff\"}", &PATHS),
+            Err(SkeletonError::Utf8(6))
+        ));
+    }
+
+    #[test]
+    fn the_last_duplicate_wins() {
+        let got = parse(
+            br#"{"event":"a","event":"b","data":{"id":1},"data":5}"#,
+            &PATHS,
+        );
+        assert_eq!(got.unwrap(), json!({"event":"b","data":5}));
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let key = prop::sample::select(vec!["event", "data", "id", "groupId", "x"]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[a-z\\\\\"é]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 5, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key.clone(), inner), 0..5).prop_map(|kv| Value::Object(
+                    kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn is_the_full_parse_pruned(value in json_value()) {
+            let body = serde_json::to_vec(&value).unwrap();
+            prop_assert_eq!(parse(&body, &PATHS).unwrap(), pruned(&value, &PATHS));
+        }
+    }
+}
