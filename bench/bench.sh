@@ -68,17 +68,14 @@ if [[ $what == fuzz || $what == all ]]; then
 fi
 
 if [[ $what == run || $what == all ]]; then
-  # Wall time of the whole built-in suite against the built-in receiver.
-  to_ms() { awk '{ v = $1; if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else { sub(/s$/, "", v); print v * 1000 } }'; }
-  times=$(for _ in $(seq 1 "$runs"); do
-    "$bin" run | tail -n 1 | sed -E 's/.* in ([0-9.]+(ms|us|s))$/\1/' | to_ms
-  done)
-  echo "run: median $(echo "$times" | median) ms for the built-in suite over $runs runs (all: $(echo $times))"
-  echo "     command: $bin run"
-  times=$(for _ in $(seq 1 "$runs"); do
-    "$bin" run --jobs 4 | tail -n 1 | sed -E 's/.* in ([0-9.]+(ms|us|s))$/\1/' | to_ms
-  done)
-  echo "run --jobs 4: median $(echo "$times" | median) ms (all: $(echo $times))"
+  # Wall time of the whole built-in suite against the built-in receiver
+  # (process start to exit, hyperfine), one case at a time and four at once.
+  command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
+  for cmd in "run" "run --jobs 4"; do
+    hyperfine -N --warmup 3 --runs 30 --export-json /tmp/wh-run.json "$bin $cmd" >/dev/null 2>&1
+    echo "run: webhook-harness $cmd: median $(json_field /tmp/wh-run.json 'round(d["results"][0]["median"] * 1000, 1)') ms wall over 30 runs (min $(json_field /tmp/wh-run.json 'round(d["results"][0]["min"] * 1000, 1)'), max $(json_field /tmp/wh-run.json 'round(d["results"][0]["max"] * 1000, 1)'))"
+  done
+  rm -f /tmp/wh-run.json
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
