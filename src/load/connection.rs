@@ -203,6 +203,12 @@ impl Connection {
             r = work => Ok(r),
             _ = timer.as_mut() => Err(()),
         };
+        // One answer with a head of hundreds of KB must not keep that much
+        // per connection for the rest of the run (a thousand connections).
+        if answer.capacity() > 4 * READ_SIZE {
+            answer.clear();
+            answer.shrink_to(READ_SIZE);
+        }
         let (status, outcome) = match result {
             Ok(Some(status)) => (Some(status), Outcome::of_status(status)),
             Ok(None) => (None, Outcome::ConnectionError),
@@ -406,5 +412,51 @@ mod tests {
             &TlsOptions::default(),
         );
         assert!(matches!(bad, Err(EndpointError::NotHttp(_))));
+    }
+
+    #[tokio::test]
+    async fn a_huge_head_is_not_kept_for_the_rest_of_the_run() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 64 * 1024];
+            let big = "x".repeat(300_000);
+            for answer in [
+                format!("HTTP/1.1 200 OK\r\nX-Big: {big}\r\nContent-Length: 0\r\n\r\n"),
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_owned(),
+            ] {
+                // Requests here are small: one read holds one.
+                if socket.read(&mut request).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                socket.write_all(answer.as_bytes()).await.unwrap();
+            }
+        });
+        let target =
+            Endpoint::of(&reqwest::Url::parse(&url).unwrap(), &TlsOptions::default()).unwrap();
+        let template = Template::new(
+            crate::contract::EventKind::GenerationCompleted,
+            "wh_test",
+            0,
+            3,
+            &target.head_start(),
+        )
+        .unwrap();
+        let mut connection = Connection::new(target);
+        let key = "gen_0000000000000000000001";
+        for _ in 0..2 {
+            let attempt = connection
+                .post(&template, key, Duration::from_secs(10))
+                .await;
+            assert_eq!(attempt.status, Some(200));
+            assert!(!attempt.resent);
+            assert!(
+                connection.answer.capacity() <= 4 * READ_SIZE,
+                "{}",
+                connection.answer.capacity()
+            );
+        }
     }
 }
