@@ -67,7 +67,7 @@ pub fn client_config(options: &TlsOptions) -> Result<ClientConfig, TlsSetupError
     } else if let Some(path) = &options.ca_cert {
         Arc::new(Verifier::ca_file(path, provider.clone())?)
     } else {
-        Arc::new(SystemRoots::new(provider.clone()))
+        Arc::new(Verifier::system(provider.clone()))
     };
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -79,9 +79,9 @@ pub fn client_config(options: &TlsOptions) -> Result<ClientConfig, TlsSetupError
     Ok(config)
 }
 
-/// The harness's own certificate checks: a CA file's certificates (as
-/// roots, and as themselves), or anything (`insecure`). Handshake
-/// signatures are checked either way.
+/// The harness's certificate checks: the system's roots, a CA file's
+/// certificates (as roots, and as themselves), or anything (`insecure`).
+/// Handshake signatures are checked either way.
 #[derive(Debug)]
 struct Verifier {
     trust: Trust,
@@ -91,6 +91,12 @@ struct Verifier {
 /// Which server certificates a [`Verifier`] accepts.
 #[derive(Debug)]
 enum Trust {
+    /// Those the platform's verifier accepts (the system's roots), set up
+    /// when the first certificate is checked.
+    System {
+        provider: Arc<CryptoProvider>,
+        verifier: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, NoSystemRoots>>,
+    },
     /// Any certificate (`insecure`, for a development receiver).
     Anything,
     /// Certificates signed by a root of the file, or identical to one in it.
@@ -101,6 +107,16 @@ enum Trust {
 }
 
 impl Verifier {
+    fn system(provider: Arc<CryptoProvider>) -> Verifier {
+        Verifier {
+            algorithms: provider.signature_verification_algorithms,
+            trust: Trust::System {
+                provider,
+                verifier: OnceLock::new(),
+            },
+        }
+    }
+
     fn accept_any(provider: &CryptoProvider) -> Verifier {
         Verifier {
             trust: Trust::Anything,
@@ -145,8 +161,26 @@ impl ServerCertVerifier for Verifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let Trust::CaFile { roots, pinned } = &self.trust else {
-            return Ok(ServerCertVerified::assertion());
+        let (roots, pinned) = match &self.trust {
+            Trust::Anything => return Ok(ServerCertVerified::assertion()),
+            Trust::System { provider, verifier } => {
+                let verifier = verifier
+                    .get_or_init(|| {
+                        rustls_platform_verifier::Verifier::new(provider.clone())
+                            .map(Arc::new)
+                            .map_err(|e| NoSystemRoots(e.to_string()))
+                    })
+                    .as_ref()
+                    .map_err(|e| Error::Other(OtherError(Arc::new(e.clone()))))?;
+                return verifier.verify_server_cert(
+                    end_entity,
+                    intermediates,
+                    server_name,
+                    ocsp_response,
+                    now,
+                );
+            }
+            Trust::CaFile { roots, pinned } => (roots, pinned),
         };
         if pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) {
             let parsed = ParsedCertificate::try_from(end_entity)?;
@@ -184,88 +218,8 @@ impl ServerCertVerifier for Verifier {
     }
 }
 
-/// The platform's verifier, set up when the first certificate is checked.
-#[derive(Debug)]
-struct SystemRoots {
-    provider: Arc<CryptoProvider>,
-    verifier: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, NoSystemRoots>>,
-}
-
 /// The system's CA certificates could not be loaded (none installed, or
 /// unreadable); carried in the handshake's error so the sender can name it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct NoSystemRoots(pub String);
-
-impl SystemRoots {
-    fn new(provider: Arc<CryptoProvider>) -> SystemRoots {
-        SystemRoots {
-            provider,
-            verifier: OnceLock::new(),
-        }
-    }
-
-    fn verifier(&self) -> Result<&Arc<rustls_platform_verifier::Verifier>, Error> {
-        self.verifier
-            .get_or_init(|| {
-                rustls_platform_verifier::Verifier::new(self.provider.clone())
-                    .map(Arc::new)
-                    .map_err(|e| NoSystemRoots(e.to_string()))
-            })
-            .as_ref()
-            .map_err(|e| Error::Other(OtherError(Arc::new(e.clone()))))
-    }
-}
-
-impl ServerCertVerifier for SystemRoots {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        self.verifier()?.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        )
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        tokio_rustls::rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        tokio_rustls::rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
