@@ -140,7 +140,12 @@ error_snapshot!(
 error_snapshot!(
     padding_with_no_place_for_it,
     steps("      - deliver: { event: slow-group.completed, group_size: 0, size: 1MB }\n"),
-    "the group has no members"
+    "an empty group have no completion"
+);
+error_snapshot!(
+    padding_a_failed_generation,
+    steps("      - deliver: { event: generation.completed, state: Failed, size: 1MB }\n"),
+    "a failed generation"
 );
 
 #[test]

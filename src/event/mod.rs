@@ -360,7 +360,7 @@ fn pad(json: &mut Value, kind: EventKind, extra: usize) -> Result<(), OverrideEr
     };
     let Some(Value::String(text)) = json.pointer_mut(pointer) else {
         return Err(OverrideError::Payload(format!(
-            "cannot pad the payload: `{pointer}` is not a string (an override removed it, or the group has no members)"
+            "cannot pad the payload: there is no text at `{pointer}` to pad (a failed generation, a group whose first member failed and an empty group have no completion; an override may have removed it)"
         )));
     };
     const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";

@@ -1,11 +1,13 @@
 //! A JSON document read only along some paths: the reference receiver
 //! needs a payload's event and key, not its 9.5 MB completion. Everything
-//! else is checked (valid JSON, valid UTF-8) but not kept, so a large body
-//! costs one pass over its bytes instead of a copy of every string in it.
+//! else is parsed as `serde_json::Value` would parse it (the same refusals:
+//! invalid UTF-8, lone surrogates, numbers out of range, nesting past 128)
+//! but not kept, so a large body costs one pass over its bytes instead of a
+//! copy of every string in it.
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Why a body is not a JSON document.
@@ -84,7 +86,7 @@ impl<'de> Visitor<'de> for Along<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         // No path runs through an array: its elements are checked, not kept.
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        while seq.next_element_seed(Discard)?.is_some() {}
         Ok(Value::Array(Vec::new()))
     }
 
@@ -105,10 +107,68 @@ impl<'de> Visitor<'de> for Along<'_, '_> {
                 let value = map.next_value_seed(Along(&below))?;
                 kept.insert(key, value);
             } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value_seed(Discard)?;
             }
         }
         Ok(Value::Object(kept))
+    }
+}
+
+/// A value parsed and dropped. Not `serde::de::IgnoredAny`: serde_json
+/// skips that without its checks (no nesting limit, no number range, no
+/// surrogate pairs), and a body the full parse refuses would be accepted.
+/// Strings without escapes are borrowed from the input, not copied.
+struct Discard;
+
+impl<'de> DeserializeSeed<'de> for Discard {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Discard {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Discard)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Discard)?.is_some() {
+            map.next_value_seed(Discard)?;
+        }
+        Ok(())
     }
 }
 
@@ -173,6 +233,11 @@ mod tests {
             b"{\"x\":\"a\x01\"}",
             br#"{"x":"\q"}"#,
             b"",
+            // What serde_json's IgnoredAny would let through, in a field
+            // that is not kept: a lone surrogate, a number out of range.
+            br#"{"event":"e","x":"\ud800"}"#,
+            br#"{"event":"e","x":1e400}"#,
+            br#"{"event":"e","x":{"y":[-1e999]}}"#,
         ] {
             assert!(serde_json::from_slice::<Value>(bad).is_err());
             assert!(
@@ -181,6 +246,17 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+        // Nesting past serde_json's limit of 128, in a field not kept.
+        let nested = |depth: usize| {
+            format!(
+                r#"{{"event":"e","x":{}{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        assert!(serde_json::from_str::<Value>(&nested(200)).is_err());
+        assert!(parse(nested(200).as_bytes(), &PATHS).is_err());
+        assert!(parse(nested(100).as_bytes(), &PATHS).is_ok());
         assert!(matches!(
             parse(b"{\"x\":\"\xff\"}", &PATHS),
             Err(SkeletonError::Utf8(6))
@@ -214,11 +290,30 @@ mod tests {
         })
     }
 
+    /// A JSON value as text, valid or nearly: escapes (surrogates among
+    /// them), numbers past f64, brackets that may not close.
+    const NEARLY_JSON: &str = r#"("([a-z]|\\u[dD][0-9a-fA-F]{3}|\\[nq])*"|-?[0-9]{1,3}(\.[0-9])?(e[0-9]{1,3})?|\[|\]|\{\}|true|nul|null|,){1,4}"#;
+
     proptest! {
         #[test]
         fn is_the_full_parse_pruned(value in json_value()) {
             let body = serde_json::to_vec(&value).unwrap();
             prop_assert_eq!(parse(&body, &PATHS).unwrap(), pruned(&value, &PATHS));
+        }
+
+        #[test]
+        fn refuses_exactly_what_the_full_parse_refuses(
+            event in NEARLY_JSON,
+            id in NEARLY_JSON,
+            other in NEARLY_JSON,
+        ) {
+            let text = format!(r#"{{"event":{event},"data":{{"id":{id},"n":{other}}},"x":{other}}}"#);
+            let full = serde_json::from_str::<Value>(&text);
+            let ours = parse(text.as_bytes(), &PATHS);
+            prop_assert_eq!(full.is_ok(), ours.is_ok(), "{}", text);
+            if let Ok(full) = full {
+                prop_assert_eq!(ours.unwrap(), pruned(&full, &PATHS));
+            }
         }
     }
 }

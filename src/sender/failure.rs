@@ -73,13 +73,16 @@ impl Failure {
         )
     }
 
-    /// Whether nothing the harness can talk to listens at the address:
-    /// refused, no connection could be made, or a plain HTTP server behind
-    /// an `https://` URL.
+    /// Whether the harness cannot talk to anything at the address: refused,
+    /// no connection could be made, a plain HTTP server behind an
+    /// `https://` URL, or no CA certificates on this machine to check an
+    /// HTTPS server with. Nothing then says anything about the receiver.
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self,
-            Failure::Refused | Failure::Connect(_) | Failure::Tls(TlsReason::PlainHttp)
+            Failure::Refused
+                | Failure::Connect(_)
+                | Failure::Tls(TlsReason::PlainHttp | TlsReason::NoSystemRoots(_))
         )
     }
 }
@@ -247,7 +250,7 @@ impl TlsReason {
             }
             Error::Other(other) => match other.0.downcast_ref::<NoSystemRoots>() {
                 Some(NoSystemRoots(why)) => TlsReason::NoSystemRoots(why.clone()),
-                None => TlsReason::Handshake(other.to_string()),
+                None => TlsReason::Handshake(error.to_string()),
             },
             other => TlsReason::Handshake(other.to_string()),
         }

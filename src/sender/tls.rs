@@ -1,10 +1,8 @@
 //! Certificate checks for `https://` receivers: one rustls client
 //! configuration, used by the sender and by load's own connections.
 //!
-//! - Default: the platform's verifier (the system's roots), set up at the
-//!   first certificate it checks: reading the system's roots takes a few
-//!   milliseconds, and a machine without any (a slim container) can still
-//!   test an `http://` receiver.
+//! - Default: the platform's verifier (the system's roots), set up once per
+//!   process at the first certificate checked.
 //! - A CA file: its certificates are the only roots, and a server certificate
 //!   identical to one of them is trusted as it is (the usual self-signed
 //!   development certificate has `CA:TRUE` and is both its own CA and the
@@ -67,7 +65,7 @@ pub fn client_config(options: &TlsOptions) -> Result<ClientConfig, TlsSetupError
     } else if let Some(path) = &options.ca_cert {
         Arc::new(Verifier::ca_file(path, provider.clone())?)
     } else {
-        Arc::new(Verifier::system(provider.clone()))
+        Arc::new(Verifier::system(&provider))
     };
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -91,12 +89,8 @@ struct Verifier {
 /// Which server certificates a [`Verifier`] accepts.
 #[derive(Debug)]
 enum Trust {
-    /// Those the platform's verifier accepts (the system's roots), set up
-    /// when the first certificate is checked.
-    System {
-        provider: Arc<CryptoProvider>,
-        verifier: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, NoSystemRoots>>,
-    },
+    /// Those the platform's verifier accepts (the system's roots).
+    System,
     /// Any certificate (`insecure`, for a development receiver).
     Anything,
     /// Certificates signed by a root of the file, or identical to one in it.
@@ -107,13 +101,10 @@ enum Trust {
 }
 
 impl Verifier {
-    fn system(provider: Arc<CryptoProvider>) -> Verifier {
+    fn system(provider: &CryptoProvider) -> Verifier {
         Verifier {
             algorithms: provider.signature_verification_algorithms,
-            trust: Trust::System {
-                provider,
-                verifier: OnceLock::new(),
-            },
+            trust: Trust::System,
         }
     }
 
@@ -163,16 +154,8 @@ impl ServerCertVerifier for Verifier {
     ) -> Result<ServerCertVerified, Error> {
         let (roots, pinned) = match &self.trust {
             Trust::Anything => return Ok(ServerCertVerified::assertion()),
-            Trust::System { provider, verifier } => {
-                let verifier = verifier
-                    .get_or_init(|| {
-                        rustls_platform_verifier::Verifier::new(provider.clone())
-                            .map(Arc::new)
-                            .map_err(|e| NoSystemRoots(e.to_string()))
-                    })
-                    .as_ref()
-                    .map_err(|e| Error::Other(OtherError(Arc::new(e.clone()))))?;
-                return verifier.verify_server_cert(
+            Trust::System => {
+                return system_verifier()?.verify_server_cert(
                     end_entity,
                     intermediates,
                     server_name,
@@ -216,6 +199,26 @@ impl ServerCertVerifier for Verifier {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
+}
+
+/// The platform's verifier (the system's roots), made when the first
+/// certificate is checked and shared by every connection of the process:
+/// reading the roots takes a few milliseconds, and a machine without any (a
+/// slim container) can still test `http://` receivers.
+fn system_verifier() -> Result<&'static rustls_platform_verifier::Verifier, Error> {
+    static VERIFIER: OnceLock<Result<rustls_platform_verifier::Verifier, NoSystemRoots>> =
+        OnceLock::new();
+    VERIFIER
+        .get_or_init(|| {
+            rustls_platform_verifier::Verifier::new(provider()).map_err(|e| {
+                NoSystemRoots(match e {
+                    Error::General(why) => why,
+                    other => other.to_string(),
+                })
+            })
+        })
+        .as_ref()
+        .map_err(|e| Error::Other(OtherError(Arc::new(e.clone()))))
 }
 
 /// The system's CA certificates could not be loaded (none installed, or
