@@ -370,6 +370,35 @@ cases:
     );
 }
 
+/// `{{key}}` in a `set` or an `add` value is the event's key: written into
+/// `data.id`, the receiver files the effect under the key the probe asks for
+/// (under the literal text `{{key}}` if it were not filled in).
+#[tokio::test]
+async fn templates_are_filled_in_set_and_add_values() {
+    let yaml = r#"
+cases:
+  - id: custom.templates
+    title: templates in set and add
+    steps:
+      - deliver: { event: generation.completed, add: { data.id: "{{key}}" } }
+      - probe: { effects: 1 }
+      - deliver: { event: generation.completed, instance: 1, set: { data.id: "{{ key }}" } }
+      - probe: { event: generation.completed, instance: 1, effects: 1 }
+"#;
+    let receiver = TestReceiver::start(Bug::None).await;
+    let config = common::run_config(
+        receiver.url(),
+        WEBHOOK_ID,
+        Some(receiver.effects_url()),
+        SenderConfig::default(),
+        1,
+    );
+    let scenarios = scenario::parse("templates.yaml", yaml).unwrap();
+    let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
+    let case = &outcome.cases[0];
+    assert_eq!(case.status(), CaseStatus::Passed, "{}", case.message());
+}
+
 #[tokio::test]
 async fn the_missing_probe_is_noted_only_when_a_case_reads_effects() {
     let receiver = TestReceiver::start(Bug::None).await;

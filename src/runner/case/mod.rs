@@ -242,14 +242,19 @@ impl CaseRun<'_> {
         self.last = Some((d.event, d.instance));
         let key = self.key_of(d.event, d.instance);
         let mut builder = d.shape(self.builder(d.event, d.instance));
-        // Parsed at load time; only the templates in `set` values are filled in now.
+        // Parsed at load time; only the templates in `set` and `add` values
+        // are filled in now.
         for edit in &d.edits {
             builder = builder.apply(match edit {
                 Override::Set { path, value } => Override::Set {
                     path: path.clone(),
                     value: self.template_json(value, &key),
                 },
-                unset => unset.clone(),
+                Override::Add { path, value } => Override::Add {
+                    path: path.clone(),
+                    value: self.template_json(value, &key),
+                },
+                unset @ Override::Unset { .. } => unset.clone(),
             });
         }
         let event = match builder.build() {
