@@ -191,7 +191,7 @@ async fn interrupted_run_writes_partial_reports_and_exits_130() {
     let url = hostile::start(Hostile::Silent).await;
     let dir = temp("sigint");
     let (json, junit) = (dir.join("r.json"), dir.join("r.xml"));
-    let child = tokio::process::Command::new(BIN)
+    let mut child = tokio::process::Command::new(BIN)
         .args([
             "run",
             "--url",
@@ -207,17 +207,38 @@ async fn interrupted_run_writes_partial_reports_and_exits_130() {
         .spawn()
         .unwrap();
     let pid = child.id().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The run's first line says it started (its signals are caught by
+    // then); the rest of the output is read after the exit.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = Vec::new();
+    let mut byte = [0u8; 1];
+    while first.last() != Some(&b'\n') {
+        use tokio::io::AsyncReadExt;
+        let read = tokio::time::timeout(Duration::from_secs(60), stdout.read(&mut byte))
+            .await
+            .expect("the run prints its first line")
+            .unwrap();
+        assert_eq!(read, 1, "the run ended before its first line");
+        first.push(byte[0]);
+    }
+    // Some cases under way, as a user would press Ctrl-C.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let kill = std::process::Command::new("kill")
         .args(["-INT", &pid])
         .status()
         .unwrap();
     assert!(kill.success());
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("exits soon after SIGINT")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = tokio::time::timeout(Duration::from_secs(30), async {
+        use tokio::io::AsyncReadExt;
+        let mut rest = Vec::new();
+        stdout.read_to_end(&mut rest).await.unwrap();
+        first.extend(rest);
+        child.wait_with_output().await
+    })
+    .await
+    .expect("exits soon after SIGINT")
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&first);
     assert_eq!(out.status.code(), Some(130), "{stdout}");
     assert!(stdout.contains("stopped: interrupted"), "{stdout}");
     let report: serde_json::Value =

@@ -27,6 +27,8 @@ const SECRET: &str = common::WEBHOOK_ID;
 struct Process {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
+    /// Says when the reader has read the output to its end.
+    read_all: std::sync::mpsc::Receiver<()>,
 }
 
 impl Process {
@@ -41,12 +43,18 @@ impl Process {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let out = BufReader::new(child.stdout.take().unwrap());
         let sink = lines.clone();
+        let (done, read_all) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in out.lines().map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
+            let _ = done.send(());
         });
-        Process { child, lines }
+        Process {
+            child,
+            lines,
+            read_all,
+        }
     }
 
     /// Waits (up to a minute) for a line satisfying `pred`; returns it.
@@ -69,8 +77,9 @@ impl Process {
         // SAFETY: kill(2) with the pid of our own child.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
         let code = self.child.wait().unwrap().code().unwrap_or(-1);
-        // Let the reader thread take the last lines.
-        std::thread::sleep(Duration::from_millis(100));
+        // The last lines are read once the output ends (bounded, in case a
+        // grandchild still holds it open).
+        let _ = self.read_all.recv_timeout(Duration::from_secs(30));
         code
     }
 }

@@ -9,7 +9,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn sender() -> Sender {
     Sender::new(SenderConfig {
-        timeout: Duration::from_millis(500),
+        timeout: Duration::from_secs(10),
         retries: 3,
         backoff: Duration::from_millis(5),
         readiness: true,

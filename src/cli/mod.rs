@@ -332,17 +332,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// A stop signal for a command: fired by SIGINT or SIGTERM (a second one
-/// exits at once with code 130) and, with `max_time`, by the deadline.
+/// exits at once with code 130) and, with `max_time`, by the deadline. The
+/// signals are ours from the moment this returns (not from when a task
+/// first runs), so an early Ctrl-C still writes what ran.
 pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::sender::stop::Stop {
     let stop = crate::sender::stop::Stop::new();
     if let Some(limit) = max_time {
         stop.fire_after(limit);
     }
     let on_signal = stop.clone();
+    let mut signals = Signals::register();
     tokio::spawn(async move {
         let mut seen = 0;
         loop {
-            signal().await;
+            signals.next().await;
             seen += 1;
             if seen > 1 {
                 eprintln!("\ninterrupted again: exiting at once");
@@ -358,26 +361,50 @@ pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::sender::stop::St
     stop
 }
 
-/// Completes on SIGINT or SIGTERM (SIGINT only where there is no SIGTERM).
-async fn signal() {
+/// SIGINT and SIGTERM, caught from the moment they are registered (where
+/// there is no SIGTERM, Ctrl-C only).
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    caught: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn register() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                caught: [SignalKind::interrupt(), SignalKind::terminate()]
+                    .into_iter()
+                    .filter_map(|kind| signal(kind).ok())
+                    .collect(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Completes when one of the signals arrives.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            let caught = &mut self.caught;
+            std::future::poll_fn(|cx| {
+                for signal in caught.iter_mut() {
+                    if let std::task::Poll::Ready(Some(())) = signal.poll_recv(cx) {
+                        return std::task::Poll::Ready(());
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
