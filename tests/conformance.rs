@@ -318,6 +318,20 @@ async fn unreachable_target_is_one_error() {
     assert!(err.to_string().contains("connection refused"), "{err}");
 }
 
+/// Runs the cases of `yaml` against a correct receiver with its effects probe.
+async fn run_yaml_against_a_correct_receiver(yaml: &str, jobs: usize) -> RunResult {
+    let receiver = TestReceiver::start(Bug::None).await;
+    let config = common::run_config(
+        receiver.url(),
+        WEBHOOK_ID,
+        Some(receiver.effects_url()),
+        SenderConfig::default(),
+        jobs,
+    );
+    let scenarios = scenario::parse("custom.yaml", yaml).unwrap();
+    runner::run(&config, scenarios, |_| {}).await.unwrap()
+}
+
 #[tokio::test]
 async fn user_scenarios_use_every_step_kind() {
     let yaml = r#"
@@ -348,16 +362,7 @@ cases:
       - deliver: { event: test, add: { data.note: "{{case_id}}/{{run_id}}" } }
         expect: { status: 204 }
 "#;
-    let receiver = TestReceiver::start(Bug::None).await;
-    let config = common::run_config(
-        receiver.url(),
-        WEBHOOK_ID,
-        Some(receiver.effects_url()),
-        SenderConfig::default(),
-        2,
-    );
-    let scenarios = scenario::parse("custom.yaml", yaml).unwrap();
-    let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
+    let outcome = run_yaml_against_a_correct_receiver(yaml, 2).await;
     let first = &outcome.cases[0];
     assert_eq!(first.status(), CaseStatus::Passed, "{}", first.message());
     assert_eq!(first.checks.len(), 9);
@@ -385,16 +390,7 @@ cases:
       - deliver: { event: generation.completed, instance: 1, set: { data.id: "{{ key }}" } }
       - probe: { event: generation.completed, instance: 1, effects: 1 }
 "#;
-    let receiver = TestReceiver::start(Bug::None).await;
-    let config = common::run_config(
-        receiver.url(),
-        WEBHOOK_ID,
-        Some(receiver.effects_url()),
-        SenderConfig::default(),
-        1,
-    );
-    let scenarios = scenario::parse("templates.yaml", yaml).unwrap();
-    let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
+    let outcome = run_yaml_against_a_correct_receiver(yaml, 1).await;
     let case = &outcome.cases[0];
     assert_eq!(case.status(), CaseStatus::Passed, "{}", case.message());
 }
