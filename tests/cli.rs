@@ -223,9 +223,7 @@ fn run_reports_failures_in_every_format() {
 
 #[test]
 fn run_against_nothing_exits_3_once() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
-    drop(listener);
+    let (_nothing, url) = common::refusing_url();
     let (code, stdout, stderr) = harness(&["run", "--url", &url]);
     assert_eq!(code, 3, "{stdout}{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

@@ -299,9 +299,7 @@ async fn without_a_probe_effect_checks_are_skipped_not_passed() {
 
 #[tokio::test]
 async fn unreachable_target_is_one_error() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
-    drop(listener);
+    let (_nothing, url) = common::refusing_url();
     let config = RunConfig {
         url,
         webhook_id: WEBHOOK_ID.into(),

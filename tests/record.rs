@@ -506,10 +506,7 @@ fn a_thousand_deliveries_at_once_are_forwarded_at_once_and_recorded_apart() {
 
 #[test]
 fn with_the_receiver_down_the_proxy_answers_502_and_keeps_running() {
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}/webhook", listener.local_addr().unwrap())
-    };
+    let (_nothing, dead) = common::refusing_url();
     let mut proxy = Process::start(&["proxy", "--listen", "127.0.0.1:0", "--to", &dead]);
     let listening = proxy.wait_for(|l| l.starts_with("proxy: listening on "));
     let proxy_url = format!(

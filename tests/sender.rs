@@ -1,5 +1,7 @@
 //! The sender against wiremock: one test per row of the contract's retry table.
 
+mod common;
+
 use std::time::Duration;
 
 use webhook_harness::event::{Event, EventKind};
@@ -162,9 +164,7 @@ async fn redirect_is_reported_not_followed() {
 
 #[tokio::test]
 async fn refused_connection_is_retried() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
-    drop(listener);
+    let (_nothing, url) = common::refusing_url();
     let d = sender().deliver(&url, &event()).await;
     assert_eq!(d.result, DeliveryResult::GaveUp);
     assert_eq!(d.attempts.len(), 4);

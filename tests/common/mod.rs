@@ -519,6 +519,19 @@ pub fn run_config(
     }
 }
 
+/// An address where nothing listens, kept so for as long as the guard
+/// lives: a socket bound to a port and never listening, so connections are
+/// refused and no other process can take the port meanwhile (a port bound,
+/// freed and reused could be).
+pub fn refusing_url() -> (socket2::Socket, String) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+    (socket, format!("http://127.0.0.1:{port}/webhook"))
+}
+
 /// A plain HTTP client for the tests' own requests. The crate builds reqwest
 /// without a default crypto provider (its sender hands reqwest a rustls
 /// configuration on ring), so the process's default is set here first.
