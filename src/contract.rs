@@ -270,14 +270,17 @@ pub const KEY_LOCATIONS: [&[&str]; 4] = [
     &["data", "id"],
 ];
 
-/// Every place in a payload the contract reads: its event and its key.
-pub const FIELDS_READ: [&[&str]; 5] = [
-    &[EVENT_FIELD],
-    KEY_LOCATIONS[0],
-    KEY_LOCATIONS[1],
-    KEY_LOCATIONS[2],
-    KEY_LOCATIONS[3],
-];
+/// Every place in a payload the contract reads: its event, then the
+/// [`KEY_LOCATIONS`] (derived from them, so a new key location is read too).
+pub const FIELDS_READ: [&[&str]; KEY_LOCATIONS.len() + 1] = {
+    let mut fields: [&[&str]; KEY_LOCATIONS.len() + 1] = [&[EVENT_FIELD]; KEY_LOCATIONS.len() + 1];
+    let mut i = 0;
+    while i < KEY_LOCATIONS.len() {
+        fields[i + 1] = KEY_LOCATIONS[i];
+        i += 1;
+    }
+    fields
+};
 
 /// The idempotency key of any payload in either dialect: the first string
 /// found at one of the [`KEY_LOCATIONS`].
