@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use process_wrap::tokio::{ChildWrapper, CommandWrap, KillOnDrop, ProcessGroup};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
+use crate::sender::url::ReceiverUrl;
 use crate::sender::{Sender, SenderConfig};
 
 /// Lines of the receiver's output kept (the oldest go first).
@@ -212,7 +213,8 @@ impl Served {
         };
         // With port 0 in the URL the receiver picks its port and says it.
         let mut url = config.url.clone();
-        let wants_port = reqwest::Url::parse(&url).is_ok_and(|u| u.port() == Some(0));
+        let parsed = ReceiverUrl::parse(&url).ok();
+        let wants_port = parsed.as_ref().is_some_and(|u| u.port() == Some(0));
         let probe = Sender::new(SenderConfig {
             timeout: Duration::from_secs(1),
             retries: 0,
@@ -232,10 +234,9 @@ impl Served {
             }
             if wants_port
                 && let Some(port) = served.announced_port()
-                && let Ok(mut parsed) = reqwest::Url::parse(&config.url)
-                && parsed.set_port(Some(port)).is_ok()
+                && let Some(parsed) = &parsed
             {
-                url = parsed.to_string();
+                url = parsed.with_port(port).to_string();
             }
             let asked = !wants_port || url != config.url;
             if asked

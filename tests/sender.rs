@@ -263,3 +263,74 @@ async fn large_response_body_is_capped() {
     assert!(a.body_truncated);
     assert!(a.failure.as_ref().unwrap().to_string().contains("64 KiB"));
 }
+
+/// A receiver that keeps connections alive (no `connection: close`) and
+/// tells, per connection, whether the sender closed it after the answer.
+async fn keep_alive_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<bool>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 64 * 1024];
+                // The head, then as many body bytes as it announces.
+                let body_len = loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&seen[..end]).to_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map_or(0, |v| v.trim().parse().unwrap());
+                        break end + 4 + len;
+                    }
+                };
+                while seen.len() < body_len {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                }
+                socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .await
+                    .unwrap();
+                // Well before the sender's 10 s timeout could end it.
+                let closed = matches!(
+                    tokio::time::timeout(Duration::from_secs(3), socket.read(&mut buf)).await,
+                    Ok(Ok(0))
+                );
+                let _ = tx.send(closed);
+            });
+        }
+    });
+    (format!("http://localhost:{port}/webhook"), rx)
+}
+
+#[tokio::test]
+async fn every_request_has_a_connection_of_its_own_closed_after_the_answer() {
+    // `localhost` may name ::1 first, where nothing listens: the sender
+    // goes on to 127.0.0.1.
+    let (url, mut closed) = keep_alive_receiver().await;
+    let d = sender().deliver(&url, &event()).await;
+    assert!(d.delivered(), "{:?}", d.attempts);
+    assert_eq!(d.attempts.len(), 2, "OPTIONS then POST");
+    // One connection per request, each closed by the sender once answered,
+    // though the receiver would have kept it open.
+    for _ in 0..2 {
+        assert_eq!(closed.recv().await, Some(true));
+    }
+    assert!(closed.try_recv().is_err(), "a third connection");
+}

@@ -418,18 +418,17 @@ pub(crate) fn stopped_exit(stop: &crate::sender::stop::Stop) -> Option<i32> {
 
 /// Accepts absolute `http://` and `https://` URLs.
 pub fn parse_url(s: &str) -> Result<String, String> {
-    if !s.contains("://") {
-        return Err(format!(
+    use crate::sender::url::{ReceiverUrl, UrlError};
+    match ReceiverUrl::parse(s) {
+        Ok(_) => Ok(s.to_owned()),
+        Err(UrlError::NoScheme) => Err(format!(
             "`{s}` has no scheme: write http://{s} (or https://)"
-        ));
-    }
-    let url = reqwest::Url::parse(s).map_err(|e| {
-        format!("`{s}` is not a URL ({e}): give a full URL such as http://127.0.0.1:3000/webhook")
-    })?;
-    match url.scheme() {
-        "http" | "https" if url.host().is_some() => Ok(s.to_owned()),
-        scheme => Err(format!(
+        )),
+        Err(UrlError::NotHttp { scheme }) => Err(format!(
             "`{s}` is not an http(s) URL (scheme `{scheme}`): give a URL such as http://127.0.0.1:3000/webhook"
+        )),
+        Err(e) => Err(format!(
+            "`{s}` is not a URL ({e}): give a full URL such as http://127.0.0.1:3000/webhook"
         )),
     }
 }

@@ -2,6 +2,7 @@
 //! built-in reference receiver started in-process with its probe wired in.
 
 use crate::receiver::{Receiver, ReceiverConfig};
+use crate::sender::url::ReceiverUrl;
 use crate::sender::{Attempt, Sender};
 use crate::serve::{ServeConfig, Served, StartError};
 
@@ -11,7 +12,7 @@ const MAX_CASE_LOG: usize = 200;
 /// `template` with the port of `url` when it names port 0 (a `--serve`
 /// receiver that picked its own port).
 fn same_port(template: &str, url: &str) -> String {
-    let port = reqwest::Url::parse(url).ok().and_then(|u| u.port());
+    let port = ReceiverUrl::parse(url).ok().and_then(|u| u.port());
     match port {
         Some(port) => template
             .replace("127.0.0.1:0/", &format!("127.0.0.1:{port}/"))
@@ -34,7 +35,7 @@ pub(super) async fn start_served(
         webhook_id.to_owned(),
     )];
     // PORT=0 asks the receiver to pick a free port and say which.
-    if let Some(port) = reqwest::Url::parse(url).ok().and_then(|u| u.port()) {
+    if let Some(port) = ReceiverUrl::parse(url).ok().and_then(|u| u.port()) {
         env.push(("PORT".to_owned(), port.to_string()));
     }
     eprintln!(

@@ -30,6 +30,7 @@ use tokio_rustls::client::TlsStream;
 
 use super::http1::{self, Body, Step};
 use super::templates::Template;
+use crate::sender::url::ReceiverUrl;
 use crate::sender::{LeanAttempt, Outcome, SetupError, TlsOptions, tls};
 
 /// Where a receiver is, and how to speak to it.
@@ -37,8 +38,7 @@ use crate::sender::{LeanAttempt, Outcome, SetupError, TlsOptions, tls};
 pub struct Endpoint {
     /// `host:port`, for connecting.
     authority: String,
-    /// The `Host` header: the port only when it is not the scheme's default,
-    /// as the sender (reqwest) writes it.
+    /// The `Host` header, as the sender writes it.
     host: String,
     /// Path and query.
     path: String,
@@ -58,9 +58,9 @@ impl std::fmt::Debug for Endpoint {
 /// Why a URL cannot be a load target.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
-    /// Not an `http://` or `https://` URL with a host.
-    #[error("`{0}` is not an http(s) URL with a host")]
-    NotHttp(String),
+    /// An `https://` URL whose host a certificate cannot name.
+    #[error("`{0}` has a host a certificate cannot name")]
+    UnnamableHost(String),
     /// The certificate settings are unusable.
     #[error(transparent)]
     Setup(#[from] SetupError),
@@ -68,40 +68,21 @@ pub enum EndpointError {
 
 impl Endpoint {
     /// The target of an `http://` or `https://` URL.
-    pub fn of(url: &reqwest::Url, tls_options: &TlsOptions) -> Result<Endpoint, EndpointError> {
-        let not_http = || EndpointError::NotHttp(url.to_string());
-        let host = url.host_str().ok_or_else(not_http)?;
-        let port = url.port_or_known_default().ok_or_else(not_http)?;
-        let bracketed = if host.contains(':') && !host.starts_with('[') {
-            format!("[{host}]")
+    pub fn of(url: &ReceiverUrl, tls_options: &TlsOptions) -> Result<Endpoint, EndpointError> {
+        let tls = if url.is_tls() {
+            let config = tls::client_config(tls_options).map_err(SetupError::from)?;
+            let name = ServerName::try_from(url.host().to_owned())
+                .map_err(|_| EndpointError::UnnamableHost(url.to_string()))?;
+            Some((TlsConnector::from(Arc::new(config)), name))
         } else {
-            host.to_owned()
+            None
         };
-        let authority = format!("{bracketed}:{port}");
-        let host_header = match url.port() {
-            Some(port) => format!("{bracketed}:{port}"),
-            None => bracketed,
-        };
-        // A parsed URL's path and query are already percent-encoded: no
-        // space, control character or line break can reach the request line.
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let tls = match url.scheme() {
-            "http" => None,
-            "https" => {
-                let config = tls::client_config(tls_options).map_err(SetupError::from)?;
-                let name = ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
-                    .map_err(|_| not_http())?;
-                Some((TlsConnector::from(Arc::new(config)), name))
-            }
-            _ => return Err(not_http()),
-        };
+        // A parsed URL's path and query hold no space, control character or
+        // line break: nothing can break the request line.
         Ok(Endpoint {
-            authority,
-            host: host_header,
-            path,
+            authority: url.authority(),
+            host: url.host_header(),
+            path: url.path_and_query().to_owned(),
             tls,
         })
     }
@@ -395,9 +376,9 @@ mod tests {
     #[test]
     fn the_request_line_and_host_come_from_the_url() {
         let of = |url: &str| {
-            Endpoint::of(&reqwest::Url::parse(url).unwrap(), &TlsOptions::default()).unwrap()
+            Endpoint::of(&ReceiverUrl::parse(url).unwrap(), &TlsOptions::default()).unwrap()
         };
-        // `url` gives an IPv6 host in brackets already: one pair, not two.
+        // An IPv6 host in one pair of brackets, not two.
         let e = of("http://[::1]:8080/hook?a=1");
         assert_eq!(e.authority, "[::1]:8080");
         assert_eq!(
@@ -407,11 +388,12 @@ mod tests {
         let e = of("http://127.0.0.1/");
         assert_eq!(e.authority, "127.0.0.1:80");
         assert_eq!(e.head_start(), "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-        let bad = Endpoint::of(
-            &reqwest::Url::parse("ftp://127.0.0.1/").unwrap(),
-            &TlsOptions::default(),
+        let e = of("https://localhost:8443/");
+        assert!(e.tls.is_some());
+        assert_eq!(
+            e.head_start(),
+            "POST / HTTP/1.1\r\nHost: localhost:8443\r\n"
         );
-        assert!(matches!(bad, Err(EndpointError::NotHttp(_))));
     }
 
     #[tokio::test]
@@ -435,7 +417,7 @@ mod tests {
             }
         });
         let target =
-            Endpoint::of(&reqwest::Url::parse(&url).unwrap(), &TlsOptions::default()).unwrap();
+            Endpoint::of(&ReceiverUrl::parse(&url).unwrap(), &TlsOptions::default()).unwrap();
         let template = Template::new(
             crate::contract::EventKind::GenerationCompleted,
             "wh_test",

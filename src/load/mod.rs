@@ -30,6 +30,7 @@ use crate::event::IdSource;
 use crate::runner::Probe;
 use crate::sender::Sender;
 use crate::sender::stop::{ReceiverDown, StopReason};
+use crate::sender::url::ReceiverUrl;
 use effects::check_effects;
 use worker::{closed_loop, open_loop, schedule};
 
@@ -104,8 +105,8 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         Some(t) => Some(Probe::new(t, sender.clone())?),
         None => None,
     };
-    let url = reqwest::Url::parse(&config.url)
-        .map_err(|e| format!("`{}` is not a URL: {e}", config.url))?;
+    let url = ReceiverUrl::parse(&config.url)
+        .map_err(|e| format!("`{}` is not a receiver URL: {e}", config.url))?;
     let target = Endpoint::of(&url, &config.sender.tls).map_err(|e| e.to_string())?;
     let head_start = target.head_start();
     // Per kind: a small, a medium and a large variant (sizes typical of the contract: 5-50 KB).

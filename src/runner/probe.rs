@@ -36,13 +36,10 @@ impl Probe {
             ));
         }
         let example = template.replace("{key}", "k");
-        match reqwest::Url::parse(&example) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
-            _ => {
-                return Err(format!(
-                    "`{template}` is not an http(s) URL: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
-                ));
-            }
+        if let Err(e) = crate::sender::url::ReceiverUrl::parse(&example) {
+            return Err(format!(
+                "`{template}` is not an http(s) URL ({e}): write e.g. http://127.0.0.1:3000/effects?key={{key}}"
+            ));
         }
         Ok(())
     }

@@ -4,8 +4,11 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 
 use super::failure::{Failure, TlsReason};
+use super::transport::Transport;
 use super::{MAX_RESPONSE_BODY, Request};
 use crate::contract::{Answered, RetryPolicy, StatusClass};
 use crate::duration::format as format_duration;
@@ -224,9 +227,9 @@ impl Attempt {
     }
 }
 
-/// How one request is made: the client, the time allowed, and when to give up early.
+/// How one request is made: the transport, the time allowed, and when to give up early.
 pub(super) struct Exchange<'a> {
-    pub client: &'a reqwest::Client,
+    pub transport: &'a Transport,
     pub timeout: Duration,
     /// Whether a CA file was given (for the words of a TLS refusal).
     pub ca_file_given: bool,
@@ -251,22 +254,20 @@ pub(super) async fn send(exchange: Exchange<'_>, request: Request<'_>) -> Attemp
 }
 
 async fn perform(exchange: &Exchange<'_>, request: &Request<'_>, attempt: &mut Attempt) {
-    let built = match build(exchange.client, request) {
-        Ok(b) => b,
-        Err(e) => {
-            attempt.failure = Some(Failure::InvalidRequest(e));
-            return;
-        }
-    };
     let deadline = tokio::time::Instant::now() + exchange.timeout;
-    match tokio::time::timeout_at(deadline, exchange.client.execute(built)).await {
+    let sent = exchange
+        .transport
+        .send(request, deadline, exchange.ca_file_given);
+    match tokio::time::timeout_at(deadline, sent).await {
         Err(_) => {
             attempt.outcome = Outcome::Timeout;
             attempt.failure = Some(Failure::Timeout(exchange.timeout));
         }
-        Ok(Err(e)) => {
-            attempt.outcome = Outcome::ConnectionError;
-            attempt.failure = Some(classify(&e, exchange.ca_file_given));
+        Ok(Err(failure)) => {
+            if !matches!(failure, Failure::InvalidRequest(_)) {
+                attempt.outcome = Outcome::ConnectionError;
+            }
+            attempt.failure = Some(failure);
         }
         Ok(Ok(response)) => {
             let status = response.status().as_u16();
@@ -282,7 +283,13 @@ async fn perform(exchange: &Exchange<'_>, request: &Request<'_>, attempt: &mut A
                     )
                 })
                 .collect();
-            read_body(response, deadline, exchange.ca_file_given, attempt).await;
+            read_body(
+                response.into_body(),
+                deadline,
+                exchange.ca_file_given,
+                attempt,
+            )
+            .await;
         }
     }
 }
@@ -302,66 +309,53 @@ pub struct LeanAttempt {
     pub resent: bool,
 }
 
-fn build(client: &reqwest::Client, request: &Request<'_>) -> Result<reqwest::Request, String> {
-    let method = reqwest::Method::from_bytes(request.method.as_bytes())
-        .map_err(|_| format!("`{}` is not a valid HTTP method", request.method))?;
-    let mut builder = client.request(method, request.url);
-    for (name, value) in request.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    builder.body(request.body.clone()).build().map_err(|e| {
-        format!(
-            "request to {} could not be built: {}",
-            request.url,
-            chain(&e)
-        )
-    })
-}
-
 /// Reads at most [`MAX_RESPONSE_BODY`] bytes before `deadline`; a body that
 /// stalls or breaks keeps the status as the outcome and notes the problem.
 async fn read_body(
-    mut response: reqwest::Response,
+    mut body: Incoming,
     deadline: tokio::time::Instant,
     ca_file_given: bool,
     attempt: &mut Attempt,
 ) {
-    let mut body = BytesMut::new();
+    let mut read = BytesMut::new();
     loop {
-        match tokio::time::timeout_at(deadline, response.chunk()).await {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {
-                attempt.failure = Some(Failure::BodyStalled { read: body.len() });
+                attempt.failure = Some(Failure::BodyStalled { read: read.len() });
                 break;
             }
-            Ok(Err(e)) => {
+            Ok(Some(Err(e))) => {
                 attempt.failure = Some(Failure::BodyIncomplete {
-                    read: body.len(),
+                    read: read.len(),
                     cause: Box::new(classify(&e, ca_file_given)),
                 });
                 break;
             }
-            Ok(Ok(None)) => break,
-            Ok(Ok(Some(chunk))) => {
-                let room = MAX_RESPONSE_BODY - body.len();
+            Ok(None) => break,
+            Ok(Some(Ok(frame))) => {
+                // Trailers say nothing the sender reads.
+                let Ok(chunk) = frame.into_data() else {
+                    continue;
+                };
+                let room = MAX_RESPONSE_BODY - read.len();
                 if chunk.len() > room {
-                    body.extend_from_slice(&chunk[..room]);
+                    read.extend_from_slice(&chunk[..room]);
                     attempt.body_truncated = true;
                     attempt.failure = Some(Failure::BodyTooLarge {
                         limit: MAX_RESPONSE_BODY,
                     });
                     break;
                 }
-                body.extend_from_slice(&chunk);
+                read.extend_from_slice(&chunk);
             }
         }
     }
-    attempt.body = body.freeze();
+    attempt.body = read.freeze();
 }
 
 /// The failure behind a transport error, found by type in its causes.
 pub(crate) fn classify(e: &(dyn std::error::Error + 'static), ca_file_given: bool) -> Failure {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    let mut connecting = false;
     while let Some(err) = source {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
             // io::Error hides a custom inner error from `source()`: look at it directly.
@@ -389,15 +383,7 @@ pub(crate) fn classify(e: &(dyn std::error::Error + 'static), ca_file_given: boo
                 return Failure::NotHttp(h.to_string());
             }
         }
-        if let Some(r) = err.downcast_ref::<reqwest::Error>()
-            && r.is_connect()
-        {
-            connecting = true;
-        }
         source = err.source();
-    }
-    if connecting {
-        return Failure::Connect(chain(e));
     }
     Failure::Other(chain(e))
 }

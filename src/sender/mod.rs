@@ -10,6 +10,8 @@ mod attempt;
 mod failure;
 pub mod stop;
 pub mod tls;
+mod transport;
+pub mod url;
 mod watchdog;
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use bytes::Bytes;
 use crate::contract::{Next, RetryPolicy};
 use crate::event::Event;
 use stop::Stop;
+use transport::Transport;
 
 pub use crate::duration::format as format_duration;
 pub use attempt::{Attempt, LeanAttempt, Outcome, Phase};
@@ -167,7 +170,7 @@ pub struct Request<'a> {
 /// a request fail that it would have answered.
 #[derive(Debug, Clone)]
 pub struct Sender {
-    client: reqwest::Client,
+    transport: Transport,
     config: SenderConfig,
     stop: Stop,
     watchdog: Option<Arc<Watchdog>>,
@@ -179,30 +182,19 @@ pub enum SetupError {
     /// The certificate settings are unusable.
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
-    /// The HTTP client could not be made.
-    #[error("could not set up the HTTP client: {0}")]
-    Client(String),
 }
 
 impl Sender {
     /// A sender. Redirects are never followed and proxies from the
     /// environment are not used.
     pub fn new(config: SenderConfig) -> Result<Sender, SetupError> {
-        let mut builder = reqwest::Client::builder();
-        if config.title_case_headers {
-            builder = builder.http1_title_case_headers();
-        }
-        let client = builder
-            .tls_backend_preconfigured(tls::client_config(&config.tls)?)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .http1_only()
-            .pool_max_idle_per_host(0)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| SetupError::Client(e.to_string()))?;
+        let transport = Transport::new(
+            tls::client_config(&config.tls)?,
+            config.title_case_headers,
+            config.timeout.min(Duration::from_secs(10)),
+        );
         Ok(Sender {
-            client,
+            transport,
             config,
             stop: Stop::new(),
             watchdog: None,
@@ -232,14 +224,14 @@ impl Sender {
 
     fn exchange(&self) -> attempt::Exchange<'_> {
         attempt::Exchange {
-            client: &self.client,
+            transport: &self.transport,
             timeout: self.config.timeout,
             ca_file_given: self.config.tls.ca_cert.is_some(),
             stop: self.stop.token(),
         }
     }
 
-    /// The same sender (same connection pool) with the readiness check off.
+    /// The same sender with the readiness check off.
     pub fn without_readiness(&self) -> Sender {
         let mut config = self.config.clone();
         config.readiness = false;
@@ -249,7 +241,7 @@ impl Sender {
     /// The same client with another configuration (TLS and header case stay).
     pub fn with_config(&self, config: SenderConfig) -> Sender {
         Sender {
-            client: self.client.clone(),
+            transport: self.transport.clone(),
             config,
             stop: self.stop.clone(),
             watchdog: self.watchdog.clone(),

@@ -105,7 +105,7 @@ impl Watchdog {
             let headers = super::event_headers(&event);
             let left = until.saturating_duration_since(tokio::time::Instant::now());
             let check = Exchange {
-                client: exchange.client,
+                transport: exchange.transport,
                 timeout: exchange.timeout.min(left.max(Duration::from_millis(100))),
                 ca_file_given: exchange.ca_file_given,
                 stop: exchange.stop,

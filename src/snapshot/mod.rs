@@ -168,11 +168,8 @@ pub fn picture(case: &CaseResult, redactions: &Redactions) -> Picture {
 }
 
 fn exchange(attempt: &Attempt, redactions: &Redactions) -> Exchange {
-    let target = reqwest::Url::parse(&attempt.url)
-        .map(|u| match u.query() {
-            Some(q) => format!("{}?{}", u.path(), q),
-            None => u.path().to_owned(),
-        })
+    let target = crate::sender::url::ReceiverUrl::parse(&attempt.url)
+        .map(|u| u.path_and_query().to_owned())
         .unwrap_or_else(|_| attempt.url.clone());
     let headers = attempt
         .headers

@@ -1,0 +1,307 @@
+//! One HTTP/1.1 request on a connection of its own: resolve the host,
+//! connect (several addresses tried as browsers do), TLS when the URL says
+//! `https`, send, and hand back the response head with its body still to
+//! read. Every step ends in a typed [`Failure`]; the caller bounds the whole
+//! of it with the attempt's timeout.
+//!
+//! What goes on the wire: the request's headers in the order given, then
+//! `accept: */*` (unless given), `host` (unless given) and `content-length`
+//! for a body that is not empty, the port in `host` only when it is not the
+//! scheme's default.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, HOST, HeaderName, HeaderValue};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::ClientConfig;
+
+use super::Request;
+use super::attempt::classify;
+use super::failure::Failure;
+use super::url::ReceiverUrl;
+use crate::duration::format as format_duration;
+
+/// How long one address may take to connect before the next one is tried
+/// alongside it (the "happy eyeballs" delay of RFC 8305).
+const NEXT_ADDRESS_AFTER: Duration = Duration::from_millis(250);
+
+/// Makes requests; cheap to clone.
+#[derive(Clone)]
+pub(super) struct Transport {
+    tls: TlsConnector,
+    title_case_headers: bool,
+    connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("title_case_headers", &self.title_case_headers)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
+}
+
+impl Transport {
+    pub(super) fn new(
+        tls: ClientConfig,
+        title_case_headers: bool,
+        connect_timeout: Duration,
+    ) -> Transport {
+        Transport {
+            tls: TlsConnector::from(Arc::new(tls)),
+            title_case_headers,
+            connect_timeout,
+        }
+    }
+
+    /// Sends `request` and returns the response with its body unread. The
+    /// connection lives until the response is dropped or `deadline` passes.
+    pub(super) async fn send(
+        &self,
+        request: &Request<'_>,
+        deadline: Instant,
+        ca_file_given: bool,
+    ) -> Result<http::Response<Incoming>, Failure> {
+        let invalid = |why: String| {
+            Failure::InvalidRequest(format!(
+                "request to {} could not be built: {why}",
+                request.url
+            ))
+        };
+        let url = ReceiverUrl::parse(request.url).map_err(|e| invalid(e.to_string()))?;
+        let built = build(&url, request).map_err(invalid)?;
+        let server_name = if url.is_tls() {
+            Some(ServerName::try_from(url.host().to_owned()).map_err(|_| {
+                invalid(format!(
+                    "`{}` is neither a host name nor an IP address a certificate can name",
+                    url.host()
+                ))
+            })?)
+        } else {
+            None
+        };
+        let tcp = self.connect(&url).await?;
+        let classify = |e: &(dyn std::error::Error + 'static)| classify(e, ca_file_given);
+        match server_name {
+            None => self
+                .exchange(tcp, built, deadline)
+                .await
+                .map_err(|e| classify(&e)),
+            Some(name) => {
+                let tls = self
+                    .tls
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| classify(&e))?;
+                self.exchange(tls, built, deadline)
+                    .await
+                    .map_err(|e| classify(&e))
+            }
+        }
+    }
+
+    /// A TCP connection to the URL's host, within the connect timeout.
+    async fn connect(&self, url: &ReceiverUrl) -> Result<TcpStream, Failure> {
+        let work = async {
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host(url.authority())
+                .await
+                .map_err(|e| Failure::Connect(format!("cannot resolve `{}`: {e}", url.host())))?
+                .collect();
+            connect_any(addresses).await.map_err(|e| match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => Failure::Refused,
+                _ => Failure::Connect(e.to_string()),
+            })
+        };
+        let tcp = tokio::time::timeout(self.connect_timeout, work)
+            .await
+            .map_err(|_| {
+                Failure::Connect(format!(
+                    "no connection within {}",
+                    format_duration(self.connect_timeout)
+                ))
+            })??;
+        // As the HTTP clients of the field do: a small request is not held back.
+        let _ = tcp.set_nodelay(true);
+        Ok(tcp)
+    }
+
+    /// The HTTP/1.1 exchange on a connection; the connection is driven by a
+    /// task of its own that ends with the exchange or at `deadline`.
+    async fn exchange<S>(
+        &self,
+        io: S,
+        request: http::Request<Full<Bytes>>,
+        deadline: Instant,
+    ) -> Result<http::Response<Incoming>, hyper::Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut sender, connection) = hyper::client::conn::http1::Builder::new()
+            .title_case_headers(self.title_case_headers)
+            .handshake(TokioIo::new(io))
+            .await?;
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout_at(deadline, connection).await;
+        });
+        sender.send_request(request).await
+    }
+}
+
+/// The request as it goes out, or why it cannot.
+fn build(url: &ReceiverUrl, request: &Request<'_>) -> Result<http::Request<Full<Bytes>>, String> {
+    let method = http::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| format!("`{}` is not a valid HTTP method", request.method))?;
+    let mut built = http::Request::new(Full::new(request.body.clone()));
+    *built.method_mut() = method;
+    *built.uri_mut() = url
+        .path_and_query()
+        .parse()
+        .map_err(|_| format!("`{}` is not a valid request path", url.path_and_query()))?;
+    let headers = built.headers_mut();
+    for (name, value) in request.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("`{name}` is not a valid header name"))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            format!("the value of header `{name}` has a character a header cannot hold (a line break, a control character)")
+        })?;
+        headers.append(name, value);
+    }
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    if !headers.contains_key(HOST) {
+        let host = HeaderValue::from_str(&url.host_header())
+            .map_err(|_| format!("`{}` cannot be a Host header", url.host_header()))?;
+        headers.insert(HOST, host);
+    }
+    Ok(built)
+}
+
+/// Connects to the first of `addresses` that answers: each is tried in
+/// turn, the next one starting when the previous failed or has not
+/// connected within [`NEXT_ADDRESS_AFTER`] (a host with an IPv6 address
+/// that goes nowhere still connects over IPv4 at once).
+async fn connect_any(addresses: Vec<SocketAddr>) -> std::io::Result<TcpStream> {
+    let mut waiting = addresses.into_iter();
+    let mut trying = JoinSet::new();
+    let mut last_error = None;
+    loop {
+        if let Some(address) = waiting.next() {
+            trying.spawn(TcpStream::connect(address));
+        }
+        let more = waiting.len() > 0;
+        tokio::select! {
+            joined = trying.join_next() => match joined {
+                Some(Ok(Ok(stream))) => return Ok(stream),
+                Some(Ok(Err(e))) => last_error = Some(e),
+                Some(Err(e)) => last_error = Some(std::io::Error::other(e)),
+                None if !more => {
+                    return Err(last_error.unwrap_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "the host name has no address",
+                        )
+                    }));
+                }
+                None => {}
+            },
+            _ = tokio::time::sleep(NEXT_ADDRESS_AFTER), if more => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sender::attempt::Phase;
+
+    fn request<'a>(url: &'a str, headers: &'a [(String, String)]) -> Request<'a> {
+        Request {
+            phase: Phase::Delivery,
+            method: "POST",
+            url,
+            headers,
+            body: Bytes::from_static(b"{}"),
+        }
+    }
+
+    #[test]
+    fn headers_in_order_then_accept_and_host() {
+        let headers = [
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("X-Two".to_owned(), "2".to_owned()),
+        ];
+        let url = ReceiverUrl::parse("http://127.0.0.1:3000/hook?a=1").unwrap();
+        let built = build(&url, &request("http://127.0.0.1:3000/hook?a=1", &headers)).unwrap();
+        let names: Vec<_> = built.headers().keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["content-type", "x-two", "accept", "host"]);
+        assert_eq!(built.headers()[HOST], "127.0.0.1:3000");
+        assert_eq!(built.uri(), "/hook?a=1");
+    }
+
+    #[test]
+    fn a_given_host_or_accept_is_kept() {
+        let headers = [
+            ("Host".to_owned(), "example.com".to_owned()),
+            ("Accept".to_owned(), "application/json".to_owned()),
+        ];
+        let url = ReceiverUrl::parse("http://127.0.0.1:3000/").unwrap();
+        let built = build(&url, &request("http://127.0.0.1:3000/", &headers)).unwrap();
+        assert_eq!(built.headers()[HOST], "example.com");
+        assert_eq!(built.headers()[ACCEPT], "application/json");
+        assert_eq!(built.headers().len(), 2);
+    }
+
+    #[test]
+    fn what_cannot_be_sent_is_said() {
+        let url = ReceiverUrl::parse("http://127.0.0.1:3000/").unwrap();
+        let bad_name = [("Bad Name".to_owned(), "x".to_owned())];
+        let err = build(&url, &request("http://127.0.0.1:3000/", &bad_name)).unwrap_err();
+        assert!(
+            err.contains("`Bad Name` is not a valid header name"),
+            "{err}"
+        );
+        let bad_value = [("X-A".to_owned(), "a\r\nb".to_owned())];
+        let err = build(&url, &request("http://127.0.0.1:3000/", &bad_value)).unwrap_err();
+        assert!(err.contains("value of header `x-a`"), "{err}");
+        let mut r = request("http://127.0.0.1:3000/", &[]);
+        r.method = "BAD METHOD";
+        let err = build(&url, &r).unwrap_err();
+        assert!(
+            err.contains("`BAD METHOD` is not a valid HTTP method"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_address_that_refuses_does_not_stop_the_next() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let good = listener.local_addr().unwrap();
+        // A socket bound and never listening refuses connections (kept open
+        // for the test, so no other process can take its port).
+        let refusing =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        refusing
+            .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        let refused = refusing.local_addr().unwrap().as_socket().unwrap();
+        let stream = connect_any(vec![refused, good]).await.unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), good);
+        let err = connect_any(vec![refused]).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        let err = connect_any(Vec::new()).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+}
