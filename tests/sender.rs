@@ -334,3 +334,39 @@ async fn every_request_has_a_connection_of_its_own_closed_after_the_answer() {
     }
     assert!(closed.try_recv().is_err(), "a third connection");
 }
+
+#[tokio::test]
+async fn a_body_that_stalls_keeps_its_status_and_is_said_to_stall() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 64 * 1024];
+        let _ = socket.read(&mut buf).await;
+        // 3 bytes of the 100 announced, then nothing, the connection open.
+        let _ = socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nabc")
+            .await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(socket);
+    });
+    let sender = Sender::new(SenderConfig {
+        timeout: Duration::from_millis(800),
+        retries: 0,
+        readiness: false,
+        ..SenderConfig::default()
+    })
+    .unwrap();
+    let d = sender.deliver(&url, &event()).await;
+    let a = &d.attempts[0];
+    assert_eq!(a.status, Some(200));
+    assert_eq!(a.outcome, Outcome::Success);
+    assert_eq!(&a.body[..], b"abc");
+    // Not "closed early": the harness gave up on the body, the receiver did
+    // not close anything.
+    assert_eq!(
+        a.failure,
+        Some(webhook_harness::sender::Failure::BodyStalled { read: 3 })
+    );
+}

@@ -451,5 +451,15 @@ mod tests {
         assert!(parse_url("http://127.0.0.1:1/webhook").is_ok());
         assert!(parse_url("127.0.0.1:1").unwrap_err().contains("http"));
         assert!(parse_url("ftp://x/").unwrap_err().contains("scheme `ftp`"));
+        assert!(
+            parse_url("http://u:pw@127.0.0.1/")
+                .unwrap_err()
+                .contains("user name or password")
+        );
+        assert!(
+            parse_url("http://127.0.0.1:70000/")
+                .unwrap_err()
+                .contains("port")
+        );
     }
 }

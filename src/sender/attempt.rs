@@ -269,7 +269,7 @@ async fn perform(exchange: &Exchange<'_>, request: &Request<'_>, attempt: &mut A
             }
             attempt.failure = Some(failure);
         }
-        Ok(Ok(response)) => {
+        Ok(Ok((response, connection))) => {
             let status = response.status().as_u16();
             attempt.status = Some(status);
             attempt.outcome = Outcome::of_status(status);
@@ -283,13 +283,16 @@ async fn perform(exchange: &Exchange<'_>, request: &Request<'_>, attempt: &mut A
                     )
                 })
                 .collect();
-            read_body(
+            let complete = read_body(
                 response.into_body(),
                 deadline,
                 exchange.ca_file_given,
                 attempt,
             )
             .await;
+            if complete {
+                connection.release();
+            }
         }
     }
 }
@@ -311,13 +314,15 @@ pub struct LeanAttempt {
 
 /// Reads at most [`MAX_RESPONSE_BODY`] bytes before `deadline`; a body that
 /// stalls or breaks keeps the status as the outcome and notes the problem.
+/// True when the body was read to its end.
 async fn read_body(
     mut body: Incoming,
     deadline: tokio::time::Instant,
     ca_file_given: bool,
     attempt: &mut Attempt,
-) {
+) -> bool {
     let mut read = BytesMut::new();
+    let mut complete = false;
     loop {
         match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {
@@ -331,7 +336,10 @@ async fn read_body(
                 });
                 break;
             }
-            Ok(None) => break,
+            Ok(None) => {
+                complete = true;
+                break;
+            }
             Ok(Some(Ok(frame))) => {
                 // Trailers say nothing the sender reads.
                 let Ok(chunk) = frame.into_data() else {
@@ -351,6 +359,7 @@ async fn read_body(
         }
     }
     attempt.body = read.freeze();
+    complete
 }
 
 /// The failure behind a transport error, found by type in its causes.

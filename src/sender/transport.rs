@@ -66,14 +66,16 @@ impl Transport {
         }
     }
 
-    /// Sends `request` and returns the response with its body unread. The
-    /// connection lives until the response is dropped or `deadline` passes.
+    /// Sends `request` and returns the response with its body unread, and
+    /// the guard of the connection it came on (drop it to close the
+    /// connection at once, or [`ConnectionGuard::release`] it once the body
+    /// is read to the end).
     pub(super) async fn send(
         &self,
         request: &Request<'_>,
         deadline: Instant,
         ca_file_given: bool,
-    ) -> Result<http::Response<Incoming>, Failure> {
+    ) -> Result<(http::Response<Incoming>, ConnectionGuard), Failure> {
         let invalid = |why: String| {
             Failure::InvalidRequest(format!(
                 "request to {} could not be built: {why}",
@@ -92,59 +94,66 @@ impl Transport {
         } else {
             None
         };
-        let tcp = self.connect(&url).await?;
         let classify = |e: &(dyn std::error::Error + 'static)| classify(e, ca_file_given);
-        match server_name {
-            None => self
-                .exchange(tcp, built, deadline)
-                .await
-                .map_err(|e| classify(&e)),
-            Some(name) => {
-                let tls = self
-                    .tls
-                    .connect(name, tcp)
-                    .await
-                    .map_err(|e| classify(&e))?;
-                self.exchange(tls, built, deadline)
-                    .await
-                    .map_err(|e| classify(&e))
-            }
+        match self.connect(&url, server_name, ca_file_given).await? {
+            Connected::Plain(tcp) => self.exchange(tcp, built, deadline).await,
+            Connected::Tls(tls) => self.exchange(tls, built, deadline).await,
         }
+        .map_err(|e| classify(&e))
     }
 
-    /// A TCP connection to the URL's host, within the connect timeout.
-    async fn connect(&self, url: &ReceiverUrl) -> Result<TcpStream, Failure> {
+    /// A connection to the URL's host, through TLS when `server_name` is
+    /// given, within the connect timeout (resolving, TCP and the TLS
+    /// handshake together).
+    async fn connect(
+        &self,
+        url: &ReceiverUrl,
+        server_name: Option<ServerName<'static>>,
+        ca_file_given: bool,
+    ) -> Result<Connected, Failure> {
         let work = async {
             let addresses: Vec<SocketAddr> = tokio::net::lookup_host(url.authority())
                 .await
                 .map_err(|e| Failure::Connect(format!("cannot resolve `{}`: {e}", url.host())))?
                 .collect();
-            connect_any(addresses).await.map_err(|e| match e.kind() {
+            let tcp = connect_any(addresses).await.map_err(|e| match e.kind() {
                 std::io::ErrorKind::ConnectionRefused => Failure::Refused,
                 _ => Failure::Connect(e.to_string()),
-            })
+            })?;
+            // As the HTTP clients of the field do: a small request is not held back.
+            let _ = tcp.set_nodelay(true);
+            let Some(name) = server_name else {
+                return Ok(Connected::Plain(tcp));
+            };
+            match self.tls.connect(name, tcp).await {
+                Ok(tls) => Ok(Connected::Tls(Box::new(tls))),
+                // A handshake that failed for no reason of TLS's own (a
+                // timeout, an unreachable host) is a failure to connect.
+                Err(e) => Err(match classify(&e, ca_file_given) {
+                    Failure::Other(detail) => Failure::Connect(detail),
+                    failure => failure,
+                }),
+            }
         };
-        let tcp = tokio::time::timeout(self.connect_timeout, work)
+        tokio::time::timeout(self.connect_timeout, work)
             .await
             .map_err(|_| {
                 Failure::Connect(format!(
                     "no connection within {}",
                     format_duration(self.connect_timeout)
                 ))
-            })??;
-        // As the HTTP clients of the field do: a small request is not held back.
-        let _ = tcp.set_nodelay(true);
-        Ok(tcp)
+            })?
     }
 
-    /// The HTTP/1.1 exchange on a connection; the connection is driven by a
-    /// task of its own that ends with the exchange or at `deadline`.
+    /// The HTTP/1.1 exchange on a connection. The connection is driven by a
+    /// task of its own, which ends when the exchange is over, when the
+    /// returned guard is dropped, or (a back-stop) a second after `deadline`.
     async fn exchange<S>(
         &self,
         io: S,
         request: http::Request<Full<Bytes>>,
         deadline: Instant,
-    ) -> Result<http::Response<Incoming>, hyper::Error>
+    ) -> Result<(http::Response<Incoming>, ConnectionGuard), hyper::Error>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -152,10 +161,48 @@ impl Transport {
             .title_case_headers(self.title_case_headers)
             .handshake(TokioIo::new(io))
             .await?;
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout_at(deadline, connection).await;
+        // The back-stop comes after the attempt's own deadline, so that the
+        // attempt always ends by its timeout first, never by a connection
+        // that was taken away from under it.
+        let task = tokio::spawn(async move {
+            let _ = tokio::time::timeout_at(deadline + BACK_STOP, connection).await;
         });
-        sender.send_request(request).await
+        let guard = ConnectionGuard(Some(task.abort_handle()));
+        let response = sender.send_request(request).await?;
+        Ok((response, guard))
+    }
+}
+
+/// How long a connection may outlive its attempt's deadline (only when
+/// something keeps its guard alive past it, which nothing should).
+const BACK_STOP: Duration = Duration::from_secs(1);
+
+/// A connection, plain or through TLS.
+enum Connected {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+/// Closes a request's connection when dropped: an attempt that ends early
+/// (timeout, stalled or too large body, the run stopped) leaves nothing
+/// behind.
+#[derive(Debug)]
+pub(super) struct ConnectionGuard(Option<tokio::task::AbortHandle>);
+
+impl ConnectionGuard {
+    /// The exchange is over (the body read to its end): the connection
+    /// closes by itself, as HTTP/1.1 does, with TLS's goodbye when there is
+    /// TLS.
+    pub(super) fn release(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
     }
 }
 
@@ -283,6 +330,32 @@ mod tests {
             err.contains("`BAD METHOD` is not a valid HTTP method"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_tls_handshake_that_never_ends_is_a_failure_to_connect() {
+        // Accepts, reads, never answers the client's hello.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}/hook", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(socket);
+        });
+        let config =
+            crate::sender::tls::client_config(&crate::sender::TlsOptions::default()).unwrap();
+        let transport = Transport::new(config, false, Duration::from_millis(300));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let failure = transport
+            .send(&request(&url, &[]), deadline, false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&failure, Failure::Connect(d) if d.starts_with("no connection within")),
+            "{failure:?}"
+        );
+        assert!(failure.is_unreachable());
+        server.abort();
     }
 
     #[tokio::test]
