@@ -256,3 +256,66 @@ impl TlsReason {
         }
     }
 }
+
+impl Failure {
+    /// The failure behind a transport error, found by type in its causes.
+    pub(crate) fn of_error(e: &(dyn std::error::Error + 'static), ca_file_given: bool) -> Failure {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = source {
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                // io::Error hides a custom inner error from `source()`: look at it directly.
+                if let Some(tls) = tls_error_in(io) {
+                    return Failure::Tls(TlsReason::of_rustls(tls, ca_file_given));
+                }
+                use std::io::ErrorKind::*;
+                match io.kind() {
+                    ConnectionRefused => return Failure::Refused,
+                    ConnectionReset => return Failure::Reset,
+                    ConnectionAborted => return Failure::Aborted,
+                    BrokenPipe => return Failure::ClosedWhileSending,
+                    UnexpectedEof => return Failure::ClosedEarly,
+                    _ => {}
+                }
+            }
+            if let Some(tls) = err.downcast_ref::<tokio_rustls::rustls::Error>() {
+                return Failure::Tls(TlsReason::of_rustls(tls, ca_file_given));
+            }
+            if let Some(h) = err.downcast_ref::<hyper::Error>() {
+                if h.is_incomplete_message() {
+                    return Failure::ClosedEarly;
+                }
+                if h.is_parse() || h.is_parse_status() {
+                    return Failure::NotHttp(h.to_string());
+                }
+            }
+            source = err.source();
+        }
+        Failure::Other(chain(e))
+    }
+}
+
+/// The TLS error inside (possibly nested) I/O errors.
+fn tls_error_in(io: &std::io::Error) -> Option<&tokio_rustls::rustls::Error> {
+    let inner = io.get_ref()?;
+    if let Some(tls) = inner.downcast_ref::<tokio_rustls::rustls::Error>() {
+        return Some(tls);
+    }
+    inner
+        .downcast_ref::<std::io::Error>()
+        .and_then(tls_error_in)
+}
+
+/// An error and its causes, joined.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(err) = source {
+        let text = err.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = err.source();
+    }
+    out
+}

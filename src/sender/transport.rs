@@ -27,7 +27,6 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::ClientConfig;
 
 use super::Request;
-use super::attempt::classify;
 use super::failure::Failure;
 use super::url::ReceiverUrl;
 use crate::duration::format as format_duration;
@@ -94,7 +93,7 @@ impl Transport {
         } else {
             None
         };
-        let classify = |e: &(dyn std::error::Error + 'static)| classify(e, ca_file_given);
+        let classify = |e: &(dyn std::error::Error + 'static)| Failure::of_error(e, ca_file_given);
         match self.connect(&url, server_name, ca_file_given).await? {
             Connected::Plain(tcp) => self.exchange(tcp, built, deadline).await,
             Connected::Tls(tls) => self.exchange(tls, built, deadline).await,
@@ -129,7 +128,7 @@ impl Transport {
                 Ok(tls) => Ok(Connected::Tls(Box::new(tls))),
                 // A handshake that failed for no reason of TLS's own (a
                 // timeout, an unreachable host) is a failure to connect.
-                Err(e) => Err(match classify(&e, ca_file_given) {
+                Err(e) => Err(match Failure::of_error(&e, ca_file_given) {
                     Failure::Other(detail) => Failure::Connect(detail),
                     failure => failure,
                 }),
@@ -272,7 +271,7 @@ async fn connect_any(addresses: Vec<SocketAddr>) -> std::io::Result<TcpStream> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sender::attempt::Phase;
+    use crate::sender::Phase;
 
     fn request<'a>(url: &'a str, headers: &'a [(String, String)]) -> Request<'a> {
         Request {
