@@ -427,8 +427,12 @@ pub fn parse_url(s: &str) -> Result<String, String> {
         Err(UrlError::NotHttp { scheme }) => Err(format!(
             "`{s}` is not an http(s) URL (scheme `{scheme}`): give a URL such as http://127.0.0.1:3000/webhook"
         )),
+        Err(UrlError::Credentials) => Err(format!(
+            "`{s}` {}: give the URL without them",
+            UrlError::Credentials
+        )),
         Err(e) => Err(format!(
-            "`{s}` is not a URL ({e}): give a full URL such as http://127.0.0.1:3000/webhook"
+            "`{s}` {e}: give a URL such as http://127.0.0.1:3000/webhook"
         )),
     }
 }

@@ -59,9 +59,9 @@ struct Tally {
 const KEYS_REMEMBERED: usize = 100_000;
 
 pub(super) async fn run(args: &ProxyArgs) -> i32 {
-    if !(args.to.starts_with("http://") || args.to.starts_with("https://")) {
+    if let Err(e) = crate::sender::url::ReceiverUrl::parse(&args.to) {
         return usage_error(format!(
-            "--to `{}` is not an http:// or https:// URL: give your receiver's, e.g. http://127.0.0.1:3000/webhook",
+            "--to `{}` {e}: give your receiver's, e.g. http://127.0.0.1:3000/webhook",
             args.to
         ));
     }

@@ -38,7 +38,7 @@ impl Probe {
         let example = template.replace("{key}", "k");
         if let Err(e) = crate::sender::url::ReceiverUrl::parse(&example) {
             return Err(format!(
-                "`{template}` is not an http(s) URL ({e}): write e.g. http://127.0.0.1:3000/effects?key={{key}}"
+                "`{template}` {e}: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
             ));
         }
         Ok(())

@@ -81,7 +81,7 @@ impl Transport {
                 request.url
             ))
         };
-        let url = ReceiverUrl::parse(request.url).map_err(|e| invalid(e.to_string()))?;
+        let url = ReceiverUrl::parse(request.url).map_err(|e| invalid(format!("the URL {e}")))?;
         let built = build(&url, request).map_err(invalid)?;
         let server_name = if url.is_tls() {
             Some(ServerName::try_from(url.host().to_owned()).map_err(|_| {

@@ -75,20 +75,23 @@ pub enum UrlError {
     Malformed,
 }
 
+/// Words that follow the URL: "`URL` has no host".
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UrlError::NoScheme => f.write_str("it has no scheme"),
-            UrlError::NotHttp { scheme } => write!(f, "scheme `{scheme}`, not http or https"),
-            UrlError::NoHost => f.write_str("it has no host"),
-            UrlError::BadPort => f.write_str("its port is not a number from 0 to 65535"),
+            UrlError::NoScheme => f.write_str("has no scheme"),
+            UrlError::NotHttp { scheme } => {
+                write!(f, "has the scheme `{scheme}`, not http or https")
+            }
+            UrlError::NoHost => f.write_str("has no host"),
+            UrlError::BadPort => f.write_str("has a port that is not a number from 0 to 65535"),
             UrlError::Credentials => f.write_str(
-                "it has a user name or password in it; the harness sends no credentials from a URL (they would be printed in every report): give the URL without them",
+                "has a user name or password in it (the harness sends no credentials from a URL: they would be printed in every report)",
             ),
             UrlError::NonAsciiHost => f.write_str(
-                "its host name has letters beyond ASCII: write it in its xn-- (punycode) form",
+                "has a host name with letters beyond ASCII (write it in its xn-- form)",
             ),
-            UrlError::Malformed => f.write_str("it is not a well-formed URL"),
+            UrlError::Malformed => f.write_str("is not a well-formed URL"),
         }
     }
 }
