@@ -370,3 +370,29 @@ async fn a_body_that_stalls_keeps_its_status_and_is_said_to_stall() {
         Some(webhook_harness::sender::Failure::BodyStalled { read: 3 })
     );
 }
+
+#[tokio::test]
+async fn a_handshake_that_never_ends_within_a_short_timeout_is_a_timeout() {
+    // Accepts and never answers the TLS hello. With a timeout under the
+    // connect limit, the timeout alone decides: always a timeout (retried),
+    // never sometimes a failure to connect.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/webhook", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let sender = Sender::new(SenderConfig {
+        timeout: Duration::from_millis(500),
+        retries: 0,
+        readiness: false,
+        ..SenderConfig::default()
+    })
+    .unwrap();
+    let d = sender.deliver(&url, &event()).await;
+    let a = &d.attempts[0];
+    assert_eq!(a.outcome, Outcome::Timeout, "{:?}", a.failure);
+    server.abort();
+}

@@ -30,6 +30,11 @@ pub use failure::{Failure, TlsReason};
 pub use tls::TlsSetupError;
 pub use watchdog::{CONFIRM_WINDOW, DEFAULT_THRESHOLD, Watchdog, confirm_window};
 
+/// The most time connecting may take (resolving, TCP and the TLS
+/// handshake), when the attempt's timeout is longer: past it the attempt is
+/// a failure to connect, not a timeout.
+pub const CONNECT_LIMIT: Duration = Duration::from_secs(10);
+
 /// Most of a response body that is read; the rest is not read at all.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
 
@@ -188,10 +193,18 @@ impl Sender {
     /// A sender. Redirects are never followed and proxies from the
     /// environment are not used.
     pub fn new(config: SenderConfig) -> Result<Sender, SetupError> {
+        // Connecting has at most CONNECT_LIMIT; with a shorter timeout the
+        // timeout decides alone (the limit is put past it, so that the two
+        // never race at the same instant and the words are always the same).
+        let connect_limit = if config.timeout > CONNECT_LIMIT {
+            CONNECT_LIMIT
+        } else {
+            config.timeout + Duration::from_secs(1)
+        };
         let transport = Transport::new(
             tls::client_config(&config.tls)?,
             config.title_case_headers,
-            config.timeout.min(Duration::from_secs(10)),
+            connect_limit,
         );
         Ok(Sender {
             transport,
