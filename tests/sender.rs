@@ -21,6 +21,17 @@ fn sender() -> Sender {
     .unwrap()
 }
 
+/// A sender that makes one attempt (no readiness check, no retry) within `timeout`.
+fn single_attempt(timeout: Duration) -> Sender {
+    Sender::new(SenderConfig {
+        timeout,
+        retries: 0,
+        readiness: false,
+        ..SenderConfig::default()
+    })
+    .unwrap()
+}
+
 async fn server_answering(status: u16) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("OPTIONS"))
@@ -351,14 +362,9 @@ async fn a_body_that_stalls_keeps_its_status_and_is_said_to_stall() {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(socket);
     });
-    let sender = Sender::new(SenderConfig {
-        timeout: Duration::from_millis(800),
-        retries: 0,
-        readiness: false,
-        ..SenderConfig::default()
-    })
-    .unwrap();
-    let d = sender.deliver(&url, &event()).await;
+    let d = single_attempt(Duration::from_millis(800))
+        .deliver(&url, &event())
+        .await;
     let a = &d.attempts[0];
     assert_eq!(a.status, Some(200));
     assert_eq!(a.outcome, Outcome::Success);
@@ -384,14 +390,9 @@ async fn a_handshake_that_never_ends_within_a_short_timeout_is_a_timeout() {
             held.push(socket);
         }
     });
-    let sender = Sender::new(SenderConfig {
-        timeout: Duration::from_millis(500),
-        retries: 0,
-        readiness: false,
-        ..SenderConfig::default()
-    })
-    .unwrap();
-    let d = sender.deliver(&url, &event()).await;
+    let d = single_attempt(Duration::from_millis(500))
+        .deliver(&url, &event())
+        .await;
     let a = &d.attempts[0];
     assert_eq!(a.outcome, Outcome::Timeout, "{:?}", a.failure);
     server.abort();
