@@ -171,7 +171,7 @@ impl ReceiverUrl {
             }
             None => host,
         };
-        let default_port = if tls { 443 } else { 80 };
+        let default_port = default_port(tls);
         Ok(ReceiverUrl {
             tls,
             host: host.to_ascii_lowercase(),
@@ -202,7 +202,7 @@ impl ReceiverUrl {
 
     /// The port connected to.
     pub fn port_or_default(&self) -> u16 {
-        self.port.unwrap_or(if self.tls { 443 } else { 80 })
+        self.port.unwrap_or(default_port(self.tls))
     }
 
     /// Path and query, as in the request line (`/webhook?x=1`).
@@ -234,12 +234,16 @@ impl ReceiverUrl {
 
     /// The same URL with another port.
     pub fn with_port(&self, port: u16) -> ReceiverUrl {
-        let default_port = if self.tls { 443 } else { 80 };
         ReceiverUrl {
-            port: Some(port).filter(|p| *p != default_port),
+            port: Some(port).filter(|p| *p != default_port(self.tls)),
             ..self.clone()
         }
     }
+}
+
+/// The port of `https` (443) or `http` (80).
+fn default_port(tls: bool) -> u16 {
+    if tls { 443 } else { 80 }
 }
 
 impl fmt::Display for ReceiverUrl {
