@@ -172,6 +172,7 @@ macro_rules! named_enum_serde {
             }
         }
 
+        #[cfg(test)]
         impl schemars::JsonSchema for $ty {
             fn schema_name() -> std::borrow::Cow<'static, str> {
                 $schema_name.into()

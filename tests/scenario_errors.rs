@@ -204,20 +204,6 @@ fn builtin_suite_parses_and_embeds_every_file() {
 }
 
 #[test]
-fn json_schema_is_in_sync() {
-    let committed = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/schema/scenario.schema.json"
-    ))
-    .unwrap();
-    assert_eq!(
-        committed,
-        scenario::json_schema(),
-        "schema/scenario.schema.json is stale: run `cargo run -- schema > schema/scenario.schema.json`"
-    );
-}
-
-#[test]
 fn a_set_path_the_payload_does_not_have_points_at_the_step() {
     let message = scenario::parse(
         "typo.yaml",

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::parser::ValueSource;
+#[cfg(test)]
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -14,9 +15,10 @@ use serde::Deserialize;
 pub const FILE_NAME: &str = "webhook-harness.toml";
 
 /// The settings a `webhook-harness.toml` may hold.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-#[schemars(title = "webhook-harness configuration file")]
+#[cfg_attr(test, schemars(title = "webhook-harness configuration file"))]
 pub struct ConfigFile {
     /// The receiver's endpoint (`--url`).
     pub url: Option<String>,
@@ -56,12 +58,11 @@ pub struct ConfigFile {
     pub report_markdown: Option<String>,
 }
 
-/// The config file's JSON Schema (the same generator as the scenario schema).
-pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(ConfigFile);
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-    text.push('\n');
-    text
+/// The config file's JSON Schema: the committed `schema/config.schema.json`,
+/// kept equal to what schemars derives from [`ConfigFile`] by a unit test (as
+/// the scenario schema is).
+pub fn json_schema() -> &'static str {
+    include_str!("../../schema/config.schema.json")
 }
 
 /// A loaded file: where it was, and its settings as (flag id, values).
@@ -272,6 +273,15 @@ pub fn describe(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_committed_schema_is_the_config_files() {
+        crate::scenario::check_schema_file(
+            &schemars::schema_for!(super::ConfigFile),
+            super::json_schema(),
+            "schema/config.schema.json",
+        );
+    }
+
     use super::*;
 
     #[test]

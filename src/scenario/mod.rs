@@ -216,10 +216,40 @@ pub fn check_unique(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// The JSON Schema of the scenario format, pretty-printed.
-pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(model::ScenarioFile);
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+/// The JSON Schema of the scenario format, pretty-printed: the committed
+/// `schema/scenario.schema.json`. A unit test keeps it equal to what schemars
+/// derives from the model; schemars is built for tests only, which keeps it
+/// (and its derive) out of every release build.
+pub fn json_schema() -> &'static str {
+    include_str!("../../schema/scenario.schema.json")
+}
+
+/// Test support: checks that the committed schema file `file` (relative to
+/// the crate) is `schema` pretty-printed; with `UPDATE_SCHEMA=1` in the
+/// environment, writes it instead.
+#[cfg(test)]
+pub(crate) fn check_schema_file(schema: &schemars::Schema, committed: &str, file: &str) {
+    let mut text = serde_json::to_string_pretty(schema).expect("a schema is JSON");
     text.push('\n');
-    text
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        std::fs::write(&path, &text).expect("the schema file is writable");
+    } else {
+        assert!(
+            committed == text,
+            "{file} is not what the model gives: run `UPDATE_SCHEMA=1 cargo test --lib schema`"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_schema_is_the_models() {
+        super::check_schema_file(
+            &schemars::schema_for!(super::model::ScenarioFile),
+            super::json_schema(),
+            "schema/scenario.schema.json",
+        );
+    }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(test)]
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -17,17 +18,19 @@ use super::values::{ByteSize, DurationText, EffectSpec, LatencySpec, StatusSpec}
 use crate::event::{Dialect, EventKind, State};
 
 /// A scenario file.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "webhook-harness scenario file")]
+#[cfg_attr(test, schemars(title = "webhook-harness scenario file"))]
 pub struct ScenarioFile {
     /// The cases of this file, run in order (or in parallel with `--jobs`).
-    #[schemars(with = "Vec<Case>")]
+    #[cfg_attr(test, schemars(with = "Vec<Case>"))]
     pub cases: Vec<Spanned<Case>>,
 }
 
 /// One conformance case.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// A unique id, dotted by concern: `idempotency.concurrent-copies`.
@@ -44,7 +47,7 @@ pub struct Case {
     #[serde(default)]
     pub finding: bool,
     /// The steps, run in order (each with where it was written).
-    #[schemars(with = "Vec<Step>")]
+    #[cfg_attr(test, schemars(with = "Vec<Step>"))]
     pub steps: Vec<Spanned<Step>>,
     /// Where a recorded case comes from (written by `proxy --record` and
     /// `receive --record`; shown, not checked).
@@ -53,7 +56,8 @@ pub struct Case {
 }
 
 /// A recorded delivery's origin and the answer it got at the time.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Recorded {
     /// What recorded it: `proxy` or `receive`.
@@ -70,7 +74,8 @@ pub struct Recorded {
 }
 
 /// How much a failing case matters (as in h2spec and Autobahn).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The contract requires it: a failure fails the run.
@@ -117,6 +122,7 @@ pub enum Action {
     Wait(std::time::Duration),
 }
 
+#[cfg(test)]
 impl JsonSchema for Step {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Step".into()
@@ -134,9 +140,10 @@ impl JsonSchema for Step {
 
 /// One step as written: exactly one of `options`, `deliver`, `raw`, `probe`,
 /// `wait`, with `expect` for the first three.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "Step")]
+#[cfg_attr(test, schemars(rename = "Step"))]
 pub struct StepInput {
     /// An `OPTIONS` readiness check of the endpoint (write `options: {}`).
     #[serde(default, deserialize_with = "present")]
@@ -159,12 +166,14 @@ pub struct StepInput {
 }
 
 /// `options` takes no settings yet; `options: {}` or `options:` both work.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OptionsStep {}
 
 /// How a `deliver` step sends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryMode {
     /// The full sender: readiness check, then POST with retries.
@@ -175,7 +184,8 @@ pub enum DeliveryMode {
 }
 
 /// Deliver an event.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeliverStep {
     /// Which event.
@@ -191,12 +201,12 @@ pub struct DeliverStep {
     /// (strings may use templates such as `{{key}}`); a path the payload
     /// does not have is an error (see `add`).
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, Value>")]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, Value>"))]
     pub set: serde_json::Map<String, Value>,
     /// Fields to add that the payload does not have: dotted path to value
     /// (missing objects on the way are created).
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, Value>")]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, Value>"))]
     pub add: serde_json::Map<String, Value>,
     /// Fields to remove, by dotted path.
     #[serde(default)]
@@ -204,7 +214,7 @@ pub struct DeliverStep {
     /// `set`, `add` and `unset` as parsed once at load time, in that order
     /// (the values still carry their templates).
     #[serde(skip)]
-    #[schemars(skip)]
+    #[cfg_attr(test, schemars(skip))]
     pub edits: Vec<crate::event::Override>,
     /// Header overrides: a value replaces the header, a list sends it once
     /// per value, `null` removes it.
@@ -253,7 +263,8 @@ impl DeliverStep {
 }
 
 /// Send an arbitrary request to the endpoint.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     /// HTTP method (default `POST`).
@@ -298,12 +309,13 @@ pub struct RawStep {
     /// Where `body_file` is, resolved against the scenario file's folder
     /// when the scenario is loaded (read when the step runs).
     #[serde(skip)]
-    #[schemars(skip)]
+    #[cfg_attr(test, schemars(skip))]
     pub body_path: Option<std::path::PathBuf>,
 }
 
 /// One header value, or several (the header is sent once per value).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(untagged)]
 pub enum HeaderValues {
     /// The header sent once, with this value.
@@ -323,7 +335,8 @@ impl HeaderValues {
 }
 
 /// Check the effect count of an event's key through the effects probe.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProbeStep {
     /// The event whose key is probed (default: that of the previous step).
@@ -341,7 +354,8 @@ pub struct ProbeStep {
 }
 
 /// Expectations on an answer (on each answer, for `copies`).
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Status code or class: `200`, `2xx`, `not 5xx`, `any`, or a list.

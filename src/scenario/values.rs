@@ -3,10 +3,12 @@
 //! Each implements `Deserialize` through `TryFrom`, so a bad value is reported
 //! by the YAML parser with its line and column and these messages.
 
+#[cfg(test)]
 use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+#[cfg(test)]
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 
@@ -158,6 +160,7 @@ impl<'de> Deserialize<'de> for StatusSpec {
     }
 }
 
+#[cfg(test)]
 impl JsonSchema for StatusSpec {
     fn schema_name() -> Cow<'static, str> {
         "Status".into()
@@ -187,6 +190,7 @@ impl TryFrom<String> for DurationText {
     }
 }
 
+#[cfg(test)]
 impl JsonSchema for DurationText {
     fn schema_name() -> Cow<'static, str> {
         "Duration".into()
@@ -225,6 +229,7 @@ impl TryFrom<String> for LatencySpec {
     }
 }
 
+#[cfg(test)]
 impl JsonSchema for LatencySpec {
     fn schema_name() -> Cow<'static, str> {
         "Latency".into()
@@ -304,6 +309,7 @@ impl TryFrom<String> for EffectSpec {
     }
 }
 
+#[cfg(test)]
 impl JsonSchema for EffectSpec {
     fn schema_name() -> Cow<'static, str> {
         "EffectCount".into()
@@ -358,6 +364,7 @@ impl TryFrom<String> for ByteSize {
     }
 }
 
+#[cfg(test)]
 impl JsonSchema for ByteSize {
     fn schema_name() -> Cow<'static, str> {
         "Size".into()
