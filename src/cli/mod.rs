@@ -418,23 +418,9 @@ pub(crate) fn stopped_exit(stop: &crate::sender::stop::Stop) -> Option<i32> {
 
 /// Accepts absolute `http://` and `https://` URLs.
 pub fn parse_url(s: &str) -> Result<String, String> {
-    use crate::sender::url::{ReceiverUrl, UrlError};
-    match ReceiverUrl::parse(s) {
-        Ok(_) => Ok(s.to_owned()),
-        Err(UrlError::NoScheme) => Err(format!(
-            "`{s}` has no scheme: write http://{s} (or https://)"
-        )),
-        Err(UrlError::NotHttp { scheme }) => Err(format!(
-            "`{s}` is not an http(s) URL (scheme `{scheme}`): give a URL such as http://127.0.0.1:3000/webhook"
-        )),
-        Err(UrlError::Credentials) => Err(format!(
-            "`{s}` {}: give the URL without them",
-            UrlError::Credentials
-        )),
-        Err(e) => Err(format!(
-            "`{s}` {e}: give a URL such as http://127.0.0.1:3000/webhook"
-        )),
-    }
+    crate::sender::url::ReceiverUrl::parse(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| e.explain(s, "http://127.0.0.1:3000/webhook"))
 }
 
 #[cfg(test)]

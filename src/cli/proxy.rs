@@ -60,10 +60,8 @@ const KEYS_REMEMBERED: usize = 100_000;
 
 pub(super) async fn run(args: &ProxyArgs) -> i32 {
     if let Err(e) = crate::sender::url::ReceiverUrl::parse(&args.to) {
-        return usage_error(format!(
-            "--to `{}` {e}: give your receiver's, e.g. http://127.0.0.1:3000/webhook",
-            args.to
-        ));
+        let explained = e.explain(&args.to, "http://127.0.0.1:3000/webhook");
+        return usage_error(format!("--to {explained}"));
     }
     let record = match &args.record {
         Some(dir) => match Recorder::new(dir, "proxy", args.webhook_id.clone()) {

@@ -105,7 +105,8 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         Some(t) => Some(Probe::new(t, sender.clone())?),
         None => None,
     };
-    let url = ReceiverUrl::parse(&config.url).map_err(|e| format!("`{}` {e}", config.url))?;
+    let url = ReceiverUrl::parse(&config.url)
+        .map_err(|e| e.explain(&config.url, "http://127.0.0.1:3000/webhook"))?;
     let target = Endpoint::of(&url, &config.sender.tls).map_err(|e| e.to_string())?;
     let head_start = target.head_start();
     // Per kind: a small, a medium and a large variant (sizes typical of the contract: 5-50 KB).

@@ -37,9 +37,7 @@ impl Probe {
         }
         let example = template.replace("{key}", "k");
         if let Err(e) = crate::sender::url::ReceiverUrl::parse(&example) {
-            return Err(format!(
-                "`{template}` {e}: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
-            ));
+            return Err(e.explain(template, "http://127.0.0.1:3000/effects?key={key}"));
         }
         Ok(())
     }

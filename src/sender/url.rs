@@ -75,6 +75,21 @@ pub enum UrlError {
     Malformed,
 }
 
+impl UrlError {
+    /// The whole sentence for `url`: what is wrong, and what to write
+    /// instead (`example`, a URL of the kind expected there).
+    pub fn explain(&self, url: &str, example: &str) -> String {
+        match self {
+            UrlError::NoScheme => format!("`{url}` {self}: write http://{url} (or https://)"),
+            UrlError::Credentials => format!("`{url}` {self}: give the URL without them"),
+            UrlError::NotHttp { scheme } => format!(
+                "`{url}` is not an http(s) URL (scheme `{scheme}`): give a URL such as {example}"
+            ),
+            _ => format!("`{url}` {self}: give a URL such as {example}"),
+        }
+    }
+}
+
 /// Words that follow the URL: "`URL` has no host".
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -366,6 +381,24 @@ mod tests {
         ] {
             let _ = ReceiverUrl::parse(text);
         }
+    }
+
+    #[test]
+    fn each_error_says_what_to_write() {
+        let explain = |text: &str| {
+            ReceiverUrl::parse(text)
+                .unwrap_err()
+                .explain(text, "http://127.0.0.1:3000/webhook")
+        };
+        assert_eq!(
+            explain("127.0.0.1:3000"),
+            "`127.0.0.1:3000` has no scheme: write http://127.0.0.1:3000 (or https://)"
+        );
+        assert!(explain("http://u:p@h/").ends_with(": give the URL without them"));
+        assert_eq!(
+            explain("ftp://h/"),
+            "`ftp://h/` is not an http(s) URL (scheme `ftp`): give a URL such as http://127.0.0.1:3000/webhook"
+        );
     }
 
     /// Up to 40 characters, a third of them those that end or split a URL's parts.
