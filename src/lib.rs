@@ -43,6 +43,7 @@ pub mod duration;
 pub mod event;
 pub mod fuzz;
 pub mod load;
+mod output;
 pub mod proxy;
 pub mod receiver;
 pub mod recording;

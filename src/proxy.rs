@@ -49,6 +49,10 @@ pub enum Verdict {
     NoAnswer,
     /// The receiver could not be reached: the sender retries (it got 502).
     Unreachable,
+    /// The receiver was reached but closed the connection (or reset it, or
+    /// answered what is not HTTP) without an answer: the sender retries (it
+    /// got 502).
+    NoValidAnswer,
     /// A readiness check answered 2xx.
     Ready,
     /// A readiness check not answered 2xx: the sender delivers nothing.
@@ -69,6 +73,9 @@ impl Verdict {
             Verdict::OddStatus => "a status the sender does not accept; not delivered",
             Verdict::NoAnswer => "no answer in time (504 to the sender): a retry is coming",
             Verdict::Unreachable => "receiver unreachable (502 to the sender): a retry is coming",
+            Verdict::NoValidAnswer => {
+                "no valid answer from the receiver (502 to the sender): a retry is coming"
+            }
             Verdict::Ready => "readiness check passed",
             Verdict::NotReady => "readiness check failed: the sender delivers nothing",
             Verdict::NotADelivery => "not a request the sender makes (forwarded, not judged)",
@@ -86,6 +93,7 @@ impl Verdict {
             Verdict::OddStatus => "odd status",
             Verdict::NoAnswer => "no answer",
             Verdict::Unreachable => "unreachable",
+            Verdict::NoValidAnswer => "no valid answer",
             Verdict::Ready => "ready",
             Verdict::NotReady => "not ready",
             Verdict::NotADelivery => "not a delivery",
@@ -259,6 +267,10 @@ async fn forward(
                     StatusCode::GATEWAY_TIMEOUT,
                     "the receiver did not answer in time",
                 ),
+                Verdict::NoValidAnswer => (
+                    StatusCode::BAD_GATEWAY,
+                    "the receiver closed the connection without a valid answer",
+                ),
                 _ => (StatusCode::BAD_GATEWAY, "the receiver could not be reached"),
             };
             server::respond(status, "text/plain", Bytes::from_static(what.as_bytes()))
@@ -348,6 +360,7 @@ fn verdict(
         None if readiness => Verdict::NotReady,
         None => match failure {
             Some(Failure::Timeout(_)) => Verdict::NoAnswer,
+            Some(f) if !f.is_unreachable() => Verdict::NoValidAnswer,
             _ => Verdict::Unreachable,
         },
     }
@@ -393,6 +406,17 @@ mod tests {
             verdict(&post, None, fast, &Some(Failure::Timeout(fast))),
             Verdict::NoAnswer
         );
+        // Reached, then closed without an answer: not "unreachable".
+        for closed in [
+            Failure::ClosedWhileSending,
+            Failure::Reset,
+            Failure::ClosedEarly,
+        ] {
+            assert_eq!(
+                verdict(&post, None, fast, &Some(closed)),
+                Verdict::NoValidAnswer
+            );
+        }
         assert_eq!(
             verdict(&Method::OPTIONS, Some(204), fast, &None),
             Verdict::Ready

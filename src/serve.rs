@@ -450,13 +450,37 @@ fn port_in(text: &str) -> Option<u16> {
 /// The process groups started and not yet stopped, for [`kill_all_now`].
 static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// Kills every receiver group still running, at once: for an exit that
-/// cannot wait (a second Ctrl-C), so that nothing is left behind.
+/// How long [`kill_all_now`] waits for the killed processes to be gone.
+const REAP_FOR: Duration = Duration::from_secs(2);
+
+/// Kills every receiver group still running, at once, and reaps what it
+/// killed (for up to 2 s): for an exit that cannot wait for a graceful stop
+/// (a second Ctrl-C, a reader of the output that went away), so that
+/// nothing is left behind, not even a zombie for an init that never waits.
 pub fn kill_all_now() {
-    if let Ok(groups) = GROUPS.lock() {
-        for pgid in groups.iter() {
-            // SAFETY: killpg(2) on a process group this process started.
-            unsafe { libc::killpg(*pgid as libc::pid_t, libc::SIGKILL) };
+    let groups = match GROUPS.lock() {
+        Ok(groups) => groups.clone(),
+        Err(_) => return,
+    };
+    for pgid in &groups {
+        // SAFETY: killpg(2) on a process group this process started.
+        unsafe { libc::killpg(*pgid as libc::pid_t, libc::SIGKILL) };
+    }
+    let until = Instant::now() + REAP_FOR;
+    for pgid in groups {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid(2) on the group's processes (our children, or
+            // orphans adopted as their subreaper), without blocking.
+            let reaped =
+                unsafe { libc::waitpid(-(pgid as libc::pid_t), &mut status, libc::WNOHANG) };
+            match reaped {
+                // None left to wait for (or reaped by another waiter).
+                -1 => break,
+                0 if Instant::now() >= until => break,
+                0 => std::thread::sleep(Duration::from_millis(5)),
+                _ => {}
+            }
         }
     }
 }

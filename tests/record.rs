@@ -5,10 +5,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use common::process::Process;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,74 +23,6 @@ use webhook_harness::recording::Recorder;
 
 const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
 const SECRET: &str = common::WEBHOOK_ID;
-
-/// A child process whose output lines are collected; killed when dropped.
-struct Process {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-    /// Says when the reader has read the output to its end.
-    read_all: std::sync::mpsc::Receiver<()>,
-}
-
-impl Process {
-    fn start(args: &[&str]) -> Process {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let sink = lines.clone();
-        let (done, read_all) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-            let _ = done.send(());
-        });
-        Process {
-            child,
-            lines,
-            read_all,
-        }
-    }
-
-    /// Waits (up to a minute) for a line satisfying `pred`; returns it.
-    fn wait_for(&self, pred: impl Fn(&str) -> bool) -> String {
-        for _ in 0..3000 {
-            if let Some(line) = self.lines.lock().unwrap().iter().find(|l| pred(l)) {
-                return line.clone();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("no such line in {:?}", self.lines.lock().unwrap());
-    }
-
-    fn text(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
-    }
-
-    /// Sends SIGINT and waits for the exit code.
-    fn interrupt(&mut self) -> i32 {
-        // SAFETY: kill(2) with the pid of our own child.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
-        let code = self.child.wait().unwrap().code().unwrap_or(-1);
-        // The last lines are read once the output ends (bounded, in case a
-        // grandchild still holds it open).
-        let _ = self.read_all.recv_timeout(Duration::from_secs(30));
-        code
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn harness(args: &[&str]) -> (i32, String) {
     let out = Command::new(BIN)

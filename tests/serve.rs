@@ -238,3 +238,124 @@ fn ctrl_c_during_the_run_stops_the_receiver_too() {
     );
     assert_group_gone(&dir);
 }
+
+/// A receiver with a 1 MiB body limit that, on a larger body, answers 413
+/// as soon as it has the head and closes (`refuse`), or exits (`die`),
+/// while the body is still being written.
+const BODY_LIMITED: &str = r#"
+import os, socket, sys, threading
+mode = sys.argv[1]
+s = socket.socket()
+s.bind(("127.0.0.1", int(os.environ["PORT"])))
+s.listen(64)
+print(f"Listening on http://127.0.0.1:{s.getsockname()[1]}", flush=True)
+def serve(c):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = c.recv(65536)
+        if not more:
+            return c.close()
+        data += more
+    head, body = data.split(b"\r\n\r\n", 1)
+    head = head.decode("latin-1").lower()
+    length = 0
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip() == "content-length":
+            length = int(value)
+    if head.startswith("options"):
+        c.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        return c.close()
+    if length > 1 << 20:
+        if mode == "die":
+            print("body too large: exiting", flush=True)
+            os._exit(1)
+        c.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        c.setblocking(False)
+        try:
+            while c.recv(1 << 20):
+                pass
+        except BlockingIOError:
+            pass
+        return c.close()
+    while len(body) < length:
+        more = c.recv(65536)
+        if not more:
+            return c.close()
+        body += more
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 16\r\nConnection: close\r\n\r\n{\"success\":true}")
+    c.close()
+while True:
+    conn, _ = s.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+"#;
+
+#[test]
+fn a_served_receiver_that_refuses_or_dies_mid_upload_loses_no_run_and_leaves_nothing() {
+    for (mode, expected) in [("refuse", 1), ("die", 3)] {
+        for round in 0..10 {
+            let dir = temp_dir(&format!("limited-{mode}-{round}"));
+            std::fs::write(dir.join("receiver.py"), BODY_LIMITED).unwrap();
+            let serve = command(&format!("exec python3 receiver.py {mode}"));
+            let report = dir.join("run.json");
+            let (code, stdout, stderr) = harness(
+                &dir,
+                &[
+                    "run",
+                    "--url",
+                    URL,
+                    "--serve",
+                    &serve,
+                    "--filter",
+                    "limits.*",
+                    "--retries",
+                    "0",
+                    // After the receiver died, the check that it is down
+                    // takes twice this.
+                    "--timeout",
+                    "1s",
+                    "--report-json",
+                    report.to_str().unwrap(),
+                ],
+            );
+            let said = format!("{mode} round {round}: exit {code}\n{stdout}{stderr}");
+            assert_eq!(code, expected, "{said}");
+            assert!(stdout.contains("FAIL limits.large-payload"), "{said}");
+            if mode == "refuse" {
+                assert!(stdout.contains("Actual: 413 (client error)"), "{said}");
+            } else {
+                assert!(
+                    stderr.contains("the receiver exited during the run"),
+                    "{said}"
+                );
+            }
+            assert!(report.is_file(), "{said}");
+            assert_group_gone(&dir);
+        }
+    }
+}
+
+#[test]
+fn a_closed_standard_output_stops_the_served_receiver_too() {
+    use std::io::{BufRead, BufReader};
+    let dir = temp_dir("head");
+    let serve = command(&receive());
+    let mut child = Command::new(BIN)
+        .args(["run", "--url", URL, "--serve", &serve])
+        .current_dir(&dir)
+        .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+        .env_remove("CI")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // `run --serve ... | head -1`
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("webhook-harness: 30 cases"), "{first}");
+    let status = child.wait().unwrap();
+    assert!(matches!(status.code(), Some(0 | 141)), "{status:?}");
+    assert_group_gone(&dir);
+}

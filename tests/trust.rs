@@ -6,8 +6,10 @@ mod common;
 
 use std::time::Duration;
 
+use common::hostile::{BodyLimitReceiver, Close};
+use common::process::{Process, harness_in};
 use common::{Bug, OneShotReceiver, TestReceiver, WEBHOOK_ID};
-use webhook_harness::event::EventKind;
+use webhook_harness::event::{Event, EventKind};
 use webhook_harness::fuzz::{self, FuzzConfig};
 use webhook_harness::load::{self, LoadConfig, Mix, Until};
 use webhook_harness::runner::{self, CaseStatus, RunConfig};
@@ -179,4 +181,211 @@ cases:
     .unwrap();
     let case = &outcome.cases[0];
     assert_eq!(case.status(), CaseStatus::Passed, "{}", case.message());
+}
+
+/// How often each early-close test repeats: whether the harness's write
+/// fails before or after the receiver's answer is read depends on timing.
+const EARLY_CLOSE_ROUNDS: usize = 10;
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wh-trust-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A body limit of 1 MiB, as Go's `MaxBytesReader` and Fastify have.
+const LIMIT: usize = 1 << 20;
+
+#[test]
+fn a_receiver_that_refuses_a_large_body_early_and_closes_is_a_verdict_in_run() {
+    for close in [Close::Plain, Close::Reset] {
+        let receiver = BodyLimitReceiver::start(LIMIT, close);
+        let dir = temp_dir(&format!("run-{close:?}"));
+        for round in 0..EARLY_CLOSE_ROUNDS {
+            let report = dir.join(format!("run-{round}.json"));
+            let (code, stdout, stderr) = harness_in(
+                &dir,
+                &[
+                    "run",
+                    "--url",
+                    &receiver.url,
+                    "--jobs",
+                    "4",
+                    "--timeout",
+                    "10s",
+                    "--report-json",
+                    report.to_str().unwrap(),
+                ],
+                &[],
+            );
+            let said = format!("{close:?} round {round}: exit {code}\n{stdout}{stderr}");
+            assert_eq!(code, 1, "{said}");
+            assert!(stdout.contains("FAIL limits.large-payload"), "{said}");
+            assert!(stdout.contains("Actual: 413 (client error)"), "{said}");
+            // A 4xx is not retried: the early answer was read, not lost.
+            assert!(!stdout.contains("POST attempts"), "{said}");
+            assert!(
+                stdout.contains("Raise the limit to at least 10 MB"),
+                "{said}"
+            );
+            assert!(stdout.contains(" passed, 1 failed, "), "{said}");
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+            assert_eq!(json["partial"], false, "{said}");
+            assert_eq!(json["summary"]["total"], 30, "{said}");
+        }
+        assert!(receiver.refused.load(std::sync::atomic::Ordering::SeqCst) >= 10);
+    }
+}
+
+#[test]
+fn a_receiver_that_refuses_a_large_body_early_keeps_fuzz_findings() {
+    for close in [Close::Plain, Close::Reset] {
+        let receiver = BodyLimitReceiver::start(LIMIT, close);
+        let dir = temp_dir(&format!("fuzz-{close:?}"));
+        for round in 0..EARLY_CLOSE_ROUNDS {
+            // Seed 1's third case is a 4.5 MB payload.
+            let out = dir.join(format!("findings-{round}"));
+            let (code, stdout, stderr) = harness_in(
+                &dir,
+                &[
+                    "fuzz",
+                    "--url",
+                    &receiver.url,
+                    "--seed",
+                    "1",
+                    "--cases",
+                    "50",
+                    "--only",
+                    "valid",
+                    "--max-shrink-steps",
+                    "5",
+                    "--out",
+                    out.to_str().unwrap(),
+                ],
+                &[],
+            );
+            let said = format!("{close:?} round {round}: exit {code}\n{stdout}{stderr}");
+            assert_eq!(code, 1, "{said}");
+            assert!(stdout.contains("finding 1: case 3 of seed 1"), "{said}");
+            assert!(stdout.contains("answered 413 (client error)"), "{said}");
+            assert!(out.join("fuzz.s1-c3.yaml").is_file(), "{said}");
+        }
+    }
+}
+
+#[test]
+fn a_receiver_that_refuses_a_large_body_early_is_what_send_says() {
+    for close in [Close::Plain, Close::Reset] {
+        let receiver = BodyLimitReceiver::start(LIMIT, close);
+        let dir = temp_dir(&format!("send-{close:?}"));
+        for round in 0..EARLY_CLOSE_ROUNDS {
+            let (code, stdout, stderr) = harness_in(
+                &dir,
+                &[
+                    "send",
+                    "generation",
+                    "--size",
+                    "9.5MB",
+                    "--url",
+                    &receiver.url,
+                ],
+                &[],
+            );
+            let said = format!("{close:?} round {round}: exit {code}\n{stdout}{stderr}");
+            assert_eq!(code, 1, "{said}");
+            assert!(stdout.contains("-> 413 in "), "{said}");
+            assert!(
+                stdout.contains("dropped: the receiver answered 4xx"),
+                "{said}"
+            );
+            assert!(stdout.contains("(2 attempts, 1 POST)"), "{said}");
+            assert!(
+                stdout.contains("hint: raise the receiver's body limit"),
+                "{said}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_proxy_answers_its_sender_what_an_early_refusal_said_and_stays_up() {
+    use std::io::{Read, Write};
+    for close in [Close::Plain, Close::Reset] {
+        let receiver = BodyLimitReceiver::start(LIMIT, close);
+        let mut proxy =
+            Process::start(&["proxy", "--listen", "127.0.0.1:0", "--to", &receiver.url]);
+        let listening = proxy.wait_for(|l| l.starts_with("proxy: listening on "));
+        let address = listening
+            .trim_start_matches("proxy: listening on http://")
+            .split(',')
+            .next()
+            .unwrap()
+            .to_owned();
+        let body = Event::builder(EventKind::GenerationCompleted)
+            .pad_to(9_500_000)
+            .build()
+            .unwrap();
+        let body = body.body();
+        for round in 0..EARLY_CLOSE_ROUNDS {
+            let mut stream = std::net::TcpStream::connect(&address).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .unwrap();
+            let head = format!(
+                "POST /webhook HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nX-Inference-Event: generation.completed\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(body).unwrap();
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(
+                answer.starts_with("HTTP/1.1 413"),
+                "{close:?} round {round}: {answer}\n{}",
+                proxy.text()
+            );
+        }
+        proxy.wait_for(|l| l.contains("-> 413 in "));
+        assert_eq!(proxy.interrupt(), 0, "{}", proxy.text());
+        let text = proxy.text();
+        assert_eq!(
+            text.matches("4xx: the sender drops the event").count(),
+            EARLY_CLOSE_ROUNDS,
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_standard_output_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webhook-harness"))
+        .args(["run", "--jobs", "1"])
+        .env_remove("CI")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `run | head -1`: one line read, then the reader goes away.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("webhook-harness: 30 cases"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // 0 when it had written everything before the reader went away.
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        matches!(out.status.code(), Some(0 | 141)) || out.status.signal() == Some(libc::SIGPIPE),
+        "{:?} {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }

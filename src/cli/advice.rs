@@ -14,16 +14,30 @@ pub(super) fn for_diagnosis(diagnosis: &Diagnosis, default_id: bool) -> String {
         Cause::Rejected(_) => "pass the webhook id your receiver expects with --webhook-id (or WEBHOOK_HARNESS_WEBHOOK_ID), or check how the receiver reads the header".to_owned(),
         Cause::NotFound => "--url must name the webhook route itself (e.g. http://127.0.0.1:3000/webhook), not only the server".to_owned(),
         Cause::MethodNotAllowed => "--url must name the route that receives webhooks by POST".to_owned(),
-        Cause::TooLarge => format!(
-            "raise the receiver's body limit: the sender's payloads reach {} MB (Express's default limit is 100 kB)",
-            crate::contract::MAX_PAYLOAD / 1_000_000
-        ),
+        Cause::TooLarge => body_limit_fix(),
         Cause::Tls(reason) => for_tls(reason),
         Cause::Connection => "start your receiver, or check --url; if it runs, its log may show a crash".to_owned(),
     };
     format!(
         "{diagnosis}. Likely fix: {fix}. Until then, the other verdicts of this run say little."
     )
+}
+
+/// What to do about a receiver that refused a payload as too large.
+fn body_limit_fix() -> String {
+    format!(
+        "raise the receiver's body limit: the sender's payloads reach {} MB (Express's default limit is 100 kB, many frameworks' 1 MB)",
+        crate::contract::MAX_PAYLOAD / 1_000_000
+    )
+}
+
+/// What to do about the answer a single delivery ended with, when its
+/// status says more than the status line does.
+pub(super) fn for_answer(attempt: &crate::sender::Attempt) -> Option<String> {
+    match attempt.status {
+        Some(413) => Some(body_limit_fix()),
+        _ => attempt.failure.as_ref().and_then(for_failure),
+    }
 }
 
 /// A receiver that could not start, said with the flags that fix it.

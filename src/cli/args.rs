@@ -30,6 +30,11 @@ pub struct EventArgs {
     /// Remove a field by dotted path (e.g. `--unset data.usage`). Repeatable.
     #[arg(long = "unset", value_name = "PATH", value_parser = parse_unset)]
     pub unset: Vec<Override>,
+    /// Pad the payload to about SIZE (e.g. `9.5MB`, `512KB`; at most the
+    /// contract's 10 MB) by lengthening its completion text: to try a
+    /// receiver's body limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub size: Option<usize>,
     /// Fresh ids and current timestamps instead of the reproducible defaults.
     #[arg(long)]
     pub unique_ids: bool,
@@ -51,6 +56,9 @@ impl EventArgs {
         }
         for edit in self.set.iter().chain(&self.add).chain(&self.unset) {
             builder = builder.apply(edit.clone());
+        }
+        if let Some(size) = self.size {
+            builder = builder.pad_to(size);
         }
         builder
     }
@@ -103,7 +111,7 @@ impl TlsArgs {
     /// not checked.
     pub fn options(&self) -> Result<crate::sender::TlsOptions, i32> {
         if self.insecure {
-            eprintln!(
+            crate::output::errln!(
                 "warning: --insecure: TLS certificates are NOT verified; use it only against a development receiver"
             );
         }
@@ -169,6 +177,10 @@ fn parse_unset(s: &str) -> Result<Override, String> {
     Override::parse_unset(s).map_err(|e| e.to_string())
 }
 
+fn parse_size(s: &str) -> Result<usize, String> {
+    crate::scenario::values::ByteSize::try_from(s.to_owned()).map(|size| size.0)
+}
+
 /// The reports a run writes (`run`, `replay`, `fuzz`).
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -205,7 +217,7 @@ impl ReportArgs {
         if let Some(path) = &self.report_json {
             let text = json::render(outcome, options);
             if self.json_to_stdout() {
-                println!("{text}");
+                crate::output::outln!("{text}");
             } else {
                 report::write_file(path, &text)?;
             }

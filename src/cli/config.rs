@@ -156,10 +156,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, String> {
         // The variable's value stands below the flag and WEBHOOK_HARNESS_WEBHOOK_ID.
         match std::env::var(&var) {
             Ok(id) => settings.push(("webhook_id", vec![id])),
-            Err(_) if std::env::var_os("WEBHOOK_HARNESS_WEBHOOK_ID").is_none() => eprintln!(
-                "warning: {}: webhook-id-env names {var}, which is not set: the default webhook id is used unless --webhook-id is given",
-                path.display()
-            ),
+            Err(_) if std::env::var_os("WEBHOOK_HARNESS_WEBHOOK_ID").is_none() => {
+                crate::output::errln!(
+                    "warning: {}: webhook-id-env names {var}, which is not set: the default webhook id is used unless --webhook-id is given",
+                    path.display()
+                )
+            }
             Err(_) => {}
         }
     }

@@ -115,7 +115,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
     if let Err(code) = check_reachable(&sender, &url).await {
         return code;
     }
-    crate::report::outln!(
+    crate::output::consoleln!(
         "fuzzing {url}{} with seed {seed}: {} cases, {} at once, {} (replay with --seed {seed})",
         target.label(),
         args.cases,
@@ -172,14 +172,14 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
             ),
             Err(e) => return usage_error(e),
         };
-        crate::report::outln!("{}", options.redact(&text));
+        crate::output::consoleln!("{}", options.redact(&text));
     }
     let categories: Vec<String> = outcome
         .per_category
         .iter()
         .map(|(c, n)| format!("{n} {}", c.name()))
         .collect();
-    crate::report::outln!(
+    crate::output::consoleln!(
         "{} cases ({}) in {}: {:.0} cases/s; {} finding{}; seed {seed}",
         outcome.cases_run,
         categories.join(", "),
@@ -189,7 +189,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         if outcome.findings.len() == 1 { "" } else { "s" },
     );
     if let Some(reason) = &outcome.stopped {
-        crate::report::outln!("stopped: {}", options.redact(&reason.to_string()));
+        crate::output::consoleln!("stopped: {}", options.redact(&reason.to_string()));
     }
     let run_outcome = as_run_outcome(&outcome, &url, &reproducers);
     if let Err(e) = args

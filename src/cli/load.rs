@@ -148,7 +148,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
             Err(code) => return code,
         };
         if ready.outcome != crate::sender::Outcome::Success {
-            println!(
+            crate::output::outln!(
                 "note: the readiness check (OPTIONS) got {}; the real sender would deliver nothing. Loading anyway.",
                 ready.answer()
             );
@@ -159,7 +159,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     if let Until::After(d) = until {
         config.until = Until::After(d.saturating_sub(preflight_started.elapsed()));
     }
-    println!(
+    crate::output::outln!(
         "load on {url}{}: {}, {}, {}",
         target.label(),
         match args.rate {
@@ -185,14 +185,14 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
             format_duration(live.p99)
         );
         if interactive {
-            eprint!("\r\x1b[2K{line}");
+            crate::output::err!("\r\x1b[2K{line}");
         } else {
-            eprintln!("{line}");
+            crate::output::errln!("{line}");
         }
     })
     .await;
     if interactive {
-        eprint!("\r\x1b[2K");
+        crate::output::err!("\r\x1b[2K");
     }
     let receiver_died = target.shutdown().await;
     let report = match result {
@@ -200,9 +200,9 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         Err(e) => return usage_error(e),
     };
     if args.report_json.as_deref() == Some(std::path::Path::new("-")) {
-        eprint!("{}", table(&report));
+        crate::output::err!("{}", table(&report));
     } else {
-        print!("{}", table(&report));
+        crate::output::out!("{}", table(&report));
     }
     let options = ReportOptions {
         strict: false,
@@ -213,7 +213,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     if let Some(path) = &args.report_json {
         let text = options.redact(&serde_json::to_string_pretty(&report).unwrap_or_default());
         let written = if path.as_os_str() == "-" {
-            println!("{text}");
+            crate::output::outln!("{text}");
             Ok(())
         } else {
             report::write_file(path, &text)
@@ -262,12 +262,12 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
     if problems.is_empty() {
         // Say only what was checked.
         if report.probed > 0 {
-            println!(
+            crate::output::outln!(
                 "ok: no idempotency violation, error rate within {:.2}%",
                 args.max_error_rate * 100.0
             );
         } else {
-            println!(
+            crate::output::outln!(
                 "ok: error rate within {:.2}%; idempotency not checked (pass --effects-url to check it)",
                 args.max_error_rate * 100.0
             );
@@ -275,7 +275,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         exit::SUCCESS
     } else {
         for p in &problems {
-            println!("FAIL: {p}");
+            crate::output::outln!("FAIL: {p}");
         }
         super::stopped_exit(&stop).unwrap_or(exit::FAILURE)
     }
@@ -347,21 +347,21 @@ fn merge(args: &MergeArgs) -> i32 {
     let merged = match load::hdr_log::merge(&args.files) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::errln!("error: {e}");
             return exit::USAGE;
         }
     };
     let to_stdout = args.report_json.as_deref() == Some(std::path::Path::new("-"));
     let text = merge_table(&merged);
     if to_stdout {
-        eprint!("{text}");
+        crate::output::err!("{text}");
     } else {
-        print!("{text}");
+        crate::output::out!("{text}");
     }
     if let Some(path) = &args.report_json {
         let json = serde_json::to_string_pretty(&merged).unwrap_or_default();
         if to_stdout {
-            println!("{json}");
+            crate::output::outln!("{json}");
         } else if let Err(e) = report::write_file(path, &json) {
             return usage_error(e);
         }

@@ -44,6 +44,9 @@ pub mod exit {
     pub const UNREACHABLE: i32 = 3;
     /// Interrupted by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
     pub const INTERRUPTED: i32 = 130;
+    /// The reader of standard output went away (128 + SIGPIPE, as shells
+    /// report a process that a closed pipe ended).
+    pub const OUTPUT_CLOSED: i32 = 141;
 }
 
 /// Imitates the Inference.net webhook sender and tests webhook receivers.
@@ -184,16 +187,16 @@ fn config_flag(args: &[std::ffi::OsString]) -> Option<std::path::PathBuf> {
 }
 
 /// `webhook-harness run | head -3`: when the reader of the output goes away,
-/// end quietly, as `cat` and ripgrep do, instead of panicking on the next
-/// print. Rust ignores SIGPIPE by default; the default action (end the
-/// process, no message) is put back.
+/// end quietly, as `cat` and ripgrep do: stop the receiver `--serve`
+/// started and exit with 141 (128 + SIGPIPE, what a shell reports for a
+/// reader that went away). SIGPIPE itself stays ignored (Rust's default): a
+/// receiver that closes its socket while a request is being written is an
+/// answer to report, never a signal that ends the run.
 fn quiet_when_output_closes() {
-    #[cfg(unix)]
-    // SAFETY: called once at start-up, before any thread is spawned; it
-    // only sets the disposition of SIGPIPE back to the system default.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    crate::output::on_stdout_closed(|| {
+        crate::serve::kill_all_now();
+        std::process::exit(exit::OUTPUT_CLOSED);
+    });
 }
 
 /// Runs a parsed command line; returns the process exit code.
@@ -215,9 +218,9 @@ pub fn run(cli: Cli) -> i32 {
             Command::Snapshots(command) => snapshots::run(&command),
             Command::Schema { config_file } => {
                 if config_file {
-                    print!("{}", config::json_schema());
+                    crate::output::out!("{}", config::json_schema());
                 } else {
-                    print!("{}", crate::scenario::json_schema());
+                    crate::output::out!("{}", crate::scenario::json_schema());
                 }
                 exit::SUCCESS
             }
@@ -234,7 +237,7 @@ pub fn run(cli: Cli) -> i32 {
                     &loaded,
                 ) {
                     Ok(text) => {
-                        print!("{text}");
+                        crate::output::out!("{text}");
                         exit::SUCCESS
                     }
                     Err(e) => usage_error(format!("config: {}", e.trim())),
@@ -243,12 +246,9 @@ pub fn run(cli: Cli) -> i32 {
             Command::Completions { shell } => {
                 use clap::CommandFactory;
                 let mut command = Cli::command();
-                clap_complete::generate(
-                    shell,
-                    &mut command,
-                    "webhook-harness",
-                    &mut std::io::stdout(),
-                );
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut command, "webhook-harness", &mut script);
+                crate::output::out!("{}", String::from_utf8_lossy(&script));
                 exit::SUCCESS
             }
             Command::Man => {
@@ -256,8 +256,7 @@ pub fn run(cli: Cli) -> i32 {
                 let mut page = Vec::new();
                 match clap_mangen::Man::new(Cli::command()).render(&mut page) {
                     Ok(()) => {
-                        use std::io::Write;
-                        let _ = std::io::stdout().write_all(&page);
+                        crate::output::out!("{}", String::from_utf8_lossy(&page));
                         exit::SUCCESS
                     }
                     Err(e) => usage_error(format!("cannot write the manual page: {e}")),
@@ -275,7 +274,7 @@ fn with_runtime(command: impl std::future::Future<Output = i32>) -> i32 {
     {
         Ok(runtime) => runtime.block_on(command),
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            crate::output::errln!("error: cannot start the async runtime: {e}");
             exit::FAILURE
         }
     }
@@ -314,7 +313,7 @@ pub fn usage(error: clap::Error) -> i32 {
             if parts.is_empty() {
                 parts.push("error: invalid arguments");
             }
-            eprintln!("{}; see --help", parts.join(" "));
+            crate::output::errln!("{}; see --help", parts.join(" "));
             exit::USAGE
         }
     }
@@ -322,7 +321,7 @@ pub fn usage(error: clap::Error) -> i32 {
 
 /// Prints a usage error and returns [`exit::USAGE`].
 fn usage_error(message: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {message}");
+    crate::output::errln!("error: {message}");
     exit::USAGE
 }
 
@@ -348,11 +347,11 @@ pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::sender::stop::St
             signals.next().await;
             seen += 1;
             if seen > 1 {
-                eprintln!("\ninterrupted again: exiting at once");
+                crate::output::errln!("\ninterrupted again: exiting at once");
                 crate::serve::kill_all_now();
                 std::process::exit(exit::INTERRUPTED);
             }
-            eprintln!(
+            crate::output::errln!(
                 "\ninterrupted: stopping, writing what ran so far (press Ctrl-C again to exit at once)"
             );
             on_signal.stop(crate::sender::stop::StopReason::Interrupted);

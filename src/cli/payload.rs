@@ -21,8 +21,10 @@ pub(super) fn run(args: &PayloadArgs) -> i32 {
         Ok(event) => {
             let text = event.pretty();
             match args.show_secrets {
-                true => println!("{text}"),
-                false => println!("{}", crate::secret::redact(&text, event.webhook_id())),
+                true => crate::output::outln!("{text}"),
+                false => {
+                    crate::output::outln!("{}", crate::secret::redact(&text, event.webhook_id()))
+                }
             }
             exit::SUCCESS
         }

@@ -98,7 +98,7 @@ pub(super) async fn run(args: &ProxyArgs) -> i32 {
                 text = secret::redact(&text, id);
             }
         }
-        println!("{text}");
+        crate::output::outln!("{text}");
     })
     .await
     {
@@ -112,7 +112,7 @@ pub(super) async fn run(args: &ProxyArgs) -> i32 {
         }
         Err(e) => return usage_error(format!("--ca-cert: {e}")),
     };
-    println!(
+    crate::output::outln!(
         "proxy: listening on http://{}, forwarding to {}{}",
         proxy.addr(),
         args.to,
@@ -121,12 +121,12 @@ pub(super) async fn run(args: &ProxyArgs) -> i32 {
             .map(|d| format!(", recording deliveries in {}", d.display()))
             .unwrap_or_default()
     );
-    println!("point the sender (or your tunnel) at it; Ctrl-C ends with a summary");
+    crate::output::outln!("point the sender (or your tunnel) at it; Ctrl-C ends with a summary");
     let stop = super::stop_signal(None);
     stop.stopped().await;
     proxy.shutdown().await;
     if let Ok(t) = tally.lock() {
-        println!("{}", t.summary());
+        crate::output::outln!("{}", t.summary());
     }
     exit::SUCCESS
 }

@@ -57,24 +57,28 @@ pub(super) async fn run(args: &ReceiveArgs) -> i32 {
         Ok(r) => r,
         Err(e) => return usage_error(super::advice::for_serve_error(&e)),
     };
-    println!("Listening on {}", receiver.url());
-    println!("Effects probe: {}", receiver.effects_url());
+    crate::output::outln!("Listening on {}", receiver.url());
+    crate::output::outln!("Effects probe: {}", receiver.effects_url());
     match &args.webhook_id {
-        Some(id) => println!(
+        Some(id) => crate::output::outln!(
             "Requiring X-Inference-Webhook-ID {}",
             secret::display(id, args.show_secrets)
         ),
-        None => println!("Accepting any X-Inference-Webhook-ID (pass --webhook-id to check it)"),
+        None => crate::output::outln!(
+            "Accepting any X-Inference-Webhook-ID (pass --webhook-id to check it)"
+        ),
     }
     if let Some(dir) = &args.record {
-        println!("Recording deliveries in {}", dir.display());
+        crate::output::outln!("Recording deliveries in {}", dir.display());
     }
     let _ = tokio::signal::ctrl_c().await;
     let totals = receiver.effects().totals();
     receiver.shutdown().await;
-    println!(
+    crate::output::outln!(
         "stopped: {} deliveries, {} effects over {} keys",
-        totals.deliveries, totals.effects, totals.keys
+        totals.deliveries,
+        totals.effects,
+        totals.keys
     );
     exit::SUCCESS
 }

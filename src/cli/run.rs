@@ -97,7 +97,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
     let mut scenarios = match suite::load(&args.paths, args.builtin) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            crate::output::errln!("{e}");
             return exit::USAGE;
         }
     };
@@ -124,7 +124,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         show_secrets: args.target.show_secrets,
         lead: None,
     };
-    crate::report::outln!(
+    crate::output::consoleln!(
         "webhook-harness: {} against {}{} ({})",
         crate::result::count(scenarios.len(), "case"),
         target.url,
@@ -176,13 +176,13 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
     console.set_lead(options.lead.clone());
     console.finish(&outcome);
     if let Some(snapshots) = outcome.snapshots.as_ref().filter(|s| s.failed()) {
-        crate::report::outln!(
+        crate::output::consoleln!(
             "review with `webhook-harness snapshots review {}` (or `cargo insta review`), or accept all with --update-snapshots",
             snapshots.dir.display()
         );
     }
     for hint in tls_hints(&outcome) {
-        crate::report::outln!("hint: {hint}");
+        crate::output::consoleln!("hint: {hint}");
     }
     if outcome.cases.iter().flat_map(|c| &c.checks).any(|c| {
         matches!(
@@ -192,7 +192,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
             }
         )
     }) {
-        crate::report::outln!(
+        crate::output::consoleln!(
             "hint: pass --effects-url with your receiver's probe (e.g. http://127.0.0.1:3000/effects?key={{key}}) so that effect counts are checked"
         );
     }
@@ -215,7 +215,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
     // must not pass on checks it never made.
     let unverified = args.strict && summary.skipped > 0;
     if unverified {
-        crate::report::outln!(
+        crate::output::consoleln!(
             "FAIL (--strict): {} case{} not verified (skipped); see the hints above",
             summary.skipped,
             if summary.skipped == 1 {

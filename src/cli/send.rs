@@ -83,7 +83,7 @@ async fn deliver(args: &SendArgs, event: &crate::event::Event, url: &str) -> i32
         Err(e) => return usage_error(e),
     };
     let key = event.key().unwrap_or("(no key)");
-    println!(
+    crate::output::outln!(
         "sending {} ({} dialect) key={key} webhook_id={} to {}",
         event.kind(),
         event.dialect(),
@@ -92,11 +92,11 @@ async fn deliver(args: &SendArgs, event: &crate::event::Event, url: &str) -> i32
     );
     let delivery = sender
         .deliver_observed(url, &event_headers(event), event.body().clone(), &mut |a| {
-            println!("  {}", a.describe())
+            crate::output::outln!("  {}", a.describe())
         })
         .await;
     let posts = delivery.posts();
-    println!(
+    crate::output::outln!(
         "{}: {} ({} attempt{}, {posts} POST)",
         event.kind(),
         delivery.result.describe(),
@@ -108,15 +108,10 @@ async fn deliver(args: &SendArgs, event: &crate::event::Event, url: &str) -> i32
         },
     );
     if let Some(reason) = stop.reason() {
-        println!("stopped: {reason}");
+        crate::output::outln!("stopped: {reason}");
     }
-    if let Some(hint) = delivery
-        .attempts
-        .last()
-        .and_then(|a| a.failure.as_ref())
-        .and_then(advice::for_failure)
-    {
-        println!("hint: {hint}");
+    if let Some(hint) = delivery.attempts.last().and_then(advice::for_answer) {
+        crate::output::outln!("hint: {hint}");
     }
     if let Some(code) = super::stopped_exit(&stop) {
         return code;

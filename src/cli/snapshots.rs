@@ -27,9 +27,9 @@ fn all(
     let pending = store::pending(dir)?;
     for p in &pending {
         action(p)?;
-        println!("{done} {}", store::target_of(p).display());
+        crate::output::outln!("{done} {}", store::target_of(p).display());
     }
-    println!(
+    crate::output::outln!(
         "{} pending change{} {done} in {}",
         pending.len(),
         if pending.len() == 1 { "" } else { "s" },
@@ -52,7 +52,7 @@ enum Decision {
 fn review(dir: &std::path::Path, input: &mut dyn BufRead) -> Result<(), String> {
     let pending = store::pending(dir)?;
     if pending.is_empty() {
-        println!("no pending snapshot changes in {}", dir.display());
+        crate::output::outln!("no pending snapshot changes in {}", dir.display());
         return Ok(());
     }
     let (mut accepted, mut rejected, mut skipped) = (0, 0, 0);
@@ -63,13 +63,13 @@ fn review(dir: &std::path::Path, input: &mut dyn BufRead) -> Result<(), String> 
             None => {
                 let target = store::target_of(p);
                 let kind = if target.exists() { "changed" } else { "new" };
-                println!(
+                crate::output::outln!(
                     "[{}/{}] {} ({kind})",
                     i + 1,
                     pending.len(),
                     target.display()
                 );
-                println!(
+                crate::output::outln!(
                     "{}",
                     crate::report::console::colorize(&store::pending_diff(p)?)
                 );
@@ -92,7 +92,7 @@ fn review(dir: &std::path::Path, input: &mut dyn BufRead) -> Result<(), String> 
             Decision::Skip => skipped += 1,
         }
     }
-    println!("{accepted} accepted, {rejected} rejected, {skipped} skipped");
+    crate::output::outln!("{accepted} accepted, {rejected} rejected, {skipped} skipped");
     Ok(())
 }
 
@@ -101,7 +101,7 @@ fn review(dir: &std::path::Path, input: &mut dyn BufRead) -> Result<(), String> 
 /// it holds for all remaining changes.
 fn ask(input: &mut dyn BufRead) -> Result<(Decision, bool), String> {
     loop {
-        print!(
+        crate::output::out!(
             "accept (a), reject (r), skip (s), accept all remaining (A), reject all remaining (R)? "
         );
         let _ = std::io::stdout().flush();
@@ -117,12 +117,12 @@ fn ask(input: &mut dyn BufRead) -> Result<(Decision, bool), String> {
             (_, "A") => (Decision::Accept, true),
             (_, "R") => (Decision::Reject, true),
             _ => {
-                println!("answer a, r, s, A or R");
+                crate::output::outln!("answer a, r, s, A or R");
                 continue;
             }
         };
         if decision.0 == Decision::Skip {
-            println!();
+            crate::output::outln!();
         }
         return Ok(decision);
     }

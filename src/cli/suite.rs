@@ -23,7 +23,7 @@ pub(super) fn list(args: &ListArgs) -> i32 {
     let scenarios = match load(&args.paths, false) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            crate::output::errln!("{e}");
             return exit::USAGE;
         }
     };
@@ -32,16 +32,16 @@ pub(super) fn list(args: &ListArgs) -> i32 {
     for s in &scenarios {
         if s.source.file != file {
             file = &s.source.file;
-            println!("{file}");
+            crate::output::outln!("{file}");
         }
-        println!(
+        crate::output::outln!(
             "  {:<width$}  {:<6}  {}",
             s.case.id,
             s.case.severity.name(),
             s.case.title
         );
     }
-    println!("{}", crate::result::count(scenarios.len(), "case"));
+    crate::output::outln!("{}", crate::result::count(scenarios.len(), "case"));
     exit::SUCCESS
 }
 
@@ -50,7 +50,7 @@ pub(super) fn validate(args: &ValidateArgs) -> i32 {
         Ok(s) => {
             let files: std::collections::BTreeSet<&str> =
                 s.iter().map(|s| s.source.file.as_str()).collect();
-            println!(
+            crate::output::outln!(
                 "ok: {} in {}",
                 crate::result::count(s.len(), "case"),
                 crate::result::count(files.len(), "file")
@@ -58,7 +58,7 @@ pub(super) fn validate(args: &ValidateArgs) -> i32 {
             exit::SUCCESS
         }
         Err(e) => {
-            eprintln!("{e}");
+            crate::output::errln!("{e}");
             exit::USAGE
         }
     }

@@ -38,7 +38,7 @@ pub(super) async fn start_served(
     if let Some(port) = ReceiverUrl::parse(url).ok().and_then(|u| u.port()) {
         env.push(("PORT".to_owned(), port.to_string()));
     }
-    eprintln!(
+    crate::output::errln!(
         "serve: starting `{command}`, waiting up to {} for {url}",
         crate::duration::format(timeout)
     );
@@ -51,7 +51,7 @@ pub(super) async fn start_served(
         secret: Some(webhook_id.to_owned()),
     };
     let served = Served::start(&config).await.map_err(TargetError::Serve)?;
-    eprintln!(
+    crate::output::errln!(
         "serve: {} answered after {}",
         served.url(),
         crate::duration::format(served.elapsed())
@@ -95,7 +95,7 @@ pub(super) fn failed(error: TargetError) -> i32 {
                     "check that it listens where --url says (and on PORT, which the harness sets), or raise --serve-timeout"
                 }
             };
-            eprintln!("error: --serve: {e}; {what}");
+            crate::output::errln!("error: --serve: {e}; {what}");
             print_tail(e.tail());
             exit::UNREACHABLE
         }
@@ -104,11 +104,11 @@ pub(super) fn failed(error: TargetError) -> i32 {
 
 fn print_tail(tail: &[String]) {
     if tail.is_empty() {
-        eprintln!("  (the receiver wrote nothing)");
+        crate::output::errln!("  (the receiver wrote nothing)");
     } else {
-        eprintln!("  its last {} lines of output:", tail.len());
+        crate::output::errln!("  its last {} lines of output:", tail.len());
         for line in tail {
-            eprintln!("  {line}");
+            crate::output::errln!("  {line}");
         }
     }
 }
@@ -209,14 +209,14 @@ impl ReceiverUnderTest {
         let tail = served.tail(20);
         match served.stop().await {
             crate::serve::Stopped::ExitedEarlier(status) => {
-                eprintln!(
+                crate::output::errln!(
                     "error: --serve: the receiver exited during the run ({status}); the verdicts after that say little"
                 );
                 print_tail(&tail);
                 Some(exit::UNREACHABLE)
             }
             crate::serve::Stopped::Killed => {
-                eprintln!("note: --serve: the receiver ignored SIGTERM and was killed");
+                crate::output::errln!("note: --serve: the receiver ignored SIGTERM and was killed");
                 None
             }
             crate::serve::Stopped::Terminated => None,
@@ -229,7 +229,7 @@ pub(super) fn unreachable(url: &str, failure: &crate::sender::Failure) -> i32 {
     let hint = advice::for_failure(failure)
         .map(|a| format!(". {}{}.", a[..1].to_uppercase(), &a[1..]))
         .unwrap_or_default();
-    eprintln!("error: cannot reach {url}: {failure}{hint}");
+    crate::output::errln!("error: cannot reach {url}: {failure}{hint}");
     exit::UNREACHABLE
 }
 

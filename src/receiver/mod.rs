@@ -259,12 +259,12 @@ fn record(
         answer_body: Some(answer.to_string()),
     };
     if let Err(e) = recorder.record(number, &delivery) {
-        eprintln!("error: {e}; the delivery was answered but not recorded");
+        crate::output::errln!("error: {e}; the delivery was answered but not recorded");
     }
 }
 
 fn log(config: &ReceiverConfig, line: std::fmt::Arguments<'_>) {
     if config.log {
-        println!("{line}");
+        crate::output::outln!("{line}");
     }
 }

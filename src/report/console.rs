@@ -47,7 +47,7 @@ impl ConsoleReporter {
                 bar.println(text);
                 bar.inc(1);
             }
-            None => crate::report::outln!("{text}"),
+            None => crate::output::consoleln!("{text}"),
         }
     }
 
@@ -62,17 +62,17 @@ impl ConsoleReporter {
             bar.finish_and_clear();
         }
         if let Some(lead) = &self.options.lead {
-            crate::report::outln!(
+            crate::output::consoleln!(
                 "{} {}",
                 style("diagnosis:").red().bold(),
                 self.options.redact(lead)
             );
         }
         for note in &outcome.notes {
-            crate::report::outln!("note: {}", self.options.redact(note));
+            crate::output::consoleln!("note: {}", self.options.redact(note));
         }
         if let Some(reason) = &outcome.stopped {
-            crate::report::outln!(
+            crate::output::consoleln!(
                 "{} {}: the cases after it were not run, and the reports are partial",
                 style("stopped:").red().bold(),
                 self.options.redact(&reason.to_string())
@@ -89,7 +89,7 @@ impl ConsoleReporter {
                     .as_ref()
                     .map(|p| format!(", pending change in {}", p.display()))
                     .unwrap_or_default();
-                crate::report::outln!(
+                crate::output::consoleln!(
                     "{} {} ({}{pending})",
                     style(what).red().bold(),
                     case.id,
@@ -97,19 +97,19 @@ impl ConsoleReporter {
                 );
                 if !same.is_empty() {
                     let ids: Vec<&str> = same.iter().map(|c| c.id.as_str()).collect();
-                    crate::report::outln!(
+                    crate::output::consoleln!(
                         "  and the same change in {}: {}",
                         crate::result::count(same.len(), "other case"),
                         ids.join(", ")
                     );
                 }
                 if let Some(diff) = &case.diff {
-                    crate::report::outln!("{}", colorize(&self.options.redact(diff)));
+                    crate::output::consoleln!("{}", colorize(&self.options.redact(diff)));
                 }
             }
-            crate::report::outln!("{}", snapshots.summary_line());
+            crate::output::consoleln!("{}", snapshots.summary_line());
         }
-        crate::report::outln!(
+        crate::output::consoleln!(
             "{} in {}",
             outcome.summary(self.options.strict).line(),
             crate::sender::format_duration(outcome.duration)

@@ -10,31 +10,7 @@ pub mod junit;
 pub mod load_html;
 pub mod markdown;
 
-static TO_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Sends the console output to standard error, leaving standard output to
-/// data (`--report-json -`).
-pub fn console_to_stderr(on: bool) {
-    TO_STDERR.store(on, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Whether the console output goes to standard error.
-pub fn console_on_stderr() -> bool {
-    TO_STDERR.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// `println!` for console output: to standard error when standard output
-/// carries data (see [`console_to_stderr`]).
-macro_rules! outln {
-    ($($arg:tt)*) => {
-        if $crate::report::console_on_stderr() {
-            eprintln!($($arg)*)
-        } else {
-            println!($($arg)*)
-        }
-    };
-}
-pub(crate) use outln;
+pub use crate::output::{console_on_stderr, console_to_stderr};
 
 /// What every report needs besides the outcome.
 #[derive(Debug, Clone)]

@@ -19,7 +19,8 @@ pub enum Failure {
     Reset,
     /// The receiver aborted the connection.
     Aborted,
-    /// The connection closed while the request was being sent.
+    /// The receiver closed the connection while the request body was being
+    /// sent, and no answer came.
     ClosedWhileSending,
     /// The connection closed before a complete response head.
     ClosedEarly,
@@ -95,7 +96,7 @@ impl fmt::Display for Failure {
             Failure::Reset => f.write_str("connection reset by the receiver"),
             Failure::Aborted => f.write_str("connection aborted by the receiver"),
             Failure::ClosedWhileSending => {
-                f.write_str("connection closed by the receiver while sending")
+                f.write_str("connection closed while the request body was being sent")
             }
             Failure::ClosedEarly => f.write_str("connection closed before a complete response"),
             Failure::Timeout(after) => write!(f, "no response within {}", format_duration(*after)),

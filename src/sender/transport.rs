@@ -9,8 +9,12 @@
 //! for a body that is not empty, the port in `host` only when it is not the
 //! scheme's default.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,7 +23,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -93,12 +97,19 @@ impl Transport {
         } else {
             None
         };
-        let classify = |e: &(dyn std::error::Error + 'static)| Failure::of_error(e, ca_file_given);
-        match self.connect(&url, server_name, ca_file_given).await? {
+        let (connected, closed) = self.connect(&url, server_name, ca_file_given).await?;
+        match connected {
             Connected::Plain(tcp) => self.exchange(tcp, built, deadline).await,
             Connected::Tls(tls) => self.exchange(tls, built, deadline).await,
         }
-        .map_err(|e| classify(&e))
+        .map_err(|e| match Failure::of_error(&e, ca_file_given) {
+            // No answer came, and the receiver had closed the connection
+            // while the request was being written: that is what happened.
+            failure if closed.load(Ordering::Relaxed) && failure.is_no_answer() => {
+                Failure::ClosedWhileSending
+            }
+            failure => failure,
+        })
     }
 
     /// A connection to the URL's host, through TLS when `server_name` is
@@ -109,7 +120,7 @@ impl Transport {
         url: &ReceiverUrl,
         server_name: Option<ServerName<'static>>,
         ca_file_given: bool,
-    ) -> Result<Connected, Failure> {
+    ) -> Result<(Connected, Arc<AtomicBool>), Failure> {
         let work = async {
             let addresses: Vec<SocketAddr> = tokio::net::lookup_host(url.authority())
                 .await
@@ -121,11 +132,13 @@ impl Transport {
             })?;
             // As the HTTP clients of the field do: a small request is not held back.
             let _ = tcp.set_nodelay(true);
+            let tcp = HearsEarlyAnswers::new(tcp);
+            let closed = tcp.closed.clone();
             let Some(name) = server_name else {
-                return Ok(Connected::Plain(tcp));
+                return Ok((Connected::Plain(tcp), closed));
             };
             match self.tls.connect(name, tcp).await {
-                Ok(tls) => Ok(Connected::Tls(Box::new(tls))),
+                Ok(tls) => Ok((Connected::Tls(Box::new(tls)), closed)),
                 // A handshake that failed for no reason of TLS's own (a
                 // timeout, an unreachable host) is a failure to connect.
                 Err(e) => Err(match Failure::of_error(&e, ca_file_given) {
@@ -178,8 +191,117 @@ const BACK_STOP: Duration = Duration::from_secs(1);
 
 /// A connection, plain or through TLS.
 enum Connected {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    Plain(HearsEarlyAnswers),
+    Tls(Box<tokio_rustls::client::TlsStream<HearsEarlyAnswers>>),
+}
+
+/// A TCP connection on which the receiver may answer before it has read
+/// the whole request, and close. Frameworks refuse a body over their limit
+/// that way (a 413 as soon as the headers arrive, Go's `MaxBytesReader`,
+/// Express's body parser): writing the rest then fails (a broken pipe or a
+/// reset) while their answer waits to be read. Once writing has failed,
+/// what is left of the request is dropped as if sent, so that the HTTP
+/// client goes on to read the answer; with none to read, the exchange ends
+/// as the connection closed, and `closed` says that it did while the
+/// request was being written.
+struct HearsEarlyAnswers {
+    tcp: TcpStream,
+    closed: Arc<AtomicBool>,
+}
+
+impl HearsEarlyAnswers {
+    fn new(tcp: TcpStream) -> HearsEarlyAnswers {
+        HearsEarlyAnswers {
+            tcp,
+            closed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// A write's result, with a closed connection taking `len` bytes.
+    fn written(&self, result: Poll<io::Result<usize>>, len: usize) -> Poll<io::Result<usize>> {
+        match result {
+            Poll::Ready(Err(e)) if closes(&e) => {
+                self.closed.store(true, Ordering::Relaxed);
+                Poll::Ready(Ok(len))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether a write error means the receiver closed the connection.
+fn closes(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+    )
+}
+
+impl AsyncRead for HearsEarlyAnswers {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for HearsEarlyAnswers {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.is_closed() {
+            return Poll::Ready(Ok(buf.len()));
+        }
+        let result = Pin::new(&mut self.tcp).poll_write(cx, buf);
+        self.written(result, buf.len())
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        if self.is_closed() {
+            return Poll::Ready(Ok(len));
+        }
+        let result = Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs);
+        self.written(result, len)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.is_closed() {
+            return Poll::Ready(Ok(()));
+        }
+        match Pin::new(&mut self.tcp).poll_flush(cx) {
+            Poll::Ready(Err(e)) if closes(&e) => {
+                self.closed.store(true, Ordering::Relaxed);
+                Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.is_closed() {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
 }
 
 /// Closes a request's connection when dropped: an attempt that ends early

@@ -173,3 +173,102 @@ async fn handle(kind: Hostile, mut stream: TcpStream) {
         }
     }
 }
+
+/// How a body-limited receiver closes after its early answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Close {
+    /// What of the body has arrived is read, then the socket is closed: a
+    /// FIN, and a reset for every byte that arrives after it (Node and
+    /// Python servers; the writer then sees a broken pipe).
+    Plain,
+    /// Closed with linger 0: a reset at once.
+    Reset,
+}
+
+/// A receiver with a body limit, the way Go's `http.MaxBytesReader`,
+/// Fastify and Express's body parsers refuse a large body: the request's
+/// head is read, a `Content-Length` over `limit` is answered 413 at once,
+/// and the connection is closed while the body is still being written.
+/// Other requests are read whole and answered 200 `{"success":true}`
+/// (`OPTIONS` 204). Each connection on a thread of its own, std only, so
+/// that it serves while a test waits on a child process.
+pub struct BodyLimitReceiver {
+    pub url: String,
+    /// Requests answered 413 before their body was read.
+    pub refused: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl BodyLimitReceiver {
+    pub fn start(limit: usize, close: Close) -> BodyLimitReceiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = refused.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let counter = counter.clone();
+                std::thread::spawn(move || serve_limited(stream, limit, close, &counter));
+            }
+        });
+        BodyLimitReceiver { url, refused }
+    }
+}
+
+fn serve_limited(
+    mut stream: std::net::TcpStream,
+    limit: usize,
+    close: Close,
+    refused: &std::sync::atomic::AtomicU64,
+) {
+    use std::io::{Read, Write};
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut seen = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let head_end = loop {
+        if let Some(i) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match stream.read(&mut buf) {
+            Ok(n) if n > 0 => seen.extend_from_slice(&buf[..n]),
+            _ => return,
+        }
+    };
+    let head = String::from_utf8_lossy(&seen[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    if head.starts_with("options") {
+        let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        return;
+    }
+    if length > limit {
+        refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _ = stream.write_all(
+            b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain\r\nContent-Length: 22\r\nConnection: close\r\n\r\nrequest body too large",
+        );
+        match close {
+            Close::Plain => {
+                // What has arrived is read, so that closing sends a FIN.
+                let _ = stream.set_nonblocking(true);
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            }
+            Close::Reset => {
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            }
+        }
+        return;
+    }
+    let mut body = seen.len() - head_end;
+    while body < length {
+        match stream.read(&mut buf) {
+            Ok(n) if n > 0 => body += n,
+            _ => return,
+        }
+    }
+    let _ = stream.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\nConnection: close\r\n\r\n{\"success\":true}",
+    );
+}

@@ -3,6 +3,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// A `receive` process on a free port; killed when dropped.
 pub struct ReceiveProcess {
@@ -100,4 +102,72 @@ pub fn three_runners_merged(dir: &Path, url: &str) -> String {
     );
     assert_eq!(code, 0, "{out}\n{err}");
     out
+}
+
+/// A child process whose output lines are collected; killed when dropped.
+pub struct Process {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    /// Says when the reader has read the output to its end.
+    read_all: std::sync::mpsc::Receiver<()>,
+}
+
+impl Process {
+    pub fn start(args: &[&str]) -> Process {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_webhook-harness"))
+            .args(args)
+            .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let sink = lines.clone();
+        let (done, read_all) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+            let _ = done.send(());
+        });
+        Process {
+            child,
+            lines,
+            read_all,
+        }
+    }
+
+    /// Waits (up to a minute) for a line satisfying `pred`; returns it.
+    pub fn wait_for(&self, pred: impl Fn(&str) -> bool) -> String {
+        for _ in 0..3000 {
+            if let Some(line) = self.lines.lock().unwrap().iter().find(|l| pred(l)) {
+                return line.clone();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no such line in {:?}", self.lines.lock().unwrap());
+    }
+
+    pub fn text(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// Sends SIGINT and waits for the exit code.
+    pub fn interrupt(&mut self) -> i32 {
+        // SAFETY: kill(2) with the pid of our own child.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+        let code = self.child.wait().unwrap().code().unwrap_or(-1);
+        // The last lines are read once the output ends (bounded, in case a
+        // grandchild still holds it open).
+        let _ = self.read_all.recv_timeout(Duration::from_secs(30));
+        code
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
