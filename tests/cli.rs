@@ -851,7 +851,7 @@ fn strict_fails_a_run_that_could_not_check_effects() {
     assert_eq!(code, 1, "{stdout}");
     assert_contains_all(
         &stdout,
-        &["FAIL (--strict): 7 cases were not verified (skipped)"],
+        &["FAIL (--strict): 11 cases were not verified (skipped)"],
     );
     let (code, stdout, _) = harness(&[
         "load",

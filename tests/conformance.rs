@@ -145,6 +145,24 @@ async fn legacy_dialect_not_accepted() {
 }
 
 #[tokio::test]
+async fn legacy_payloads_accepted_but_filed_under_no_key() {
+    // 2xx to every legacy delivery, but the work is filed under "": the
+    // completions' effect counts read 0 (the test ping may read 0).
+    let outcome = assert_fails_exactly(
+        Bug::LegacyUnkeyed,
+        &[
+            "dialects.legacy-generation",
+            "dialects.legacy-embedding",
+            "dialects.legacy-group",
+        ],
+    )
+    .await;
+    let message = message_of(&outcome, "dialects.legacy-group");
+    assert!(message.contains("group_id"), "{message}");
+    assert!(message.contains("effect count 0"), "{message}");
+}
+
+#[tokio::test]
 async fn redirect_instead_of_2xx() {
     let outcome = run_against(Bug::Redirects).await;
     let got = failed(&outcome);
@@ -210,6 +228,7 @@ async fn retry_after_5xx_redoes_the_work() {
         &[
             "idempotency.retry-after-failure",
             "idempotency.group-effect-once",
+            "dialects.legacy-group",
         ],
     )
     .await;
@@ -220,7 +239,7 @@ async fn retry_after_5xx_redoes_the_work() {
 async fn groups_keyed_by_a_generation_id() {
     let outcome = assert_fails_exactly(
         Bug::KeysGroupsByGenerationId,
-        &["idempotency.group-effect-once"],
+        &["idempotency.group-effect-once", "dialects.legacy-group"],
     )
     .await;
     let message = message_of(&outcome, "idempotency.group-effect-once");
@@ -234,6 +253,9 @@ async fn stub_that_always_says_200() {
         &[
             "idempotency.effect-once",
             "idempotency.group-effect-once",
+            "dialects.legacy-generation",
+            "dialects.legacy-embedding",
+            "dialects.legacy-group",
             "verification.wrong-webhook-id",
             "verification.missing-webhook-id",
             "input.malformed-json",

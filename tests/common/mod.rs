@@ -41,6 +41,10 @@ pub enum Bug {
     AsciiOnly,
     /// Only the current dialect's key fields are read.
     LegacyUnsupported,
+    /// Only the current dialect's key fields are read, and a legacy payload
+    /// (which has none of them) is answered 200 and filed under an empty
+    /// key: `req.body.data?.id ?? ""`.
+    LegacyUnkeyed,
     /// POST /webhook answered 308 to /webhook/.
     Redirects,
     /// A key already seen is answered 409.
@@ -140,6 +144,7 @@ impl Bug {
         ("rejects-unknown-fields", Bug::RejectsUnknownFields),
         ("ascii-only", Bug::AsciiOnly),
         ("legacy-unsupported", Bug::LegacyUnsupported),
+        ("legacy-unkeyed", Bug::LegacyUnkeyed),
         ("redirects", Bug::Redirects),
         ("conflict-on-duplicate", Bug::ConflictOnDuplicate),
         ("not-idempotent", Bug::NotIdempotent),
@@ -344,11 +349,16 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
                 .unwrap_or("undefined")
                 .to_owned(),
         )
-    } else if bug == Bug::LegacyUnsupported {
-        body.get("groupId")
+    } else if matches!(bug, Bug::LegacyUnsupported | Bug::LegacyUnkeyed) {
+        let current = body
+            .get("groupId")
             .or_else(|| data.get("id"))
             .and_then(Value::as_str)
-            .map(str::to_owned)
+            .map(str::to_owned);
+        match bug {
+            Bug::LegacyUnkeyed => Some(current.unwrap_or_default()),
+            _ => current,
+        }
     } else {
         idempotency_key(&body)
     };
