@@ -283,6 +283,22 @@ pub const FIELDS_READ: [&[&str]; KEY_LOCATIONS.len() + 1] = {
     fields
 };
 
+/// The dialect of a payload, told by the names of its top-level fields: the
+/// legacy dialect has its key at the top level (`generation_id`,
+/// `group_id`, from [`key_path`]). `complete`: whether `fields` are all of
+/// them (without a legacy key among them, it is then the current dialect;
+/// with only some, it cannot be told).
+pub fn dialect_of_fields(fields: &[String], complete: bool) -> Option<Dialect> {
+    let legacy = EventKind::ALL
+        .iter()
+        .any(|kind| fields.iter().any(|f| f == key_path(*kind, Dialect::Legacy)));
+    match (legacy, complete) {
+        (true, _) => Some(Dialect::Legacy),
+        (false, true) => Some(Dialect::Current),
+        (false, false) => None,
+    }
+}
+
 /// The idempotency key of any payload in either dialect: the first string
 /// found at one of the [`KEY_LOCATIONS`].
 pub fn idempotency_key(json: &Value) -> Option<String> {

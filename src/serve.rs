@@ -161,7 +161,7 @@ pub enum Stopped {
 
 impl Served {
     /// Starts `config.command` and waits until `config.url` gives any HTTP
-    /// answer to the readiness `OPTIONS`.
+    /// answer to the readiness `OPTIONS` (or takes part in a TLS handshake).
     pub async fn start(config: &ServeConfig) -> Result<Served, StartError> {
         become_subreaper();
         let mut command = CommandWrap::with_new("sh", |c| {
@@ -241,7 +241,7 @@ impl Served {
             let asked = !wants_port || url != config.url;
             if asked
                 && let Ok(sender) = &probe
-                && sender.readiness(&url).await.status.is_some()
+                && answers(&sender.readiness(&url).await)
             {
                 served.url = url;
                 return Ok(served);
@@ -418,6 +418,13 @@ async fn keep_lines(
             });
         }
     }
+}
+
+/// Whether a readiness attempt shows a receiver that is up: any HTTP
+/// answer, or a TLS handshake it took part in (whether its certificate is
+/// trusted is the run's to say, with what to do about it).
+fn answers(attempt: &crate::sender::Attempt) -> bool {
+    attempt.status.is_some() || matches!(attempt.failure, Some(crate::sender::Failure::Tls(_)))
 }
 
 /// Makes this process the reaper of the receiver's orphans (a process the

@@ -949,6 +949,59 @@ fn one_mistake_leads_the_report_with_one_diagnosis() {
 }
 
 #[test]
+fn the_diagnosis_comes_before_the_failures_it_explains() {
+    // A probe URL with a wrong path: the probe answers 404 to every
+    // question, and every case that reads an effect count fails for it.
+    let receiver = start_receiver(&["--webhook-id", "another-id"]);
+    let probe = receiver.url.replace("/webhook", "/effect?key={key}");
+    let dir = std::env::temp_dir().join(format!("wh-probe-404-{}", std::process::id()));
+    let json = dir.join("run.json");
+    let (code, stdout, _) = harness(&[
+        "run",
+        "--url",
+        &receiver.url,
+        "--webhook-id",
+        "another-id",
+        "--effects-url",
+        &probe,
+        "--report-json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(stdout.matches("diagnosis:").count(), 1, "{stdout}");
+    assert_contains_all(
+        &stdout,
+        &[
+            "diagnosis: the effects probe answered 404 every time (",
+            "check --effects-url",
+            "explained by the diagnosis above",
+        ],
+    );
+    // The diagnosis leads: no failure's reasons come before it.
+    let lead = stdout.find("diagnosis:").unwrap();
+    assert!(
+        stdout.find("\n  -> ").is_none_or(|first| first > lead),
+        "{stdout}"
+    );
+    // No failure blames a race or a retry: each is marked as explained.
+    let blocks = stdout[lead..]
+        .lines()
+        .filter(|l| l.starts_with("FAIL ") || l.starts_with("warn "))
+        .count();
+    assert!(blocks > 0, "{stdout}");
+    assert_eq!(
+        stdout.matches("explained by the diagnosis above").count(),
+        blocks,
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["diagnosis"]["cause"], "effects-probe-failed");
+    assert_eq!(report["diagnosis"]["status"], 404);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn completions_and_the_manual_page_are_printed() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let (code, stdout, stderr) = harness(&["completions", shell]);

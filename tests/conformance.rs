@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{Bug, TestReceiver, WEBHOOK_ID};
+use webhook_harness::result::{Cause, Trait};
 use webhook_harness::runner::{self, CaseStatus, RunConfig, RunResult};
 use webhook_harness::scenario;
 use webhook_harness::sender::SenderConfig;
@@ -437,4 +438,89 @@ async fn the_missing_probe_is_noted_only_when_a_case_reads_effects() {
         "{:?}",
         outcome.notes
     );
+}
+
+/// The diagnosis of a run against `bug`, in words.
+async fn diagnosis_of(bug: Bug) -> Option<(Cause, String)> {
+    run_against(bug)
+        .await
+        .diagnosis()
+        .map(|d| (d.cause.clone(), d.to_string()))
+}
+
+#[tokio::test]
+async fn refusals_that_share_a_trait_are_one_diagnosis() {
+    // The id read from the body: every delivery without webhookId there
+    // (groups, webhook.test, the legacy dialect) is refused.
+    let (cause, words) = diagnosis_of(Bug::ReadsIdFromBody).await.expect("diagnosed");
+    assert!(
+        matches!(&cause, Cause::Pattern { status: 401, trait_: Trait::Field { name, present: false }, .. } if name == "webhookId"),
+        "{cause:?}: {words}"
+    );
+    let shape = regex::Regex::new(
+        r"^(\d+) of (\d+) deliveries without webhookId in the body were answered 401, and all \d+ deliveries answered 2xx had it$",
+    )
+    .unwrap();
+    let counts = shape.captures(&words).expect(&words);
+    assert_eq!(counts[1], counts[2], "every one of them: {words}");
+    assert!(
+        cause_fix(&cause).contains("read X-Inference-Webhook-ID"),
+        "{cause:?}"
+    );
+
+    let (cause, words) = diagnosis_of(Bug::LegacyUnsupported)
+        .await
+        .expect("diagnosed");
+    assert_eq!(
+        cause,
+        Cause::Pattern {
+            status: 400,
+            trait_: Trait::Dialect(webhook_harness::event::Dialect::Legacy),
+            accepted: match &cause {
+                Cause::Pattern { accepted, .. } => *accepted,
+                _ => 0,
+            },
+        },
+        "{words}"
+    );
+    assert!(
+        words.starts_with("4 of 4 deliveries in the legacy dialect were answered 400"),
+        "{words}"
+    );
+
+    let (cause, words) = diagnosis_of(Bug::RejectsGroups).await.expect("diagnosed");
+    assert!(
+        matches!(
+            cause,
+            Cause::Pattern {
+                status: 400,
+                trait_: Trait::Event(webhook_harness::event::EventKind::SlowGroupCompleted),
+                ..
+            }
+        ),
+        "{cause:?}: {words}"
+    );
+}
+
+fn cause_fix(cause: &Cause) -> String {
+    match cause {
+        Cause::Pattern { status, trait_, .. } => trait_.fix(*status),
+        _ => String::new(),
+    }
+}
+
+#[tokio::test]
+async fn no_diagnosis_for_a_correct_receiver_or_a_single_mistake() {
+    for bug in [
+        Bug::None,
+        Bug::IgnoresPing,
+        Bug::SmallBodyLimit,
+        Bug::ConflictOnDuplicate,
+        Bug::RejectsFailedGeneration,
+        Bug::AsciiOnly,
+        Bug::CrashesOnBadInput,
+        Bug::NotIdempotent,
+    ] {
+        assert_eq!(diagnosis_of(bug).await, None, "{bug:?}");
+    }
 }

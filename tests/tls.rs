@@ -391,3 +391,52 @@ async fn a_plain_http_server_behind_https_is_named() {
     let failure = delivery.attempts[0].failure.clone().unwrap();
     assert_eq!(failure, Failure::Tls(TlsReason::PlainHttp), "{failure}");
 }
+
+#[test]
+fn a_served_https_receiver_is_waited_for_and_an_untrusted_certificate_stops_the_run() {
+    let pki = pki("serve");
+    let dir = pki.dir.clone();
+    let serve = format!(
+        "exec {BIN} receive --port $PORT --tls-cert {} --tls-key {}",
+        pki.cert.display(),
+        pki.key.display()
+    );
+    let run = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args([
+                "run",
+                "--url",
+                "https://localhost:0/webhook",
+                "--serve",
+                &serve,
+            ])
+            .args(["--serve-timeout", "60s", "--filter", "events.webhook-test"])
+            .args(extra)
+            .current_dir(&dir)
+            .env_remove("CI")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    // Trusted, or not checked: the receiver is seen up, and tested.
+    let (code, said) = run(&["--ca-cert", pki.ca.to_str().unwrap()]);
+    assert_eq!(code, 0, "{said}");
+    let (code, said) = run(&["--insecure"]);
+    assert_eq!(code, 0, "{said}");
+    // Not trusted: up all the same (no wait for the serve timeout), and the
+    // run stops at once with the refusal and what to do, instead of
+    // failing every case after its retries.
+    let (code, said) = run(&[]);
+    assert_eq!(code, 3, "{said}");
+    assert!(!said.contains("did not answer within"), "{said}");
+    assert!(
+        said.contains("cannot test https://localhost:")
+            && said.contains("TLS certificate not accepted: unknown issuer")
+            && said.contains("--ca-cert FILE"),
+        "{said}"
+    );
+}

@@ -5,6 +5,17 @@ use crate::receiver::ServeError;
 use crate::result::{Cause, Diagnosis};
 use crate::sender::{Failure, TlsReason};
 
+/// The run's diagnosis, if any, worded with its fix for every report.
+pub(super) fn lead(
+    outcome: &crate::result::RunResult,
+    default_id: bool,
+) -> Option<crate::report::Lead> {
+    outcome.diagnosis().map(|diagnosis| crate::report::Lead {
+        words: for_diagnosis(&diagnosis, default_id),
+        diagnosis,
+    })
+}
+
 /// The line that leads a run's reports when one mistake explains most of
 /// it: what happened, then the fix with its flags. `default_id`: whether
 /// the run used the built-in default webhook id.
@@ -17,6 +28,16 @@ pub(super) fn for_diagnosis(diagnosis: &Diagnosis, default_id: bool) -> String {
         Cause::TooLarge => body_limit_fix(),
         Cause::Tls(reason) => for_tls(reason),
         Cause::Connection => "start your receiver, or check --url; if it runs, its log may show a crash".to_owned(),
+        Cause::ProbeFailed(_) => {
+            return format!(
+                "{diagnosis}. Likely fix: check --effects-url (its path, port and `{{key}}`), or whether your test-only probe is switched on (e.g. WEBHOOK_HARNESS_TEST_PROBE=1). The cases that read effect counts say nothing until then."
+            );
+        }
+        // One mistake of the receiver's, not of the set-up: the rest of the
+        // run stands.
+        Cause::Pattern { status, trait_, .. } => {
+            return format!("{diagnosis}: {}", trait_.fix(*status));
+        }
     };
     format!(
         "{diagnosis}. Likely fix: {fix}. Until then, the other verdicts of this run say little."

@@ -148,7 +148,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         Ok(o) => o,
         Err(e) => return usage_error(e),
     };
-    let options = ReportOptions {
+    let mut options = ReportOptions {
         strict: false,
         secret: Some(args.target.webhook_id.clone()),
         show_secrets: args.target.show_secrets,
@@ -192,6 +192,10 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         crate::output::consoleln!("stopped: {}", options.redact(&reason.to_string()));
     }
     let run_outcome = as_run_outcome(&outcome, &url, &reproducers);
+    options.lead = super::advice::lead(
+        &run_outcome,
+        args.target.webhook_id == crate::event::DEFAULT_WEBHOOK_ID,
+    );
     if let Err(e) = args
         .reports
         .write(&run_outcome, &options, "webhook-harness fuzz")

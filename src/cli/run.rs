@@ -167,12 +167,10 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
             Err(e) => return usage_error(e),
         }
     }
-    options.lead = outcome.diagnosis().map(|d| {
-        super::advice::for_diagnosis(
-            &d,
-            args.target.webhook_id == crate::event::DEFAULT_WEBHOOK_ID,
-        )
-    });
+    options.lead = super::advice::lead(
+        &outcome,
+        args.target.webhook_id == crate::event::DEFAULT_WEBHOOK_ID,
+    );
     console.set_lead(options.lead.clone());
     console.finish(&outcome);
     if let Some(snapshots) = outcome.snapshots.as_ref().filter(|s| s.failed()) {

@@ -229,7 +229,13 @@ pub(super) fn unreachable(url: &str, failure: &crate::sender::Failure) -> i32 {
     let hint = advice::for_failure(failure)
         .map(|a| format!(". {}{}.", a[..1].to_uppercase(), &a[1..]))
         .unwrap_or_default();
-    crate::output::errln!("error: cannot reach {url}: {failure}{hint}");
+    // A receiver whose TLS handshake fails is there, but nothing can be
+    // sent to it until the certificate question is settled.
+    let what = match failure {
+        crate::sender::Failure::Tls(_) => "cannot test",
+        _ => "cannot reach",
+    };
+    crate::output::errln!("error: {what} {url}: {failure}{hint}");
     exit::UNREACHABLE
 }
 
@@ -237,7 +243,7 @@ pub(super) fn unreachable(url: &str, failure: &crate::sender::Failure) -> i32 {
 /// after saying so when nothing listens there.
 pub(super) async fn check_reachable(sender: &Sender, url: &str) -> Result<Attempt, i32> {
     let ready = sender.readiness(url).await;
-    if let Some(failure) = ready.failure.as_ref().filter(|f| f.is_unreachable()) {
+    if let Some(failure) = ready.failure.as_ref().filter(|f| f.stops_a_run()) {
         return Err(unreachable(url, failure));
     }
     Ok(ready)

@@ -38,6 +38,36 @@ pub fn parse(body: &[u8], paths: &[&[&str]]) -> Result<Value, SkeletonError> {
     Ok(value)
 }
 
+/// The keys of a JSON object at the top of `body`, in order, and whether
+/// the object was read to its end. `body` may be only the start of a
+/// document (the first kilobytes a report keeps): the keys met before it
+/// breaks off are returned, with `false`. Not an object: no keys, `false`.
+pub fn top_level_keys(body: &[u8]) -> (Vec<String>, bool) {
+    let keys = std::cell::RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let complete = de.deserialize_map(KeysOf(&keys)).is_ok() && de.end().is_ok();
+    (keys.into_inner(), complete)
+}
+
+/// Collects an object's keys as they are met, its values dropped.
+struct KeysOf<'a>(&'a std::cell::RefCell<Vec<String>>);
+
+impl<'de> Visitor<'de> for KeysOf<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            self.0.borrow_mut().push(key);
+            map.next_value_seed(Discard)?;
+        }
+        Ok(())
+    }
+}
+
 /// The paths still wanted below the current value (what is left of each).
 struct Along<'a, 'p>(&'a [&'p [&'p str]]);
 
@@ -175,6 +205,22 @@ impl<'de> Visitor<'de> for Discard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_level_keys_of_a_whole_or_cut_document() {
+        let body = br#"{"event":"e","webhookId":"w","data":{"id":"g","x":[1,{"y":2}]},"tail":1}"#;
+        let (keys, complete) = top_level_keys(body);
+        assert_eq!(keys, ["event", "webhookId", "data", "tail"]);
+        assert!(complete);
+        // Cut inside `data`: the keys before it, not complete.
+        let cut = body.windows(3).position(|w| w == b"\"x\"").unwrap();
+        let (keys, complete) = top_level_keys(&body[..cut]);
+        assert_eq!(keys, ["event", "webhookId", "data"]);
+        assert!(!complete);
+        assert_eq!(top_level_keys(b"[1,2]"), (Vec::new(), false));
+        assert_eq!(top_level_keys(b"not json"), (Vec::new(), false));
+        assert_eq!(top_level_keys(b"{} x"), (Vec::new(), false));
+    }
     use proptest::prelude::*;
     use serde_json::json;
 

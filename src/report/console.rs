@@ -39,9 +39,11 @@ impl ConsoleReporter {
         ConsoleReporter { bar, options }
     }
 
-    /// Prints one finished case.
+    /// Prints one finished case: its verdict line (a skip or a stop with
+    /// its reason); the reasons of failures come at the end, after the
+    /// diagnosis that may explain them.
     pub fn case(&self, c: &CaseResult) {
-        let text = self.options.redact(&case_text(c, self.options.strict));
+        let text = self.options.redact(&case_line(c, self.options.strict));
         match &self.bar {
             Some(bar) => {
                 bar.println(text);
@@ -51,22 +53,39 @@ impl ConsoleReporter {
         }
     }
 
-    /// The line to lead the closing part with (see [`ReportOptions::lead`]).
-    pub fn set_lead(&mut self, lead: Option<String>) {
+    /// The diagnosis to lead the closing part with (see [`ReportOptions::lead`]).
+    pub fn set_lead(&mut self, lead: Option<super::Lead>) {
         self.options.lead = lead;
     }
 
-    /// Clears the bar and prints the diagnosis, notes and the summary line.
+    /// Clears the bar and prints the diagnosis, the reasons of the
+    /// failures (those it explains marked so), notes and the summary line.
     pub fn finish(&self, outcome: &RunResult) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+        let failed = outcome
+            .cases
+            .iter()
+            .any(|c| c.status() == CaseStatus::Failed);
+        if failed || self.options.lead.is_some() {
+            // The closing part, apart from the verdict lines above it.
+            crate::output::consoleln!("");
         }
         if let Some(lead) = &self.options.lead {
             crate::output::consoleln!(
                 "{} {}",
                 style("diagnosis:").red().bold(),
-                self.options.redact(lead)
+                self.options.redact(&lead.words)
             );
+        }
+        for c in outcome
+            .cases
+            .iter()
+            .filter(|c| c.status() == CaseStatus::Failed)
+        {
+            let text = case_text(c, self.options.strict, self.options.explained(c));
+            crate::output::consoleln!("{}", self.options.redact(&text));
         }
         for note in &outcome.notes {
             crate::output::consoleln!("note: {}", self.options.redact(note));
@@ -117,9 +136,25 @@ impl ConsoleReporter {
     }
 }
 
-/// The lines for one case: verdict line, then the reason when not passed.
-pub fn case_text(c: &CaseResult, strict: bool) -> String {
-    let tag = match (c.status(), c.finding) {
+/// The verdict line printed when a case ends: the tag, id, severity and
+/// title, and for a case that was skipped or not run, why (one line).
+pub fn case_line(c: &CaseResult, strict: bool) -> String {
+    let mut line = format!(
+        "{} {} [{}] {}",
+        tag(c, strict),
+        c.id,
+        c.severity.name(),
+        c.title
+    );
+    if matches!(c.status(), CaseStatus::Skipped | CaseStatus::NotRun) {
+        line.push_str(&format!("\n  -> {}", c.message()));
+    }
+    line
+}
+
+/// The verdict word of a case, coloured.
+fn tag(c: &CaseResult, strict: bool) -> String {
+    match (c.status(), c.finding) {
         (CaseStatus::Passed, false) => style("pass").green().to_string(),
         (CaseStatus::Passed, true) => style("fixed").green().to_string(),
         (CaseStatus::Skipped, _) if c.fails_run(strict) => {
@@ -132,11 +167,30 @@ pub fn case_text(c: &CaseResult, strict: bool) -> String {
             style("FAIL").red().bold().to_string()
         }
         (CaseStatus::Failed, false) => style("warn").yellow().bold().to_string(),
-    };
-    let mut out = format!("{tag} {} [{}] {}", c.id, c.severity.name(), c.title);
+    }
+}
+
+/// The lines for one case: verdict line, then the reason when not passed;
+/// `explained`: the run's diagnosis explains it (said first, so that the
+/// case's own advice is read in its light).
+pub fn case_text(c: &CaseResult, strict: bool, explained: bool) -> String {
+    let mut out = format!(
+        "{} {} [{}] {}",
+        tag(c, strict),
+        c.id,
+        c.severity.name(),
+        c.title
+    );
+    if explained {
+        out.push_str("\n  -> explained by the diagnosis above; what this case checks:");
+    }
     if c.status() != CaseStatus::Passed {
         for (i, line) in c.message().lines().enumerate() {
-            let prefix = if i == 0 { "  -> " } else { "     " };
+            let prefix = if i == 0 && !explained {
+                "  -> "
+            } else {
+                "     "
+            };
             out.push('\n');
             out.push_str(prefix);
             out.push_str(line);

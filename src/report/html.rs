@@ -57,7 +57,11 @@ pub fn render(outcome: &RunResult, options: &ReportOptions, title: &str) -> Stri
         if options.strict { ", --strict" } else { "" }
     );
     if let Some(lead) = &options.lead {
-        let _ = writeln!(h, "<p class=\"lead\" id=\"diagnosis\">{}</p>", text(lead));
+        let _ = writeln!(
+            h,
+            "<p class=\"lead\" id=\"diagnosis\">{}</p>",
+            text(&lead.words)
+        );
     }
     if let Some(reason) = &outcome.stopped {
         let _ = writeln!(

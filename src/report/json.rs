@@ -33,13 +33,14 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> String {
             })).collect::<Vec<_>>(),
         })
     });
-    let diagnosis = outcome.diagnosis().map(|d| {
+    let diagnosis = options.lead.as_ref().map(|lead| {
+        let d = &lead.diagnosis;
         json!({
             "cause": d.cause.name(),
             "status": d.cause.status(),
             "count": d.count,
             "deliveries": d.deliveries,
-            "message": options.lead.clone().unwrap_or_else(|| d.to_string()),
+            "message": lead.words,
         })
     });
     let report = json!({

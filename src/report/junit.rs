@@ -18,9 +18,7 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> Result<String, St
     report.set_time(outcome.duration);
     let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
-    let lead = outcome
-        .diagnosis()
-        .map(|d| options.redact(&options.lead.clone().unwrap_or_else(|| d.to_string())));
+    let lead = options.lead.as_ref().map(|l| options.redact(&l.words));
     for c in &outcome.cases {
         // A generated case (fuzz) has no file: its suite is named by its id's prefix.
         let file = match &c.source {

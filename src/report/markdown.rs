@@ -11,7 +11,11 @@ pub fn render(outcome: &RunResult, options: &ReportOptions, title: &str) -> Stri
     let summary = outcome.summary(options.strict);
     let mut md = format!("## {title}: {}\n\n", summary.line());
     if let Some(lead) = &options.lead {
-        let _ = writeln!(md, "> **Diagnosis:** {}\n", lead.replace(['\n', '\r'], " "));
+        let _ = writeln!(
+            md,
+            "> **Diagnosis:** {}\n",
+            lead.words.replace(['\n', '\r'], " ")
+        );
     }
     if let Some(reason) = &outcome.stopped {
         let _ = writeln!(

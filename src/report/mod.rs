@@ -21,12 +21,29 @@ pub struct ReportOptions {
     pub secret: Option<String>,
     /// Print the secret in full.
     pub show_secrets: bool,
-    /// The line that leads the report when one mistake explains most
-    /// failures: the run's [`Diagnosis`](crate::result::Diagnosis) and its fix.
-    pub lead: Option<String>,
+    /// What leads the report when one mistake explains most failures:
+    /// the run's diagnosis, worded with its fix.
+    pub lead: Option<Lead>,
+}
+
+/// A run's [`Diagnosis`](crate::result::Diagnosis) and the line that says
+/// it with its fix (the fix may name command-line flags).
+#[derive(Debug, Clone)]
+pub struct Lead {
+    /// What the failures had in common.
+    pub diagnosis: crate::result::Diagnosis,
+    /// It, in words, with the likely fix.
+    pub words: String,
 }
 
 impl ReportOptions {
+    /// Whether the run's diagnosis explains why `case` failed.
+    pub fn explained(&self, case: &crate::result::CaseResult) -> bool {
+        self.lead
+            .as_ref()
+            .is_some_and(|lead| lead.diagnosis.explains(case))
+    }
+
     /// `text` with the secret masked (unless shown).
     pub fn redact(&self, text: &str) -> String {
         match (&self.secret, self.show_secrets) {

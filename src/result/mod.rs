@@ -10,7 +10,7 @@ use std::time::Duration;
 
 pub(crate) use case::count;
 pub use case::{CaseResult, CaseStatus, Check, CheckResult, SkipReason, StepRecord, Summary};
-pub use diagnosis::{Cause, Diagnosis};
+pub use diagnosis::{Cause, Diagnosis, Trait};
 pub use snapshots::{SnapshotCase, SnapshotResults, SnapshotStatus};
 
 use crate::sender::stop::StopReason;
@@ -42,6 +42,6 @@ impl RunResult {
 
     /// What most deliveries had in common, when that points at one mistake.
     pub fn diagnosis(&self) -> Option<Diagnosis> {
-        Diagnosis::of(self.cases.iter().flat_map(|c| c.attempts()))
+        Diagnosis::of_cases(&self.cases)
     }
 }

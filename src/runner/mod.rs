@@ -78,7 +78,8 @@ impl RunContext {
 /// Why a run could not take place.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RunError {
-    /// The target refused the connection, or no connection could be made.
+    /// The target refused the connection, no connection could be made, or
+    /// its TLS handshake failed ([`Failure::stops_a_run`]).
     #[error("cannot reach {url}: {reason}")]
     Unreachable {
         /// The endpoint that could not be reached.
@@ -116,7 +117,7 @@ pub async fn run(
     };
     let mut notes = Vec::new();
     let preflight = sender.readiness(&config.url).await;
-    if let Some(reason) = preflight.failure.clone().filter(Failure::is_unreachable) {
+    if let Some(reason) = preflight.failure.clone().filter(Failure::stops_a_run) {
         return Err(RunError::Unreachable {
             url: config.url.clone(),
             reason,

@@ -131,6 +131,10 @@ pub struct Attempt {
     pub request_body: Bytes,
     /// The request body's whole length.
     pub request_body_len: usize,
+    /// The names of the request body's top-level fields, in order, when the
+    /// body is a JSON object (read whole once, nothing else of it kept): so
+    /// that a report can tell which fields a refused request lacked.
+    pub request_fields: Option<Vec<String>>,
 }
 
 /// How much of a request's body an attempt keeps, for reports.
@@ -156,6 +160,10 @@ impl Attempt {
                 &request.body[..request.body.len().min(REQUEST_BODY_KEPT)],
             ),
             request_body_len: request.body.len(),
+            request_fields: match crate::event::skeleton::top_level_keys(&request.body) {
+                (fields, true) => Some(fields),
+                _ => None,
+            },
         }
     }
 

@@ -88,6 +88,17 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// Whether nothing can be sent to the receiver at all: it cannot be
+    /// reached ([`Failure::is_unreachable`]), or its TLS handshake fails
+    /// (a certificate not trusted, a host name it does not name), which
+    /// every request would meet the same way. A run stops on it at once,
+    /// with what to do, rather than fail every case after its retries.
+    pub fn stops_a_run(&self) -> bool {
+        self.is_unreachable() || matches!(self, Failure::Tls(_))
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

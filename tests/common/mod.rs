@@ -80,6 +80,13 @@ pub enum Bug {
     IgnoresPing,
     /// Not a bug either: every request (OPTIONS too) is answered after 3 s.
     Answers3sLate,
+    /// Checks the webhook id in the body (`webhookId`) instead of the header:
+    /// a delivery whose body has none (groups, `webhook.test`, the legacy
+    /// dialect) is answered 401.
+    ReadsIdFromBody,
+    /// Answers 400 to every `slow-group.completed` (a handler that knows
+    /// only generations).
+    RejectsGroups,
     /// Records the key of every POST (from its header or body), then crashes
     /// (500); a key it has seen is answered 200 as a duplicate.
     RecordsThenCrashes,
@@ -162,6 +169,8 @@ impl Bug {
         ("ignores-ping", Bug::IgnoresPing),
         ("answers-3s-late", Bug::Answers3sLate),
         ("records-then-crashes", Bug::RecordsThenCrashes),
+        ("reads-id-from-body", Bug::ReadsIdFromBody),
+        ("rejects-groups", Bug::RejectsGroups),
         (
             "keys-groups-by-generation-id",
             Bug::KeysGroupsByGenerationId,
@@ -277,7 +286,8 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
     if bug == Bug::SmallBodyLimit && req.body.len() > 1_000_000 {
         return answer(413, "payload too large");
     }
-    if bug != Bug::IgnoresWebhookId && req.header("x-inference-webhook-id") != Some(WEBHOOK_ID) {
+    let checks_header = !matches!(bug, Bug::IgnoresWebhookId | Bug::ReadsIdFromBody);
+    if checks_header && req.header("x-inference-webhook-id") != Some(WEBHOOK_ID) {
         return answer(401, "unknown webhook id");
     }
     if bug == Bug::AsciiOnly && !req.body.is_ascii() {
@@ -294,7 +304,13 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
         Ok(_) => return answer(bad_input, "not an object"),
         Err(_) => return answer(bad_input, "invalid JSON"),
     };
+    if bug == Bug::ReadsIdFromBody && body["webhookId"] != WEBHOOK_ID {
+        return answer(401, "unknown webhook id");
+    }
     let event = body["event"].as_str().unwrap_or_default().to_owned();
+    if bug == Bug::RejectsGroups && event == "slow-group.completed" {
+        return answer(400, "unknown event");
+    }
     let data = &body["data"];
     let generations = data["generations"].as_array().cloned().unwrap_or_default();
     if bug == Bug::RejectsEmptyGroup && event == "slow-group.completed" && generations.is_empty() {
