@@ -103,6 +103,38 @@ async fn ten_percent_failures_show_as_ten_percent_errors() {
 }
 
 #[tokio::test]
+async fn refusals_say_what_they_were() {
+    // A duplicate answered 409: every 4xx went to a copy of a duplicated delivery.
+    let receiver = TestReceiver::start(Bug::ConflictOnDuplicate).await;
+    let report = load::run(config(&receiver, Until::Deliveries(500), 0.2, 0), |_| {})
+        .await
+        .unwrap();
+    let refused = report.status.client_error;
+    assert!(refused > 0, "{report:?}");
+    assert_eq!(
+        report.refusals_said().as_deref(),
+        Some(
+            format!("{refused} of {refused} 4xx answers were to duplicate copies (409): answer a duplicate 2xx, as the first copy was, and do nothing").as_str()
+        )
+    );
+    // A 503 now and then, to deliveries sent once: said by status.
+    let receiver = TestReceiver::start(Bug::FailsOneInTen).await;
+    let report = load::run(config(&receiver, Until::Deliveries(300), 0.0, 0), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        report.refusals_said().as_deref(),
+        Some("answers that were not 2xx: 503 x30")
+    );
+    // A correct receiver: nothing to say.
+    let receiver = TestReceiver::start(Bug::None).await;
+    let report = load::run(config(&receiver, Until::Deliveries(300), 0.2, 0), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.refusals_said(), None, "{report:?}");
+}
+
+#[tokio::test]
 async fn duplicates_reveal_double_effects() {
     let receiver = TestReceiver::start(Bug::NotIdempotent).await;
     let report = load::run(config(&receiver, Until::Deliveries(500), 0.2, 0), |_| {})

@@ -244,6 +244,9 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
             args.max_error_rate * 100.0
         ));
     }
+    if let Some(said) = report.refusals_said().filter(|_| !problems.is_empty()) {
+        problems.push(said);
+    }
     if !report.violations.is_empty() {
         problems.push(format!(
             "{} of {} probed keys had an effect count other than 1",

@@ -63,6 +63,8 @@ pub struct LoadReport {
     pub requests_per_second: f64,
     /// Answers by status class.
     pub status: StatusCounts,
+    /// The answers that were not 2xx, by status, most first: to whom.
+    pub refused: Vec<Refused>,
     /// Requests not answered within the timeout.
     pub timeouts: u64,
     /// Requests that failed at the connection (refused, reset, closed).
@@ -95,6 +97,64 @@ pub struct LoadReport {
     pub hdr_log: Option<String>,
     /// Why the interval log could not be written to the end, if it could not.
     pub hdr_log_error: Option<String>,
+}
+
+/// How often one status other than 2xx was answered, and to what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Refused {
+    /// The status.
+    pub status: u16,
+    /// Answers to deliveries sent once.
+    pub to_single_deliveries: u64,
+    /// Answers to either copy of a duplicated delivery.
+    pub to_duplicate_copies: u64,
+}
+
+impl Refused {
+    /// Every answer with this status.
+    pub fn total(&self) -> u64 {
+        self.to_single_deliveries + self.to_duplicate_copies
+    }
+}
+
+impl LoadReport {
+    /// What the answers that were not 2xx were, in one line, when there
+    /// were any: the pattern when they all went to duplicate copies (a
+    /// receiver that refuses a duplicate), else the statuses, most first.
+    pub fn refusals_said(&self) -> Option<String> {
+        let client: Vec<&Refused> = self
+            .refused
+            .iter()
+            .filter(|r| (400..500).contains(&r.status))
+            .collect();
+        let client_total: u64 = client.iter().map(|r| r.total()).sum();
+        if let [only] = client[..]
+            && only.to_single_deliveries == 0
+            && self.refused.iter().all(|r| (400..500).contains(&r.status))
+        {
+            return Some(format!(
+                "{client_total} of {client_total} 4xx answers were to duplicate copies ({}): answer a duplicate 2xx, as the first copy was, and do nothing",
+                only.status
+            ));
+        }
+        if self.refused.is_empty() {
+            return None;
+        }
+        let listed: Vec<String> = self
+            .refused
+            .iter()
+            .take(4)
+            .map(|r| match r.to_duplicate_copies {
+                0 => format!("{} x{}", r.status, r.total()),
+                copies => format!("{} x{} ({copies} to duplicate copies)", r.status, r.total()),
+            })
+            .collect();
+        let more = if self.refused.len() > 4 { ", ..." } else { "" };
+        Some(format!(
+            "answers that were not 2xx: {}{more}",
+            listed.join(", ")
+        ))
+    }
 }
 
 /// The process's peak resident set size in MiB, where the OS tells it.

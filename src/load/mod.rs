@@ -17,7 +17,7 @@ mod worker;
 pub use config::{
     LoadConfig, Mix, Sizes, Until, default_unanswered_window, parse_fraction, parse_rate,
 };
-pub use figures::{Latency, Live, LoadReport, StatusCounts, peak_rss_mib};
+pub use figures::{Latency, Live, LoadReport, Refused, StatusCounts, peak_rss_mib};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,6 +54,9 @@ struct Counters {
     resent: AtomicU64,
     /// 1xx..5xx and other, by index 0..=5.
     status: [AtomicU64; 6],
+    /// Answers that were not 2xx, by status: to single deliveries, and to
+    /// copies of duplicated ones (touched only off the 2xx path).
+    refused: std::sync::Mutex<std::collections::BTreeMap<u16, [u64; 2]>>,
 }
 
 /// Keys kept for the idempotency check: every duplicated one up to this many
@@ -255,6 +258,30 @@ fn sum(shared: &Shared, field: impl Fn(&Counters) -> &AtomicU64) -> u64 {
         .sum()
 }
 
+/// The answers that were not 2xx, by status over every worker, most first.
+fn refused(shared: &Shared) -> Vec<Refused> {
+    let mut all: std::collections::BTreeMap<u16, [u64; 2]> = Default::default();
+    for counters in &shared.counters {
+        if let Ok(refused) = counters.refused.lock() {
+            for (status, [single, copies]) in refused.iter() {
+                let entry = all.entry(*status).or_default();
+                entry[0] += single;
+                entry[1] += copies;
+            }
+        }
+    }
+    let mut refused: Vec<Refused> = all
+        .into_iter()
+        .map(|(status, [single, copies])| Refused {
+            status,
+            to_single_deliveries: single,
+            to_duplicate_copies: copies,
+        })
+        .collect();
+    refused.sort_by_key(|r| std::cmp::Reverse(r.total()));
+    refused
+}
+
 /// A worker's connections: one for its deliveries, one for concurrent copies.
 struct Connections {
     main: Connection,
@@ -323,6 +350,7 @@ fn report(
             server_error: sum(shared, |c| &c.status[4]),
             other: sum(shared, |c| &c.status[5]),
         },
+        refused: refused(shared),
         timeouts: sum(shared, |c| &c.timeouts),
         connection_errors: sum(shared, |c| &c.connection_errors),
         cut_by_deadline: sum(shared, |c| &c.cut),

@@ -139,7 +139,8 @@ async fn deliver(
             keys.push_back(key);
         }
     } else {
-        let delivered = send(shared, worker, &mut connections.main, template, &key, due).await;
+        let main = &mut connections.main;
+        let delivered = send(shared, worker, main, template, &key, due, Copy::Single).await;
         if delivered
             && n.is_multiple_of(SAMPLE_EVERY)
             && let Ok(mut sampled) = shared.sampled.lock()
@@ -164,15 +165,23 @@ async fn duplicate_copies(
     if (bits >> 8).is_multiple_of(2) {
         let Connections { main, copy } = connections;
         let (a, b) = tokio::join!(
-            send(shared, worker, main, template, key, due),
-            send(shared, worker, copy, template, key, None)
+            send(shared, worker, main, template, key, due, Copy::Duplicated),
+            send(shared, worker, copy, template, key, None, Copy::Duplicated)
         );
         a || b
     } else {
-        let a = send(shared, worker, &mut connections.main, template, key, due).await;
-        let b = send(shared, worker, &mut connections.main, template, key, None).await;
+        let main = &mut connections.main;
+        let a = send(shared, worker, main, template, key, due, Copy::Duplicated).await;
+        let b = send(shared, worker, main, template, key, None, Copy::Duplicated).await;
         a || b
     }
+}
+
+/// Whether a request is a delivery sent once, or a copy of a duplicated one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Copy {
+    Single,
+    Duplicated,
 }
 
 /// Sends one copy with the retry policy; counts and records latency. At the
@@ -185,6 +194,7 @@ async fn send(
     template: &Template,
     key: &str,
     due: Option<tokio::time::Instant>,
+    copy: Copy,
 ) -> bool {
     let counters = &shared.counters[worker];
     let timeout = shared.config.sender.timeout;
@@ -227,6 +237,11 @@ async fn send(
                     StatusClass::Other => 5,
                 };
                 counters.status[class].fetch_add(1, Ordering::Relaxed);
+                if class != 1
+                    && let Ok(mut refused) = counters.refused.lock()
+                {
+                    refused.entry(s).or_default()[usize::from(copy == Copy::Duplicated)] += 1;
+                }
             }
             None if attempt.outcome == Outcome::Timeout => {
                 counters.timeouts.fetch_add(1, Ordering::Relaxed);
