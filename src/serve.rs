@@ -104,6 +104,16 @@ pub enum StartError {
         /// Its last lines of output.
         tail: Vec<String>,
     },
+    /// Something already listens where the receiver is to listen: a run
+    /// against it would test a process the harness did not start. The
+    /// command was not started.
+    #[error("something already listens on {address}, before `{command}` was started")]
+    Occupied {
+        /// The command.
+        command: String,
+        /// `host:port` of the URL.
+        address: String,
+    },
     /// It did not answer in time (it was stopped).
     #[error("{url} did not answer within {} after `{command}` started", crate::duration::format(*.waited))]
     NotReady {
@@ -122,7 +132,7 @@ impl StartError {
     /// The receiver's last lines of output.
     pub fn tail(&self) -> &[String] {
         match self {
-            StartError::Spawn { .. } => &[],
+            StartError::Spawn { .. } | StartError::Occupied { .. } => &[],
             StartError::Exited { tail, .. } | StartError::NotReady { tail, .. } => tail,
         }
     }
@@ -163,6 +173,18 @@ impl Served {
     /// Starts `config.command` and waits until `config.url` gives any HTTP
     /// answer to the readiness `OPTIONS` (or takes part in a TLS handshake).
     pub async fn start(config: &ServeConfig) -> Result<Served, StartError> {
+        // A receiver already there (a leftover of an earlier step, one
+        // started by hand) would answer for the one about to start, which
+        // then dies of "address already in use" unseen.
+        let parsed = ReceiverUrl::parse(&config.url).ok();
+        if let Some(url) = parsed.as_ref().filter(|u| u.port() != Some(0))
+            && listening(&url.authority()).await
+        {
+            return Err(StartError::Occupied {
+                command: config.command.clone(),
+                address: url.authority(),
+            });
+        }
         become_subreaper();
         let mut command = CommandWrap::with_new("sh", |c| {
             c.arg("-c")
@@ -213,7 +235,6 @@ impl Served {
         };
         // With port 0 in the URL the receiver picks its port and says it.
         let mut url = config.url.clone();
-        let parsed = ReceiverUrl::parse(&url).ok();
         let wants_port = parsed.as_ref().is_some_and(|u| u.port() == Some(0));
         let probe = Sender::new(SenderConfig {
             timeout: Duration::from_secs(1),
@@ -242,6 +263,9 @@ impl Served {
             if asked
                 && let Ok(sender) = &probe
                 && answers(&sender.readiness(&url).await)
+                // An answer from a command that has exited came from
+                // another process: said as its exit, above, next round.
+                && served.exited().is_none()
             {
                 served.url = url;
                 return Ok(served);
@@ -418,6 +442,16 @@ async fn keep_lines(
             });
         }
     }
+}
+
+/// Whether something accepts connections at `authority` (`host:port`),
+/// asked for at most a second.
+async fn listening(authority: &str) -> bool {
+    let connect = tokio::net::TcpStream::connect(authority);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), connect).await,
+        Ok(Ok(_))
+    )
 }
 
 /// Whether a readiness attempt shows a receiver that is up: any HTTP

@@ -359,3 +359,73 @@ fn a_closed_standard_output_stops_the_served_receiver_too() {
     assert!(matches!(status.code(), Some(0 | 141)), "{status:?}");
     assert_group_gone(&dir);
 }
+
+#[test]
+fn a_port_something_already_listens_on_is_never_tested() {
+    let dir = temp_dir("occupied");
+    // A receiver left over from an earlier step, on the URL's port.
+    let leftover = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = leftover.local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/webhook");
+    let serve = command(&receive());
+    let (code, stdout, stderr) = harness(&dir, &["run", "--url", &url, "--serve", &serve]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("something already listens on 127.0.0.1:{port}"))
+            && stderr.contains("use port 0 in --url"),
+        "{stderr}"
+    );
+    assert!(!dir.join("pgid").exists(), "the command was started");
+    assert!(!stdout.contains("passed"), "{stdout}");
+    drop(leftover);
+}
+
+#[test]
+fn serve_and_url_from_the_config_file_are_said_and_send_leaves_serve_alone() {
+    let dir = temp_dir("config");
+    std::fs::write(
+        dir.join("webhook-harness.toml"),
+        format!(
+            "url = \"{URL}\"\nserve = \"{}\"\n",
+            command(&receive()).replace('"', "\\\"")
+        ),
+    )
+    .unwrap();
+    // `serve` and `url` both from the file: the banner says so.
+    let (code, stdout, stderr) = harness(&dir, &["run", "--filter", "events.webhook-test"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("(serve from webhook-harness.toml)"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("(settings from webhook-harness.toml)"),
+        "{stdout}"
+    );
+    assert_group_gone(&dir);
+    // `--serve` on the command line takes `url` from the file.
+    std::fs::remove_file(dir.join("pgid")).unwrap();
+    let (code, stdout, stderr) = harness(
+        &dir,
+        &[
+            "run",
+            "--filter",
+            "events.webhook-test",
+            "--serve",
+            &command(&receive()),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stderr.contains("serve from"), "{stderr}");
+    assert_group_gone(&dir);
+    // `send` does not start the file's receiver (its URL is elsewhere).
+    std::fs::remove_file(dir.join("pgid")).unwrap();
+    let (_nothing, refusing) = common::refusing_url();
+    let (code, stdout, stderr) = harness(
+        &dir,
+        &["send", "test", "--url", &refusing, "--retries", "0"],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(!stderr.contains("serve:"), "{stderr}");
+    assert!(!dir.join("pgid").exists(), "send started the file's serve");
+}

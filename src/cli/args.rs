@@ -85,8 +85,9 @@ pub struct TargetArgs {
     pub show_secrets: bool,
     /// Start your receiver with this shell command (in its own process
     /// group, with WEBHOOK_HARNESS_WEBHOOK_ID and PORT set), wait until --url
-    /// answers, and stop it at the end, whatever happens.
-    #[arg(long, value_name = "CMD", requires = "url")]
+    /// answers, and stop it at the end, whatever happens. Needs --url (or
+    /// `url` in the config file).
+    #[arg(long, value_name = "CMD")]
     pub serve: Option<String>,
     /// How long to wait for the --serve receiver to answer.
     #[arg(long, value_name = "D", default_value = "60s", value_parser = parse_duration)]

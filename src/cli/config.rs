@@ -181,6 +181,60 @@ fn looks_like_an_id(name: &str) -> bool {
     (upper && lower) || name.starts_with("whsec_") || name.starts_with("wh_")
 }
 
+/// The settings a command took from the file, once its line is parsed.
+#[derive(Debug, Default)]
+pub struct InUse {
+    /// The file read, if any.
+    pub path: Option<PathBuf>,
+    /// The clap ids of the flags whose values came from it.
+    pub from_file: Vec<&'static str>,
+}
+
+static IN_USE: std::sync::OnceLock<InUse> = std::sync::OnceLock::new();
+
+/// Records which of `loaded`'s settings the parsed subcommand `sub` took
+/// (a flag or the environment wins over the file).
+pub fn record_in_use(loaded: &Loaded, sub: &clap::ArgMatches) {
+    let from_file = loaded
+        .settings
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| sub.ids().any(|i| i.as_str() == *id))
+        .filter(|id| sub.value_source(id) == Some(ValueSource::DefaultValue))
+        .collect();
+    let _ = IN_USE.set(InUse {
+        path: loaded.path.clone(),
+        from_file,
+    });
+}
+
+/// The config file the command took `id` from, if it took it from one.
+pub fn file_of(id: &str) -> Option<&'static Path> {
+    let in_use = IN_USE.get()?;
+    in_use
+        .from_file
+        .contains(&id)
+        .then_some(in_use.path.as_deref())
+        .flatten()
+}
+
+/// ` (settings from FILE)` for a command's banner when it took any setting
+/// from a config file; empty otherwise.
+pub fn banner_note() -> String {
+    match IN_USE.get() {
+        Some(InUse {
+            path: Some(path),
+            from_file,
+        }) if !from_file.is_empty() => format!(" (settings from {})", path.display()),
+        _ => String::new(),
+    }
+}
+
+/// Flags a config file does not set for a command, with the reason: `send`
+/// delivers one event to a URL given on its command line, and a project's
+/// `serve` (meant for `run`) would start the receiver under it unasked.
+const NOT_FROM_FILE: &[(&str, &[&str])] = &[("send", &["serve", "serve_timeout"])];
+
 /// `command` with the file's settings as the defaults of the subcommands'
 /// flags that have them.
 pub fn apply(mut command: clap::Command, loaded: &Loaded) -> clap::Command {
@@ -193,8 +247,12 @@ pub fn apply(mut command: clap::Command, loaded: &Loaded) -> clap::Command {
         .collect();
     for name in names {
         command = command.mut_subcommand(name, |mut sub| {
+            let skipped: &[&str] = NOT_FROM_FILE
+                .iter()
+                .find(|(command, _)| *command == sub.get_name())
+                .map_or(&[], |(_, ids)| ids);
             for (id, values) in &loaded.settings {
-                if sub.get_arguments().any(|a| a.get_id() == *id) {
+                if sub.get_arguments().any(|a| a.get_id() == *id) && !skipped.contains(id) {
                     // clap keeps defaults as 'static: the file's few values
                     // live as long as the process anyway.
                     let values: Vec<clap::builder::OsStr> = values

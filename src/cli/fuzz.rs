@@ -116,11 +116,12 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         return code;
     }
     crate::output::consoleln!(
-        "fuzzing {url}{} with seed {seed}: {} cases, {} at once, {} (replay with --seed {seed})",
+        "fuzzing {url}{} with seed {seed}: {} cases, {} at once, {} (replay with --seed {seed}){}",
         target.label(),
         args.cases,
         args.jobs,
-        target.webhook_id_label(&args.target)
+        target.webhook_id_label(&args.target),
+        super::config::banner_note()
     );
     let bar = (std::io::stdout().is_terminal() && !report::in_ci()).then(|| {
         let bar = ProgressBar::new(args.cases);

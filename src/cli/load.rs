@@ -160,7 +160,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         config.until = Until::After(d.saturating_sub(preflight_started.elapsed()));
     }
     crate::output::outln!(
-        "load on {url}{}: {}, {}, {}",
+        "load on {url}{}: {}, {}, {}{}",
         target.label(),
         match args.rate {
             Some(r) => format!("open loop at {r}/s, up to {} in flight", args.concurrency),
@@ -170,7 +170,8 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
             Until::After(d) => format!("for {}", format_duration(d)),
             Until::Deliveries(n) => format!("{n} deliveries"),
         },
-        target.webhook_id_label(&args.target)
+        target.webhook_id_label(&args.target),
+        super::config::banner_note()
     );
     let interactive = std::io::stderr().is_terminal() && !report::in_ci();
     let mut samples: Vec<crate::load::Live> = Vec::new();

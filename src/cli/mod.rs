@@ -159,10 +159,12 @@ pub(crate) fn main() -> i32 {
     };
     use clap::{CommandFactory, FromArgMatches};
     let command = config::apply(Cli::command(), &loaded);
-    match command
-        .try_get_matches_from(args)
-        .and_then(|m| Cli::from_arg_matches(&m))
-    {
+    match command.try_get_matches_from(args).and_then(|m| {
+        if let Some((_, sub)) = m.subcommand() {
+            config::record_in_use(&loaded, sub);
+        }
+        Cli::from_arg_matches(&m)
+    }) {
         Ok(cli) => run(cli),
         Err(error) => usage(error),
     }

@@ -125,11 +125,12 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         lead: None,
     };
     crate::output::consoleln!(
-        "webhook-harness: {} against {}{} ({})",
+        "webhook-harness: {} against {}{} ({}){}",
         crate::result::count(scenarios.len(), "case"),
         target.url,
         target.label(),
-        target.webhook_id_label(&args.target)
+        target.webhook_id_label(&args.target),
+        super::config::banner_note()
     );
     let stop = super::stop_signal(args.max_time);
     let config = RunConfig {

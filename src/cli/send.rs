@@ -84,11 +84,12 @@ async fn deliver(args: &SendArgs, event: &crate::event::Event, url: &str) -> i32
     };
     let key = event.key().unwrap_or("(no key)");
     crate::output::outln!(
-        "sending {} ({} dialect) key={key} webhook_id={} to {}",
+        "sending {} ({} dialect) key={key} webhook_id={} to {}{}",
         event.kind(),
         event.dialect(),
         secret::display(event.webhook_id(), args.show_secrets),
-        url
+        url,
+        super::config::banner_note()
     );
     let delivery = sender
         .deliver_observed(url, &event_headers(event), event.body().clone(), &mut |a| {

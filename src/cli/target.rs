@@ -38,8 +38,12 @@ pub(super) async fn start_served(
     if let Some(port) = ReceiverUrl::parse(url).ok().and_then(|u| u.port()) {
         env.push(("PORT".to_owned(), port.to_string()));
     }
+    let from = match super::config::file_of("serve") {
+        Some(file) => format!(" (serve from {})", file.display()),
+        None => String::new(),
+    };
     crate::output::errln!(
-        "serve: starting `{command}`, waiting up to {} for {url}",
+        "serve: starting `{command}`{from}, waiting up to {} for {url}",
         crate::duration::format(timeout)
     );
     let config = ServeConfig {
@@ -85,6 +89,9 @@ pub(super) fn failed(error: TargetError) -> i32 {
         TargetError::Serve(e) => {
             let what = match &e {
                 StartError::Spawn { .. } => "check the command",
+                StartError::Occupied { .. } => {
+                    "stop it (a receiver left from an earlier step, or one started by hand), or use port 0 in --url so that the receiver picks a free port"
+                }
                 StartError::Exited { .. } => {
                     "its last lines below may say why; check the command and --url"
                 }
@@ -96,7 +103,9 @@ pub(super) fn failed(error: TargetError) -> i32 {
                 }
             };
             crate::output::errln!("error: --serve: {e}; {what}");
-            print_tail(e.tail());
+            if !matches!(e, StartError::Occupied { .. }) {
+                print_tail(e.tail());
+            }
             exit::UNREACHABLE
         }
     }
@@ -119,6 +128,11 @@ impl ReceiverUnderTest {
         if let Some(template) = &args.effects_url {
             crate::runner::Probe::check_template(template)
                 .map_err(|e| TargetError::Usage(format!("--effects-url {e}")))?;
+        }
+        if args.serve.is_some() && args.url.is_none() {
+            return Err(TargetError::Usage(
+                "--serve needs the URL the receiver will answer on: give --url (or `url` in webhook-harness.toml), e.g. --url http://127.0.0.1:0/webhook".into(),
+            ));
         }
         if let Some(url) = &args.url {
             let served = match &args.serve {
