@@ -32,7 +32,7 @@ fn assert_contains_all(text: &str, expected: &[&str]) {
 fn effect_count(receiver: &ReceiveProcess, key: &str) -> u64 {
     let probe = receiver
         .url
-        .replace("/webhook", &format!("/effects?key={key}"));
+        .replace("/webhook", &format!("/test/effects?key={key}"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

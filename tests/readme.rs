@@ -158,7 +158,7 @@ fn load_merge() -> String {
 
 fn load() -> String {
     let receiver = common::process::start_receiver(&[]);
-    let effects = receiver.url.replace("/webhook", "/effects?key={key}");
+    let effects = receiver.url.replace("/webhook", "/test/effects?key={key}");
     let (code, stdout, stderr) = harness_in(
         &temp_dir("load"),
         &[

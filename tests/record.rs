@@ -140,7 +140,7 @@ fn send_through_proxy_records_and_replay_checks_effects() {
     assert_no_secret(&dir);
 
     // Replayed as recorded, with copies at once: one effect each.
-    let effects = url.replace("/webhook", "/effects?key={key}");
+    let effects = url.replace("/webhook", "/test/effects?key={key}");
     let (code, out) = harness(&[
         "replay",
         dir_arg,
@@ -684,7 +684,7 @@ fn requests_the_receiver_must_refuse_are_recorded_as_such_and_hold_no_secret() {
             yaml[2]
         );
         // Replayed against the same correct receiver: every verdict holds.
-        let effects = url.replace("/webhook", "/effects?key={key}");
+        let effects = url.replace("/webhook", "/test/effects?key={key}");
         let (code, out) = harness(&[
             "replay",
             dir.to_str().unwrap(),

@@ -37,6 +37,11 @@ error_snapshot!(
     "unknown field `delivr`"
 );
 error_snapshot!(
+    expect_indented_into_the_action,
+    steps("      - deliver:\n          event: generation\n          expect: { status: 2xx }\n"),
+    "it belongs to the step, beside `deliver`"
+);
+error_snapshot!(
     unknown_case_key,
     "cases:\n  - id: a\n    title: t\n    severty: must\n    steps: []\n",
     "severty"

@@ -43,7 +43,7 @@ fn receive() -> String {
 }
 
 const URL: &str = "http://127.0.0.1:0/webhook";
-const PROBE: &str = "http://127.0.0.1:0/effects?key={key}";
+const PROBE: &str = "http://127.0.0.1:0/test/effects?key={key}";
 
 #[test]
 fn a_receiver_slow_to_start_is_waited_for_and_stopped() {

@@ -55,10 +55,12 @@ fn one_line_errors_with_exit_2() {
         vec!["load", "--mix", "generation=0"],
         vec!["load", "--rate", "fast"],
         vec!["load", "--duplicates", "150%"],
+        vec!["load", "--duplicates", "5"],
         vec!["load", "--duration", "1s", "--deliveries", "10"],
         vec!["validate"],
         vec!["snapshots", "review", "--bogus"],
         vec!["frobnicate"],
+        vec!["rnu"],
     ];
     let mut transcript = String::new();
     for args in &cases {

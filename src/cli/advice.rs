@@ -95,7 +95,8 @@ fn for_tls(reason: &TlsReason) -> String {
         TlsReason::CaUsedAsServerCertificate => {
             "give that very certificate to --ca-cert (it is then trusted as it is), or serve a leaf certificate signed by the CA".into()
         }
-        TlsReason::PlainHttp => "the server at this port speaks plain HTTP: use http:// in --url".into(),
+        // The refusal itself says the server speaks plain HTTP.
+        TlsReason::PlainHttp => "use http:// in --url".into(),
         TlsReason::NoSystemRoots(_) => {
             "install the system's CA certificates (e.g. apt-get install ca-certificates, apk add ca-certificates), or pass --ca-cert FILE with the receiver's CA or self-signed certificate".into()
         }

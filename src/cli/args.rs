@@ -77,7 +77,7 @@ pub struct TargetArgs {
           default_value = crate::event::DEFAULT_WEBHOOK_ID)]
     pub webhook_id: String,
     /// Effects probe URL template with `{key}`, e.g.
-    /// http://127.0.0.1:3000/effects?key={key}. Without it, effect counts are not checked.
+    /// http://127.0.0.1:3000/test/effects?key={key}. Without it, effect counts are not checked.
     #[arg(long)]
     pub effects_url: Option<String>,
     /// Print the webhook id in full.

@@ -68,7 +68,7 @@ pub enum Command {
     Payload(PayloadArgs),
     /// Deliver one event like the real sender: readiness check, POST, retries.
     Send(SendArgs),
-    /// Run the reference receiver (OPTIONS, POST /webhook, GET /effects).
+    /// Run the reference receiver (OPTIONS, POST /webhook, GET /test/effects).
     Receive(ReceiveArgs),
     /// Run the conformance suite (built-in, or scenario files) against a receiver.
     Run(RunArgs),
@@ -315,10 +315,32 @@ pub fn usage(error: clap::Error) -> i32 {
             if parts.is_empty() {
                 parts.push("error: invalid arguments");
             }
-            crate::output::errln!("{}; see --help", parts.join(" "));
+            let tip = subcommand_tip(&error, &parts);
+            crate::output::errln!("{}{tip}; see --help", parts.join(" "));
             exit::USAGE
         }
     }
+}
+
+/// ` tip: did you mean `run`?` for a mistyped subcommand, when clap gave
+/// no tip of its own.
+fn subcommand_tip(error: &clap::Error, parts: &[&str]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidSubcommand || parts.iter().any(|p| p.starts_with("tip:")) {
+        return String::new();
+    }
+    let Some(ContextValue::String(typed)) = error.get(ContextKind::InvalidSubcommand) else {
+        return String::new();
+    };
+    use clap::CommandFactory;
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .map(|name| (strsim::damerau_levenshtein(typed, &name), name))
+        .filter(|(distance, name)| *distance <= 2 && *distance < name.len())
+        .min()
+        .map(|(_, name)| format!(" tip: a similar subcommand exists: '{name}'"))
+        .unwrap_or_default()
 }
 
 /// Prints a usage error and returns [`exit::USAGE`].

@@ -192,7 +192,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         )
     }) {
         crate::output::consoleln!(
-            "hint: pass --effects-url with your receiver's probe (e.g. http://127.0.0.1:3000/effects?key={{key}}) so that effect counts are checked"
+            "hint: pass --effects-url with your receiver's probe (e.g. http://127.0.0.1:3000/test/effects?key={{key}}) so that effect counts are checked"
         );
     }
     let receiver_died = target.shutdown().await;

@@ -68,6 +68,13 @@ pub fn parse_fraction(s: &str) -> Result<f64, String> {
     }
     .map_err(|_| format!("`{s}` is not a share: write e.g. 5% or 0.05"))?;
     if !(0.0..=1.0).contains(&value) {
+        // `5` meant as 5%: the sign is missing, not the sense.
+        if !t.ends_with('%') && value > 1.0 && value <= 100.0 {
+            return Err(format!(
+                "`{s}` needs its % sign: write {t}% (or {} as a fraction)",
+                value / 100.0
+            ));
+        }
         return Err(format!("`{s}` is not between 0% and 100%"));
     }
     Ok(value)

@@ -67,6 +67,10 @@ const MAX_SAMPLED: usize = 200;
 
 struct Shared {
     config: LoadConfig,
+    /// One permit per request in flight (or retry waiting): `--concurrency`
+    /// of them, so that the two copies of a concurrent duplicate never make
+    /// more requests in flight than asked for.
+    slots: tokio::sync::Semaphore,
     templates: Vec<Vec<Template>>,
     tag: String,
     target: Endpoint,
@@ -135,6 +139,7 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         });
     }
     let shared = Arc::new(Shared {
+        slots: tokio::sync::Semaphore::new(workers),
         templates,
         tag: IdSource::unique().id("", 6),
         target,

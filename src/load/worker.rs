@@ -114,9 +114,22 @@ async fn deliver(
     };
     let template = &shared.templates[kind_index][size];
     let key = templates::key(template.prefix(), &shared.tag, n);
+    let duplicate = ((bits >> 16) % 1_000_000) as f64 / 1_000_000.0 < shared.config.duplicates;
+    // Two copies at once take two of the `--concurrency` slots (with one
+    // slot in all, the copies go one after the other). A delivery that the
+    // end of the run finds waiting for its slots was never started.
+    let together = duplicate && (bits >> 8).is_multiple_of(2) && shared.config.concurrency > 1;
+    let slots = if together { 2 } else { 1 };
+    let _slots = tokio::select! {
+        biased;
+        _ = shared.cut.cancelled() => return,
+        permit = shared.slots.acquire_many(slots) => match permit {
+            Ok(permit) => permit,
+            Err(_) => return,
+        },
+    };
     let counters = &shared.counters[worker];
     counters.deliveries.fetch_add(1, Ordering::Relaxed);
-    let duplicate = ((bits >> 16) % 1_000_000) as f64 / 1_000_000.0 < shared.config.duplicates;
     // A key is probed only once a copy of it was answered 2xx: a delivery
     // cut by the deadline, or refused, may rightly have had no effect.
     if duplicate {
@@ -129,7 +142,7 @@ async fn deliver(
             template,
             &key,
             due,
-            bits,
+            together,
         ))
         .await;
         if delivered && let Ok(mut keys) = shared.duplicated.lock() {
@@ -151,8 +164,9 @@ async fn deliver(
     }
 }
 
-/// Sends a duplicated delivery twice: at once on two connections, or one
-/// after the other. Whether either copy was answered 2xx.
+/// Sends a duplicated delivery twice: at once on two connections
+/// (`together`), or one after the other. Whether either copy was answered
+/// 2xx.
 async fn duplicate_copies(
     shared: &Shared,
     worker: usize,
@@ -160,9 +174,9 @@ async fn duplicate_copies(
     template: &Template,
     key: &str,
     due: Option<tokio::time::Instant>,
-    bits: u64,
+    together: bool,
 ) -> bool {
-    if (bits >> 8).is_multiple_of(2) {
+    if together {
         let Connections { main, copy } = connections;
         let (a, b) = tokio::join!(
             send(shared, worker, main, template, key, due, Copy::Duplicated),
@@ -172,6 +186,10 @@ async fn duplicate_copies(
     } else {
         let main = &mut connections.main;
         let a = send(shared, worker, main, template, key, due, Copy::Duplicated).await;
+        // A first copy cut by the end of the run has no second.
+        if shared.cut.is_cancelled() {
+            return a;
+        }
         let b = send(shared, worker, main, template, key, None, Copy::Duplicated).await;
         a || b
     }

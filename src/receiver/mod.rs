@@ -7,8 +7,9 @@
 //!   object with a string `event` (and, for known events, an idempotency key);
 //!   otherwise the effect (recording the delivery) runs at most once per key and
 //!   the answer is 200 `{"success":true}`. Unknown event names: 200, ignored.
-//! - `GET /effects?key=KEY`: `{"key": KEY, "count": N}`, the times the effect ran.
-//! - `GET /effects`: totals `{"keys", "effects", "deliveries"}`.
+//! - `GET /test/effects?key=KEY`: `{"key": KEY, "count": N}`, the times the effect ran
+//!   (also at `/effects`, its earlier path).
+//! - `GET /test/effects`: totals `{"keys", "effects", "deliveries"}`.
 
 pub mod effects;
 pub mod server;
@@ -28,8 +29,12 @@ pub use server::{HttpRequest, HttpResponse, ServeError, Server};
 
 /// Path the reference receiver takes webhooks on.
 pub const WEBHOOK_PATH: &str = "/webhook";
-/// Path of the effects probe.
-pub const EFFECTS_PATH: &str = "/effects";
+/// Path of the effects probe: the path the example receivers and the
+/// README use for a receiver's test-only probe, so one path is written
+/// everywhere.
+pub const EFFECTS_PATH: &str = "/test/effects";
+/// The probe's earlier path, still answered.
+const EFFECTS_PATH_BEFORE: &str = "/effects";
 
 /// How the reference receiver behaves.
 #[derive(Debug, Clone, Default)]
@@ -92,7 +97,7 @@ impl Receiver {
         format!("{}://{}{WEBHOOK_PATH}", self.scheme, self.addr())
     }
 
-    /// The effects probe template, e.g. `http://127.0.0.1:3000/effects?key={key}`.
+    /// The effects probe template, e.g. `http://127.0.0.1:3000/test/effects?key={key}`.
     pub fn effects_url(&self) -> String {
         format!(
             "{}://{}{EFFECTS_PATH}?key={{key}}",
@@ -132,7 +137,7 @@ fn handle(config: &ReceiverConfig, effects: &Effects, req: HttpRequest) -> HttpR
             }
             server::json(status, &body)
         }
-        (&Method::GET, EFFECTS_PATH) => match req.query_param("key") {
+        (&Method::GET, EFFECTS_PATH | EFFECTS_PATH_BEFORE) => match req.query_param("key") {
             Some(key) => server::json(
                 StatusCode::OK,
                 &json!({"key": key, "count": effects.get(&key).effects}),

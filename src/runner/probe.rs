@@ -32,12 +32,12 @@ impl Probe {
     pub fn check_template(template: &str) -> Result<(), String> {
         if !template.contains("{key}") {
             return Err(format!(
-                "`{template}` has no `{{key}}`: write e.g. http://127.0.0.1:3000/effects?key={{key}}"
+                "`{template}` has no `{{key}}`: write e.g. http://127.0.0.1:3000/test/effects?key={{key}}"
             ));
         }
         let example = template.replace("{key}", "k");
         if let Err(e) = crate::sender::url::ReceiverUrl::parse(&example) {
-            return Err(e.explain(template, "http://127.0.0.1:3000/effects?key={key}"));
+            return Err(e.explain(template, "http://127.0.0.1:3000/test/effects?key={key}"));
         }
         Ok(())
     }

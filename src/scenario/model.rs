@@ -238,6 +238,11 @@ pub struct DeliverStep {
     /// Send this many copies at once, released together (default 1).
     #[serde(default)]
     pub copies: Option<usize>,
+    /// `expect` written inside the action instead of beside it: refused
+    /// with where it belongs (a step's key indented one level too deep).
+    #[serde(default)]
+    #[cfg_attr(test, schemars(skip))]
+    pub expect: Option<serde::de::IgnoredAny>,
 }
 
 impl DeliverStep {
@@ -311,6 +316,10 @@ pub struct RawStep {
     #[serde(skip)]
     #[cfg_attr(test, schemars(skip))]
     pub body_path: Option<std::path::PathBuf>,
+    /// `expect` indented into the action by mistake (see [`DeliverStep`]).
+    #[serde(default)]
+    #[cfg_attr(test, schemars(skip))]
+    pub expect: Option<serde::de::IgnoredAny>,
 }
 
 /// One header value, or several (the header is sent once per value).

@@ -206,7 +206,7 @@ impl TestReceiver {
     }
 
     pub fn effects_url(&self) -> String {
-        format!("{}/effects?key={{key}}", self.server.base_url())
+        format!("{}/test/effects?key={{key}}", self.server.base_url())
     }
 }
 
@@ -218,7 +218,7 @@ fn answer(status: u16, message: &str) -> HttpResponse {
 }
 
 async fn handle(bug: Bug, store: &Store, req: HttpRequest) -> HttpResponse {
-    if bug == Bug::Answers3sLate && req.path != "/effects" {
+    if bug == Bug::Answers3sLate && req.path != "/test/effects" {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     match (&req.method, req.path.as_str()) {
@@ -237,7 +237,7 @@ async fn handle(bug: Bug, store: &Store, req: HttpRequest) -> HttpResponse {
                 r
             }
         },
-        (&Method::GET, "/effects") => {
+        (&Method::GET, "/test/effects") => {
             let key = req.query_param("key").unwrap_or_default();
             let count = if bug == Bug::Stub {
                 0
@@ -520,7 +520,7 @@ impl OneShotReceiver {
     }
 
     pub fn effects_url(&self) -> String {
-        format!("http://{}/effects?key={{key}}", self.addr)
+        format!("http://{}/test/effects?key={{key}}", self.addr)
     }
 }
 
