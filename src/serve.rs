@@ -362,12 +362,23 @@ impl Served {
         stopped
     }
 
-    /// The lines written between two instants (a case's start and end).
-    pub fn lines_during(&self, from: Instant, to: Instant) -> Vec<String> {
-        self.lines_between(
+    /// The lines written between two instants (a case's start and end),
+    /// each with the instant it was read.
+    pub fn lines_during(&self, from: Instant, to: Instant) -> Vec<(Instant, String)> {
+        let (from, to) = (
             from.saturating_duration_since(self.started),
             to.saturating_duration_since(self.started),
-        )
+        );
+        self.log
+            .lock()
+            .map(|log| {
+                log.lines
+                    .iter()
+                    .filter(|l| l.at >= from && l.at <= to)
+                    .map(|l| (self.started + l.at, l.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     async fn stop_group(&mut self) -> Stopped {

@@ -429,3 +429,77 @@ fn serve_and_url_from_the_config_file_are_said_and_send_leaves_serve_alone() {
     assert!(!stderr.contains("serve:"), "{stderr}");
     assert!(!dir.join("pgid").exists(), "send started the file's serve");
 }
+
+#[test]
+fn a_log_line_that_may_be_a_neighbours_is_marked() {
+    let dir = temp_dir("neighbour");
+    // Logs each delivery just after answering it, as access logs do; takes
+    // its time with webhook.test, logs it, and refuses it with a 500.
+    let script = r#"
+import http.server, os, time
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_OPTIONS(self):
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        event = self.headers.get("X-Inference-Event")
+        if event == "webhook.test":
+            time.sleep(0.3)
+            print(f"handled {event}", flush=True)
+            self.send_response(500)
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", "2"); self.end_headers()
+        self.wfile.write(b"{}")
+        if event != "webhook.test":
+            print(f"handled {event}", flush=True)
+s = http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H)
+print(f"listening on 127.0.0.1:{s.server_address[1]}", flush=True)
+s.serve_forever()
+"#;
+    std::fs::write(dir.join("receiver.py"), script).unwrap();
+    let serve = command("exec python3 receiver.py");
+    let report = dir.join("run.json");
+    let (code, stdout, stderr) = harness(
+        &dir,
+        &[
+            "run",
+            "--url",
+            URL,
+            "--serve",
+            &serve,
+            "--filter",
+            "events.*",
+            "--retries",
+            "0",
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let case = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "events.webhook-test")
+        .unwrap();
+    let log: Vec<&str> = case["receiver_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        log.iter().any(|l| l.ends_with("handled webhook.test")),
+        "its own line, unmarked: {log:?}\n{stdout}"
+    );
+    for line in log.iter().filter(|l| !l.contains("webhook.test")) {
+        assert!(
+            line.contains("(may be from events."),
+            "another case's line, not marked: {line}\n{log:?}"
+        );
+    }
+}

@@ -144,12 +144,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         stop: stop.clone(),
     };
     let mut console = ConsoleReporter::new(scenarios.len(), options.clone());
-    let on_case = |c: &mut crate::result::CaseResult| {
-        if c.status() == crate::result::CaseStatus::Failed {
-            c.receiver_log = target.log_during(c);
-        }
-        console.case(c);
-    };
+    let on_case = |c: &mut crate::result::CaseResult| console.case(c);
     let mut outcome = match runner::run(&config, scenarios, on_case).await {
         Ok(o) => o,
         Err(RunError::Unreachable { url, reason }) => {
@@ -157,6 +152,7 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         }
         Err(RunError::Setup(e)) => return usage_error(e),
     };
+    target.attach_logs(&mut outcome).await;
     if args.delivery.tls.insecure {
         outcome.notes.push(
             "INSECURE: TLS certificates were not verified (--insecure); this run says nothing about the receiver's certificate".into(),

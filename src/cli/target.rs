@@ -9,6 +9,10 @@ use crate::serve::{ServeConfig, Served, StartError};
 /// The most receiver log lines kept for one failing case.
 const MAX_CASE_LOG: usize = 200;
 
+/// How long after a case's end a receiver's log line may still be its own
+/// (a line logged after the answer was sent).
+const LOG_SLACK: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// `template` with the port of `url` when it names port 0 (a `--serve`
 /// receiver that picked its own port).
 fn same_port(template: &str, url: &str) -> String {
@@ -175,18 +179,41 @@ impl ReceiverUnderTest {
         })
     }
 
-    /// What the `--serve` receiver wrote while `case` ran (none otherwise).
-    pub fn log_during(&self, case: &crate::result::CaseResult) -> Vec<String> {
-        match (&self.served, case.started) {
-            (Some(served), Some(started)) => {
-                // A little slack: a log line may trail the answer.
-                let end = started + case.duration + std::time::Duration::from_millis(100);
-                let mut lines = served.lines_during(started, end);
-                let skip = lines.len().saturating_sub(MAX_CASE_LOG);
-                lines.drain(..skip);
-                lines
-            }
-            _ => Vec::new(),
+    /// Gives every failing case of `outcome` what the `--serve` receiver
+    /// wrote while it ran (a little after its end too: a log line often
+    /// trails the answer, so the lines are read once that time has passed).
+    /// A line that may be another case's (written while another case was
+    /// under way, or just after the one before ended) is marked so.
+    pub async fn attach_logs(&self, outcome: &mut crate::result::RunResult) {
+        let Some(served) = &self.served else {
+            return;
+        };
+        let failed = crate::result::CaseStatus::Failed;
+        if outcome.cases.iter().all(|c| c.status() != failed) {
+            return;
+        }
+        tokio::time::sleep(LOG_SLACK).await;
+        // Each case's span: from its start to its end.
+        let spans: Vec<(String, std::time::Instant, std::time::Instant)> = outcome
+            .cases
+            .iter()
+            .filter_map(|c| Some((c.id.clone(), c.started?, c.started? + c.duration)))
+            .collect();
+        for case in outcome.cases.iter_mut().filter(|c| c.status() == failed) {
+            let Some(&(_, start, end)) = spans.iter().find(|(id, _, _)| *id == case.id) else {
+                continue;
+            };
+            let mut lines: Vec<String> = served
+                .lines_during(start, end + LOG_SLACK)
+                .into_iter()
+                .map(|(at, line)| match neighbour(&spans, &case.id, at) {
+                    Some(other) => format!("{line}   (may be from {other})"),
+                    None => line,
+                })
+                .collect();
+            let skip = lines.len().saturating_sub(MAX_CASE_LOG);
+            lines.drain(..skip);
+            case.receiver_log = lines;
         }
     }
 
@@ -236,6 +263,24 @@ impl ReceiverUnderTest {
             crate::serve::Stopped::Terminated => None,
         }
     }
+}
+
+/// The other case a log line written at `at`, in the log of case `id`,
+/// may belong to: one under way then, or one that had ended less than
+/// [`LOG_SLACK`] before (time alone cannot tell a line logged after the
+/// answer of the case before from one of the case that just started).
+fn neighbour<'a>(
+    spans: &'a [(String, std::time::Instant, std::time::Instant)],
+    id: &str,
+    at: std::time::Instant,
+) -> Option<&'a str> {
+    // Of several, the one that ended last.
+    spans
+        .iter()
+        .filter(|(other, _, _)| other != id)
+        .filter(|(_, start, stop)| *start <= at && at <= *stop + LOG_SLACK)
+        .max_by_key(|(_, _, stop)| *stop)
+        .map(|(other, _, _)| other.as_str())
 }
 
 /// Says that `url` cannot be reached, with what to do; the exit code 3.
