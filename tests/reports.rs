@@ -107,6 +107,11 @@ fn a_failing_run_writes_html_markdown_a_step_summary_and_json_on_stdout() {
         markdown.contains("| FAIL | `idempotency.concurrent-copies` | must |"),
         "{markdown}"
     );
+    // Each failure with its one-line fix.
+    assert!(
+        markdown.contains("| Claim the key atomically (a unique constraint, an insert that fails on conflict) before doing the work. |"),
+        "{markdown}"
+    );
     assert!(markdown.contains("Totals: "), "{markdown}");
     assert_eq!(std::fs::read_to_string(&summary).unwrap(), markdown);
     let _ = std::fs::remove_dir_all(dir);

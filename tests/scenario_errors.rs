@@ -206,6 +206,21 @@ fn builtin_suite_parses_and_embeds_every_file() {
         on_disk, embedded,
         "add new scenario files to scenario::BUILTIN"
     );
+    // Every built-in case says its requirement and its fix in one line
+    // (the summaries show the fix).
+    for s in &cases {
+        assert!(
+            s.case.requirement.is_some(),
+            "{} has no requirement",
+            s.case.id
+        );
+        let fix = s.case.fix.as_deref().unwrap_or_default();
+        assert!(
+            !fix.is_empty() && !fix.contains('\n'),
+            "{} has no one-line fix",
+            s.case.id
+        );
+    }
 }
 
 #[test]

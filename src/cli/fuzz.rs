@@ -343,6 +343,7 @@ fn as_run_outcome(
                 ),
                 severity: Severity::Must,
                 requirement: None,
+                fix: None,
                 finding: false,
                 source: None,
                 checks,

@@ -184,6 +184,13 @@ fn case(h: &mut String, c: &CaseResult, options: &ReportOptions, open: bool) {
         {
             let _ = writeln!(h, "<dt>Requirement</dt><dd>{}</dd>", text(req.trim()));
         }
+        if status == CaseStatus::Failed {
+            if options.explained(c) {
+                h.push_str("<dt>Fix</dt><dd>explained by the diagnosis above</dd>\n");
+            } else if let Some(fix) = &c.fix {
+                let _ = writeln!(h, "<dt>Fix</dt><dd>{}</dd>", text(fix));
+            }
+        }
         match c.first_failure().map(|check| (check, &check.outcome)) {
             Some((check, CheckResult::Failed { expected, actual })) => {
                 let _ = writeln!(

@@ -53,13 +53,14 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> String {
         "notes": outcome.notes,
         "partial": outcome.stopped.is_some(),
         "stopped": outcome.stopped.as_ref().map(|r| r.to_string()),
-        "cases": outcome.cases.iter().map(|c| case(c, options.strict)).collect::<Vec<_>>(),
+        "cases": outcome.cases.iter().map(|c| case(c, options)).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&report).unwrap_or_default();
     options.redact(&text)
 }
 
-fn case(c: &CaseResult, strict: bool) -> Value {
+fn case(c: &CaseResult, options: &ReportOptions) -> Value {
+    let strict = options.strict;
     json!({
         "id": c.id,
         "title": c.title,
@@ -67,6 +68,8 @@ fn case(c: &CaseResult, strict: bool) -> Value {
         "status": c.status().name(),
         "fails_run": c.fails_run(strict),
         "message": c.message(),
+        "fix": c.fix,
+        "explained_by_diagnosis": options.explained(c),
         "source": c.source.as_ref().map(|s| s.to_string()),
         "duration_ms": ms(c.duration),
         "receiver_log": c.receiver_log,

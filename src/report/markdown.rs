@@ -33,7 +33,7 @@ pub fn render(outcome: &RunResult, options: &ReportOptions, title: &str) -> Stri
         md.push_str("No failure and no warning.\n\n");
     } else {
         md.push_str(
-            "| verdict | case | severity | what happened | where |\n|---|---|---|---|---|\n",
+            "| verdict | case | severity | what happened | fix | where |\n|---|---|---|---|---|---|\n",
         );
         for c in listed {
             let verdict = match (c.status(), c.fails_run(options.strict)) {
@@ -55,12 +55,19 @@ pub fn render(outcome: &RunResult, options: &ReportOptions, title: &str) -> Stri
                 },
                 None => (c.message(), None),
             };
+            // A failure the run's diagnosis explains is fixed by its fix.
+            let fix = if options.explained(c) {
+                "see the diagnosis above".to_owned()
+            } else {
+                c.fix.clone().unwrap_or_default()
+            };
             let _ = writeln!(
                 md,
-                "| {verdict} | `{}` | {} | {} | {} |",
+                "| {verdict} | `{}` | {} | {} | {} | {} |",
                 c.id,
                 c.severity.name(),
                 cell(&what),
+                cell(&fix),
                 at.map(|a| format!("`{a}`")).unwrap_or_default()
             );
         }

@@ -91,6 +91,8 @@ pub struct CaseResult {
     pub severity: Severity,
     /// The requirement the case checks, if written; shown when it fails.
     pub requirement: Option<String>,
+    /// The fix in one line, if the case gives one.
+    pub fix: Option<String>,
     /// A fuzz reproducer: reported as fixed / still failing.
     pub finding: bool,
     /// Where the case was written (none for generated cases, e.g. fuzz's).

@@ -571,6 +571,7 @@ mod tests {
             title: String::new(),
             severity: crate::scenario::Severity::Must,
             requirement: None,
+            fix: None,
             finding: false,
             source: None,
             checks: vec![Check {

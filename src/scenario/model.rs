@@ -43,6 +43,10 @@ pub struct Case {
     /// The requirement in words, shown when the case fails.
     #[serde(default)]
     pub requirement: Option<String>,
+    /// The fix in one line, for summaries (the Markdown report, the step
+    /// summary): what to change when the case fails.
+    #[serde(default)]
+    pub fix: Option<String>,
     /// A reproducer written by `fuzz`: reported as `fixed` or `still failing`.
     #[serde(default)]
     pub finding: bool,

@@ -71,6 +71,7 @@ fn result_of(
         title: case.title.clone(),
         severity: case.severity,
         requirement: case.requirement.clone(),
+        fix: case.fix.clone(),
         finding: case.finding,
         source: Some(scenario.source.clone()),
         checks,
