@@ -150,6 +150,58 @@ fn express_receiver_is_correct() {
 #[test]
 fn fastapi_receiver_is_correct() {
     check("fastapi");
+    passes_the_readmes_python_ci_step();
+}
+
+/// The test step of the README's Python (FastAPI) CI job, run as a shell
+/// runs it in a checkout laid out as the FastAPI example: its `app.py` in
+/// the working folder, its uvicorn on PATH (from the example's venv), the
+/// harness on PATH.
+fn passes_the_readmes_python_ci_step() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let block = readme
+        .split_once("<!-- ci: github-python -->\n```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map(|(yaml, _)| yaml)
+        .expect("the README has a github-python CI block");
+    let job: Value = serde_saphyr::from_str(block).unwrap();
+    let command = job["jobs"]["webhook-conformance"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Test the webhook receiver")
+        .and_then(|s| s["run"].as_str())
+        .expect("a step named `Test the webhook receiver`")
+        .to_owned();
+    let example = repo().join("examples/receivers/fastapi");
+    let dir = temp_dir("fastapi-ci");
+    std::fs::copy(example.join("app.py"), dir.join("app.py")).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_webhook-harness"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}:{}",
+        example.join(".venv/bin").display(),
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(&dir)
+        .env("PATH", path)
+        .env("WEBHOOK_HARNESS_WEBHOOK_ID", WEBHOOK_ID)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{command}\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains(" passed, 0 failed, 0 warnings, 0 skipped"), "{said}");
+    assert!(dir.join("reports/junit.xml").is_file(), "{said}");
 }
 
 #[test]

@@ -58,6 +58,22 @@ fn background_receiver(bug: common::Bug) -> (tokio::runtime::Runtime, common::Te
     (rt, receiver)
 }
 
+/// The reasons printed for the first failing case: its block after the
+/// verdict lines (the `FAIL` line followed by `  -> `), to its `at` line.
+fn failure_block(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = (1..lines.len())
+        .find(|&i| lines[i].starts_with("  -> ") && lines[i - 1].starts_with("FAIL"))
+        .unwrap_or_else(|| panic!("no failure's reasons in\n{text}"))
+        - 1;
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| l.starts_with("     at "))
+            .unwrap_or_else(|| panic!("no `at` line in\n{text}"));
+    lines[start..=end].join("\n")
+}
+
 /// The lines of `text` from the first starting with `from` to the first
 /// after it starting with `to` (inclusive).
 fn cut(text: &str, from: &str, to: &str) -> String {
@@ -97,7 +113,7 @@ fn run_failure() -> String {
         ],
     );
     assert_eq!(code, 1, "{stdout}");
-    cut(&stdout, "FAIL", "     at ")
+    failure_block(&stdout)
 }
 
 fn send() -> String {
@@ -417,6 +433,8 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
 /// Each mistake of `docs/receiver-mistakes.md`: the test receiver with it,
 /// and the case of the built-in suite that catches it.
 const MISTAKES: &[(&str, common::Bug, &str)] = &[
+    // Served by a receiver that refuses a body over 1 MiB as frameworks
+    // do, early and closing the connection (see `mistake`).
     (
         "body-limit",
         common::Bug::SmallBodyLimit,
@@ -461,16 +479,23 @@ const MISTAKES: &[(&str, common::Bug, &str)] = &[
     ),
 ];
 
-/// What `run --strict` prints for the case that catches `bug`.
+/// What `run --strict` prints for the case that catches `bug`. A small
+/// body limit is served as the popular frameworks enforce it: the 413
+/// sent as soon as the head is read, and the connection closed while the
+/// body is still being written.
 fn mistake(name: &str, bug: common::Bug, case: &str) -> String {
     let (_rt, receiver) = background_receiver(bug);
+    let early = (bug == common::Bug::SmallBodyLimit).then(|| {
+        common::hostile::BodyLimitReceiver::start(1 << 20, common::hostile::Close::Plain)
+    });
+    let url = early.as_ref().map_or_else(|| receiver.url(), |r| r.url.clone());
     let (code, stdout, stderr) = harness_in(
         &temp_dir(&format!("mistake-{name}")),
         &[
             "run",
             "--strict",
             "--url",
-            &receiver.url(),
+            &url,
             "--webhook-id",
             common::WEBHOOK_ID,
             "--effects-url",
@@ -480,7 +505,7 @@ fn mistake(name: &str, bug: common::Bug, case: &str) -> String {
         ],
     );
     assert_eq!(code, 1, "{name}: {case} did not fail\n{stdout}\n{stderr}");
-    cut(&stdout, "FAIL", "     at ")
+    failure_block(&stdout)
 }
 
 #[test]
@@ -636,7 +661,12 @@ fn paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
 fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
     let readme = std::fs::read_to_string(README).unwrap();
     let jobs = marked_blocks(&readme, "ci");
-    assert_eq!(jobs.len(), 2, "a GitHub Actions and a GitLab CI job");
+    assert_eq!(
+        jobs.len(),
+        3,
+        "GitHub Actions jobs for Node.js and Python receivers, and a GitLab CI job"
+    );
+    let version = env!("CARGO_PKG_VERSION");
     for (name, start, yaml) in jobs {
         let parsed: serde_json::Value = serde_saphyr::from_str(&yaml)
             .unwrap_or_else(|e| panic!("README.md:{start}: the {name} job does not parse: {e}"));
@@ -647,28 +677,120 @@ fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
                 "README.md:{start}: the {name} job lacks {needed}"
             );
         }
+        // The version installed is this one, and the cache key changes with it.
+        assert!(
+            yaml.contains(&format!("WEBHOOK_HARNESS_VERSION: \"{version}\"")),
+            "README.md:{start}: the {name} job does not pin version {version}"
+        );
+        assert!(
+            text.contains("--tag \\\"v$WEBHOOK_HARNESS_VERSION\\\""),
+            "README.md:{start}: the {name} job does not install the pinned version: {text}"
+        );
         match name.as_str() {
-            "github" => {
+            "github" | "github-python" => {
                 let steps = parsed["jobs"]["webhook-conformance"]["steps"]
                     .as_array()
                     .unwrap();
-                assert!(steps.iter().any(|s| {
-                    s["uses"]
+                let uses = |prefix: &str| {
+                    steps.iter().any(|s| {
+                        s["uses"]
+                            .as_str()
+                            .is_some_and(|u| u.starts_with(prefix))
+                    })
+                };
+                assert!(uses("actions/upload-artifact"), "{name}");
+                let cache = steps
+                    .iter()
+                    .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/cache")))
+                    .unwrap_or_else(|| panic!("{name}: no cache step"));
+                assert!(
+                    cache["with"]["key"]
                         .as_str()
-                        .is_some_and(|u| u.starts_with("actions/upload-artifact"))
-                }));
-                assert!(steps.iter().any(|s| {
-                    s["uses"]
-                        .as_str()
-                        .is_some_and(|u| u.starts_with("actions/cache"))
-                }));
+                        .unwrap()
+                        .ends_with("${{ env.WEBHOOK_HARNESS_VERSION }}"),
+                    "{name}: the cache key does not change with the version"
+                );
+                if name == "github-python" {
+                    assert!(uses("actions/setup-python"), "{name}");
+                    assert!(text.contains("uvicorn app:app --port $PORT"), "{name}");
+                }
             }
             "gitlab" => {
                 let job = &parsed["webhook-conformance"];
                 assert_eq!(job["artifacts"]["reports"]["junit"], "reports/junit.xml");
                 assert!(job["cache"]["paths"].is_array());
+                assert!(
+                    job["cache"]["key"].as_str().unwrap().ends_with(version),
+                    "the cache key does not change with the version"
+                );
+                // The cached binary is on PATH before it is looked for.
+                let before: Vec<&str> = job["before_script"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap())
+                    .collect();
+                let path = before.iter().position(|l| l.starts_with("export PATH="));
+                let look = before.iter().position(|l| l.starts_with("command -v webhook-harness"));
+                assert!(
+                    matches!((path, look), (Some(p), Some(l)) if p < l),
+                    "{before:?}"
+                );
             }
             other => panic!("an unknown CI block {other}"),
         }
     }
+}
+
+
+/// Counts written in the prose (not in an output block) come from the tool
+/// too: the built-in suite's size, and how many of its cases a run without
+/// a probe cannot verify.
+#[test]
+fn counts_in_the_prose_are_the_tools() {
+    let dir = temp_dir("counts");
+    let (code, list, _) = harness_in(&dir, &["list"]);
+    assert_eq!(code, 0);
+    let builtin: usize = list
+        .lines()
+        .last()
+        .and_then(|l| l.strip_suffix(" cases"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count at the end of `list`:\n{list}"));
+    let receiver = common::process::start_receiver(&["--webhook-id", common::WEBHOOK_ID]);
+    let (code, strict, _) = harness_in(
+        &dir,
+        &[
+            "run",
+            "--strict",
+            "--url",
+            &receiver.url,
+            "--webhook-id",
+            common::WEBHOOK_ID,
+        ],
+    );
+    assert_eq!(code, 1, "{strict}");
+    let unverified: usize = strict
+        .lines()
+        .find_map(|l| l.strip_prefix("FAIL (--strict): "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no unverified count in\n{strict}"));
+    for path in [README, MISTAKES_GUIDE] {
+        let text = std::fs::read_to_string(path).unwrap();
+        for (pattern, wanted) in [
+            (r"(\d+) built-in cases", builtin),
+            (r"FAIL \(--strict\): (\d+) cases were not verified", unverified),
+        ] {
+            for found in Regex::new(pattern).unwrap().captures_iter(&text) {
+                assert_eq!(
+                    found[1].parse::<usize>().unwrap(),
+                    wanted,
+                    "{path}: `{}` is not what the tool counts",
+                    &found[0]
+                );
+            }
+        }
+    }
+    remove_temp_dirs();
 }

@@ -195,7 +195,9 @@ pub struct ReportArgs {
     /// Write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_html: Option<std::path::PathBuf>,
-    /// Write a Markdown summary to FILE (also appended to $GITHUB_STEP_SUMMARY when set).
+    /// Write a Markdown summary to FILE. The same summary is appended to
+    /// $GITHUB_STEP_SUMMARY whenever that is set (GitHub Actions), with or
+    /// without this flag.
     #[arg(long, value_name = "FILE")]
     pub report_markdown: Option<std::path::PathBuf>,
 }
