@@ -834,9 +834,13 @@ fn a_closed_output_pipe_ends_every_command_quietly() {
 fn https_against_a_plain_http_receiver_is_said_at_once() {
     let receiver = start_receiver(&[]);
     let https = receiver.url.replace("http://", "https://");
-    let (code, _, stderr) = harness(&["run", "--url", &https]);
-    assert_eq!(code, 3, "{stderr}");
-    assert_contains_all(&stderr, &["speaks plain HTTP", "use http:// in --url"]);
+    for command in ["run", "fuzz"] {
+        let (code, _, stderr) = harness(&[command, "--url", &https]);
+        assert_eq!(code, 3, "{stderr}");
+        assert_contains_all(&stderr, &["speaks plain HTTP", "Use http:// in --url."]);
+        // Said once, with what to do.
+        assert_eq!(stderr.matches("plain HTTP").count(), 1, "{stderr}");
+    }
 }
 
 #[test]

@@ -200,7 +200,10 @@ fn passes_the_readmes_python_ci_step() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(said.contains(" passed, 0 failed, 0 warnings, 0 skipped"), "{said}");
+    assert!(
+        said.contains(" passed, 0 failed, 0 warnings, 0 skipped"),
+        "{said}"
+    );
     assert!(dir.join("reports/junit.xml").is_file(), "{said}");
 }
 

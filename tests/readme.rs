@@ -485,10 +485,11 @@ const MISTAKES: &[(&str, common::Bug, &str)] = &[
 /// body is still being written.
 fn mistake(name: &str, bug: common::Bug, case: &str) -> String {
     let (_rt, receiver) = background_receiver(bug);
-    let early = (bug == common::Bug::SmallBodyLimit).then(|| {
-        common::hostile::BodyLimitReceiver::start(1 << 20, common::hostile::Close::Plain)
-    });
-    let url = early.as_ref().map_or_else(|| receiver.url(), |r| r.url.clone());
+    let early = (bug == common::Bug::SmallBodyLimit)
+        .then(|| common::hostile::BodyLimitReceiver::start(1 << 20, common::hostile::Close::Plain));
+    let url = early
+        .as_ref()
+        .map_or_else(|| receiver.url(), |r| r.url.clone());
     let (code, stdout, stderr) = harness_in(
         &temp_dir(&format!("mistake-{name}")),
         &[
@@ -692,16 +693,18 @@ fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
                     .as_array()
                     .unwrap();
                 let uses = |prefix: &str| {
-                    steps.iter().any(|s| {
-                        s["uses"]
-                            .as_str()
-                            .is_some_and(|u| u.starts_with(prefix))
-                    })
+                    steps
+                        .iter()
+                        .any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with(prefix)))
                 };
                 assert!(uses("actions/upload-artifact"), "{name}");
                 let cache = steps
                     .iter()
-                    .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/cache")))
+                    .find(|s| {
+                        s["uses"]
+                            .as_str()
+                            .is_some_and(|u| u.starts_with("actions/cache"))
+                    })
                     .unwrap_or_else(|| panic!("{name}: no cache step"));
                 assert!(
                     cache["with"]["key"]
@@ -731,7 +734,9 @@ fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
                     .map(|l| l.as_str().unwrap())
                     .collect();
                 let path = before.iter().position(|l| l.starts_with("export PATH="));
-                let look = before.iter().position(|l| l.starts_with("command -v webhook-harness"));
+                let look = before
+                    .iter()
+                    .position(|l| l.starts_with("command -v webhook-harness"));
                 assert!(
                     matches!((path, look), (Some(p), Some(l)) if p < l),
                     "{before:?}"
@@ -741,7 +746,6 @@ fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
         }
     }
 }
-
 
 /// Counts written in the prose (not in an output block) come from the tool
 /// too: the built-in suite's size, and how many of its cases a run without
@@ -780,7 +784,10 @@ fn counts_in_the_prose_are_the_tools() {
         let text = std::fs::read_to_string(path).unwrap();
         for (pattern, wanted) in [
             (r"(\d+) built-in cases", builtin),
-            (r"FAIL \(--strict\): (\d+) cases were not verified", unverified),
+            (
+                r"FAIL \(--strict\): (\d+) cases were not verified",
+                unverified,
+            ),
         ] {
             for found in Regex::new(pattern).unwrap().captures_iter(&text) {
                 assert_eq!(

@@ -492,9 +492,11 @@ s.serve_forever()
         .iter()
         .map(|l| l.as_str().unwrap())
         .collect();
+    // Its own line is there (marked too when the harness read it only
+    // after the next case had begun, as on a loaded machine).
     assert!(
-        log.iter().any(|l| l.ends_with("handled webhook.test")),
-        "its own line, unmarked: {log:?}\n{stdout}"
+        log.iter().any(|l| l.contains("handled webhook.test")),
+        "its own line: {log:?}\n{stdout}"
     );
     for line in log.iter().filter(|l| !l.contains("webhook.test")) {
         assert!(

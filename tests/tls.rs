@@ -440,31 +440,3 @@ fn a_served_https_receiver_is_waited_for_and_an_untrusted_certificate_stops_the_
         "{said}"
     );
 }
-
-#[test]
-fn plain_http_behind_https_is_said_once_with_what_to_do() {
-    let mut child = Command::new(BIN)
-        .args(["receive", "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
-    let first = lines.next().unwrap().unwrap();
-    std::thread::spawn(move || for _ in lines {});
-    let _receiver = Killed(child);
-    let url = first
-        .strip_prefix("Listening on ")
-        .unwrap()
-        .replace("http://", "https://");
-    for command in ["run", "fuzz"] {
-        let out = Command::new(BIN)
-            .args([command, "--url", &url])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(3), "{err}");
-        assert_eq!(err.matches("plain HTTP").count(), 1, "{err}");
-        assert!(err.contains("Use http:// in --url."), "{err}");
-    }
-}

@@ -89,6 +89,34 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("limits.yaml", include_str!("../../scenarios/limits.yaml")),
 ];
 
+/// The YAML reader's messages, and one of ours: a step's `expect` written
+/// inside its action (indented one level too deep) says where it belongs,
+/// at its own line, instead of only that the action has no such field.
+struct Messages;
+
+impl serde_saphyr::MessageFormatter for Messages {
+    fn format_message<'a>(&self, err: &'a serde_saphyr::Error) -> std::borrow::Cow<'a, str> {
+        if let serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } = err
+            && field == "expect"
+        {
+            // The actions that take `expect` beside them, told by a field
+            // only they have.
+            let action = [("deliver", "copies"), ("raw", "body_file")]
+                .into_iter()
+                .find(|(_, only)| expected.contains(only));
+            if let Some((action, _)) = action {
+                return format!(
+                    "`expect` is written inside `{action}:`, one level too deep: it belongs to the step, beside `{action}`; indent it as far as `{action}` (under the step's `- `)"
+                )
+                .into();
+            }
+        }
+        serde_saphyr::DefaultMessageFormatter.format_message(err)
+    }
+}
+
 /// Parses one scenario file's text; `name` is used in messages.
 pub fn parse(name: &str, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
     if text.trim().is_empty() {
@@ -97,7 +125,8 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         )));
     }
     let file: model::ScenarioFile = serde_saphyr::from_str(text).map_err(|e| {
-        let options = serde_saphyr::render_options! { source_name: Some(name) };
+        let mut options = serde_saphyr::RenderOptions::new(&Messages);
+        options.source_name = Some(name);
         ScenarioError(e.render_with_options(options))
     })?;
     Ok(file

@@ -242,11 +242,6 @@ pub struct DeliverStep {
     /// Send this many copies at once, released together (default 1).
     #[serde(default)]
     pub copies: Option<usize>,
-    /// `expect` written inside the action instead of beside it: refused
-    /// with where it belongs (a step's key indented one level too deep).
-    #[serde(default)]
-    #[cfg_attr(test, schemars(skip))]
-    pub expect: Option<serde::de::IgnoredAny>,
 }
 
 impl DeliverStep {
@@ -320,10 +315,6 @@ pub struct RawStep {
     #[serde(skip)]
     #[cfg_attr(test, schemars(skip))]
     pub body_path: Option<std::path::PathBuf>,
-    /// `expect` indented into the action by mistake (see [`DeliverStep`]).
-    #[serde(default)]
-    #[cfg_attr(test, schemars(skip))]
-    pub expect: Option<serde::de::IgnoredAny>,
 }
 
 /// One header value, or several (the header is sent once per value).

@@ -59,16 +59,6 @@ pub fn step(input: StepInput) -> Result<Step, String> {
             "a step does exactly one thing: give one of `options`, `deliver`, `raw`, `probe`, `wait` (found {found}); split it into several steps"
         ));
     }
-    let nested = match (&deliver, &raw) {
-        (Some(d), _) if d.expect.is_some() => Some("deliver"),
-        (_, Some(r)) if r.expect.is_some() => Some("raw"),
-        _ => None,
-    };
-    if let Some(action) = nested {
-        return Err(format!(
-            "`expect` is written inside `{action}:`, one level too deep: it belongs to the step, beside `{action}`; indent it as far as `{action}` (`- {action}: ...` then `  expect: ...` under the dash)"
-        ));
-    }
     let takes_expect = options.is_some() || deliver.is_some() || raw.is_some();
     if expect.is_some() && !takes_expect {
         return Err(format!(
