@@ -42,6 +42,11 @@ error_snapshot!(
     "it belongs to the step, beside `deliver`"
 );
 error_snapshot!(
+    a_group_over_the_payload_limit,
+    steps("      - deliver: { event: group, group_size: 3000000 }\n"),
+    "over the contract's 10 MB limit"
+);
+error_snapshot!(
     unknown_case_key,
     "cases:\n  - id: a\n    title: t\n    severty: must\n    steps: []\n",
     "severty"
@@ -242,4 +247,63 @@ fn a_set_path_the_payload_does_not_have_points_at_the_step() {
         "cases:\n  - id: a\n    title: t\n    steps:\n      - deliver: { event: generation.completed, add: { data.stat: Failed } }\n",
     )
     .unwrap();
+}
+
+/// A recording handed over by someone else may name any file: only files
+/// inside its own folder, and not over the body limit, are ever read.
+#[test]
+fn body_files_stay_in_their_folder_and_within_the_limit() {
+    let root = std::env::temp_dir().join(format!("wh-body-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let dir = root.join("recordings");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(root.join("outside.body"), "{\"secret\":1}").unwrap();
+    std::fs::write(dir.join("ok.body"), "{}").unwrap();
+    std::os::unix::fs::symlink(root.join("outside.body"), dir.join("link.body")).unwrap();
+    // 17 MiB, sparse: nothing is written, the size is what counts.
+    std::fs::File::create(dir.join("big.body"))
+        .unwrap()
+        .set_len(17 * 1024 * 1024)
+        .unwrap();
+    let scenario = |name: &str| {
+        format!(
+            "cases:\n  - id: r.one\n    title: t\n    steps:\n      - raw:\n          body_file: {name}\n"
+        )
+    };
+    let load = |name: &str| {
+        let file = dir.join("case.yaml");
+        std::fs::write(&file, scenario(name)).unwrap();
+        scenario::load(&[file])
+    };
+    assert!(load("ok.body").is_ok());
+    for (name, why) in [
+        ("/etc/passwd", "a relative path inside its folder, without `..`"),
+        ("/proc/self/environ", "a relative path inside its folder, without `..`"),
+        ("../outside.body", "a relative path inside its folder, without `..`"),
+        ("link.body", "leads out of the scenario file's folder through a symbolic link"),
+        ("big.body", "is 17825792 bytes, over the 16 MiB a body file may hold"),
+        ("missing.body", "names no file"),
+    ] {
+        let message = load(name).unwrap_err().to_string();
+        assert!(
+            message.contains("case.yaml:5:9") && message.contains(why),
+            "{name}: {message}"
+        );
+        assert!(!message.contains("secret"), "{name}: {message}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_scenario_file_over_the_limit_is_refused_before_it_is_read_whole() {
+    let dir = std::env::temp_dir().join(format!("wh-big-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("huge.yaml");
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(2 * 1024 * 1024 * 1024)
+        .unwrap();
+    let message = scenario::load(&[file]).unwrap_err().to_string();
+    assert!(message.contains("over 16 MiB"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

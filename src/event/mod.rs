@@ -244,12 +244,56 @@ impl EventBuilder {
     /// the padding has its string), without making a padded body: a scenario
     /// is checked when it is read, and its 9.5 MB payload is made only when
     /// it is sent.
+    ///
+    /// A payload over the contract's [`MAX_PAYLOAD`] is refused (a large
+    /// group before it is made); padding is bounded by the limit on its own.
+    ///
+    /// [`MAX_PAYLOAD`]: crate::contract::MAX_PAYLOAD
     pub fn check(&self) -> Result<(), OverrideError> {
+        let too_large = |size: usize| size > crate::contract::MAX_PAYLOAD;
+        // A group far over the limit by its estimate is not made at all
+        // (the estimate is within a few percent: one near the limit is made
+        // and measured).
+        if let Some(size) = self
+            .estimated_group_len()?
+            .filter(|s| *s > 2 * crate::contract::MAX_PAYLOAD)
+        {
+            return Err(OverrideError::TooLarge { size });
+        }
         let (mut json, body) = self.unpadded()?;
+        if too_large(body.len()) {
+            return Err(OverrideError::TooLarge { size: body.len() });
+        }
         if self.pad_to.is_some_and(|t| t > body.len()) {
             pad(&mut json, self.kind, 0)?;
         }
         Ok(())
+    }
+
+    /// The size of a group's payload over two members, estimated from
+    /// groups of one and two (with and without a Failed member) rather than
+    /// made: a group of millions would take gigabytes to make.
+    fn estimated_group_len(&self) -> Result<Option<usize>, OverrideError> {
+        if !self.kind.is_group() || self.group_size <= 2 {
+            return Ok(None);
+        }
+        let len = |members: usize, failed: usize| -> Result<usize, OverrideError> {
+            let mut small = self.clone();
+            small.group_size = members;
+            small.failed_members = failed;
+            Ok(small.unpadded()?.1.len())
+        };
+        // Members differ a little (their texts cycle): the bytes each adds
+        // (with its comma) are averaged over a sample.
+        const SAMPLE: usize = 8;
+        let one = len(1, 0)?;
+        let succeeded = len(1 + SAMPLE, 0)?.saturating_sub(one) as f64 / SAMPLE as f64;
+        let failed = len(1 + SAMPLE, SAMPLE)?.saturating_sub(one) as f64 / SAMPLE as f64;
+        let failed_members = self.failed_members.min(self.group_size - 1);
+        let others = (self.group_size - 1 - failed_members) as f64;
+        Ok(Some(
+            one + (succeeded * others + failed * failed_members as f64) as usize,
+        ))
     }
 
     /// Builds the payload, applies the overrides, derives key and headers.
@@ -377,6 +421,35 @@ fn pad(json: &mut Value, kind: EventKind, extra: usize) -> Result<(), OverrideEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_group_is_measured_without_being_made_and_refused_over_the_limit() {
+        for (members, failed) in [(3, 0), (10, 4), (50, 0), (400, 100)] {
+            for dialect in [Dialect::Current, Dialect::Legacy] {
+                let builder = Event::builder(EventKind::SlowGroupCompleted)
+                    .dialect(dialect)
+                    .group_size(members)
+                    .failed_members(failed);
+                let estimate = builder.estimated_group_len().unwrap().unwrap();
+                let made = builder.build().unwrap().body().len();
+                let off = estimate.abs_diff(made) as f64 / made as f64;
+                assert!(off < 0.05, "{members}/{failed} {dialect}: {estimate} vs {made}");
+            }
+        }
+        let huge = Event::builder(EventKind::SlowGroupCompleted).group_size(3_000_000);
+        assert!(matches!(huge.check(), Err(OverrideError::TooLarge { size }) if size > 1_000_000_000));
+        // Just over the limit: made, measured, refused with its true size.
+        let over = Event::builder(EventKind::SlowGroupCompleted).group_size(13_500);
+        assert!(matches!(over.check(), Err(OverrideError::TooLarge { size }) if size > 10_000_000 && size < 20_000_000));
+        assert!(Event::builder(EventKind::SlowGroupCompleted).group_size(12_000).check().is_ok());
+        // Padding to the limit stays within it.
+        assert!(
+            Event::builder(EventKind::GenerationCompleted)
+                .pad_to(crate::contract::MAX_PAYLOAD)
+                .check()
+                .is_ok()
+        );
+    }
 
     #[test]
     fn same_builder_same_bytes() {

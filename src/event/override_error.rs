@@ -55,6 +55,11 @@ pub enum OverrideError {
     },
     /// The payload could not be made (serialized or padded).
     Payload(String),
+    /// The payload would be larger than the contract allows.
+    TooLarge {
+        /// Its size in bytes (estimated for a large group).
+        size: usize,
+    },
 }
 
 impl fmt::Display for OverrideError {
@@ -108,6 +113,12 @@ impl fmt::Display for OverrideError {
                 )
             }
             OverrideError::Payload(why) => f.write_str(why),
+            OverrideError::TooLarge { size } => write!(
+                f,
+                "the payload would be about {:.1} MB, over the contract's {} MB limit: ask for fewer group members or less padding",
+                *size as f64 / 1e6,
+                crate::contract::MAX_PAYLOAD / 1_000_000
+            ),
         }
     }
 }

@@ -157,12 +157,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     let mut all = Vec::new();
     for path in paths {
         for file in files(path)? {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                ScenarioError(format!(
-                    "error: cannot read scenario file {}: {e}; check the path and permissions",
-                    file.display()
-                ))
-            })?;
+            let text = read_bounded(&file)?;
             let mut scenarios = parse(&file.display().to_string(), &text)?;
             let folder = file.parent().unwrap_or(Path::new("."));
             for scenario in &mut scenarios {
@@ -174,7 +169,19 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     Ok(all)
 }
 
-/// Points each `body_file` at its file beside the scenario, which must exist.
+/// The most a `body_file` may hold: what the proxy and the reference
+/// receiver accept (16 MiB), the contract's 10 MB payload with a margin.
+pub const MAX_BODY_FILE: u64 = crate::receiver::server::MAX_REQUEST_BODY as u64;
+
+/// The most a scenario file may hold (a recording or a fuzz reproducer is a
+/// few kilobytes; a body written inline stays under the payload limit).
+pub const MAX_SCENARIO_FILE: u64 = 16 * 1024 * 1024;
+
+/// Points each `body_file` at its file beside the scenario. A scenario file
+/// may come from someone else (a recording handed over, a checkout): its
+/// body files must stay inside its folder (no absolute path, no `..`, no
+/// symbolic link that leads out) and within [`MAX_BODY_FILE`], so that
+/// `replay` never sends, nor reports, a file from elsewhere on the machine.
 fn resolve_body_files(scenario: &mut Scenario, folder: &Path) -> Result<(), ScenarioError> {
     let file = scenario.source.file.clone();
     for step in &mut scenario.case.steps {
@@ -182,17 +189,83 @@ fn resolve_body_files(scenario: &mut Scenario, folder: &Path) -> Result<(), Scen
         if let Action::Raw(raw) = &mut step.value.action
             && let Some(name) = &raw.body_file
         {
-            let path = folder.join(name);
-            if !path.is_file() {
-                return Err(ScenarioError(format!(
-                    "error: {file}:{line}:{column}: `body_file: {name}` names no file (looked for {}); a recording's .body file must stay beside its .yaml",
-                    path.display()
-                )));
-            }
-            raw.body_path = Some(path);
+            let at = format!("{file}:{line}:{column}");
+            raw.body_path = Some(body_file(folder, name).map_err(|why| {
+                ScenarioError(format!("error: {at}: `body_file: {name}` {why}"))
+            })?);
         }
     }
     Ok(())
+}
+
+/// The file `name` names inside `folder`, or why it may not be sent.
+fn body_file(folder: &Path, name: &str) -> Result<PathBuf, String> {
+    use std::path::Component;
+    let relative = Path::new(name);
+    let inside = !relative.as_os_str().is_empty()
+        && relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !inside {
+        return Err(
+            "must name a file beside the scenario file: a relative path inside its folder, without `..` (a recording's .body file stays beside its .yaml)".into(),
+        );
+    }
+    let path = folder.join(relative);
+    let not_found = || {
+        format!(
+            "names no file (looked for {}); a recording's .body file must stay beside its .yaml",
+            path.display()
+        )
+    };
+    let real = path.canonicalize().map_err(|_| not_found())?;
+    let real_folder = folder.canonicalize().map_err(|_| not_found())?;
+    if !real.starts_with(&real_folder) {
+        return Err(
+            "leads out of the scenario file's folder through a symbolic link: refused, a scenario may only send files of its own folder".into(),
+        );
+    }
+    let meta = std::fs::metadata(&real).map_err(|_| not_found())?;
+    if !meta.is_file() {
+        return Err(not_found());
+    }
+    if meta.len() > MAX_BODY_FILE {
+        return Err(format!(
+            "is {} bytes, over the {} MiB a body file may hold (the contract's 10 MB payload, with a margin)",
+            meta.len(),
+            MAX_BODY_FILE / (1024 * 1024)
+        ));
+    }
+    Ok(real)
+}
+
+/// A scenario file's text, at most [`MAX_SCENARIO_FILE`] bytes of it.
+fn read_bounded(file: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| {
+        ScenarioError(format!(
+            "error: cannot read scenario file {}: {e}; check the path and permissions",
+            file.display()
+        ))
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_SCENARIO_FILE + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_SCENARIO_FILE {
+        return Err(ScenarioError(format!(
+            "error: {}: over {} MiB, more than a scenario file holds; put a large body in a `body_file` beside it",
+            file.display(),
+            MAX_SCENARIO_FILE / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        ScenarioError(format!(
+            "error: {}: not UTF-8 text (at byte {}); a scenario file is YAML",
+            file.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 fn files(path: &Path) -> Result<Vec<PathBuf>, ScenarioError> {

@@ -98,14 +98,23 @@ pub fn step(input: StepInput) -> Result<Step, String> {
             let path = parse_path(path).map_err(|e| format!("in `deliver`: {e}"))?;
             d.edits.push(Override::Unset { path });
         }
+        if !d.event.is_group() && (d.group_size.is_some() || d.failed_members.is_some()) {
+            return Err(format!(
+                "`group_size` and `failed_members` apply to slow-group.completed, not {}",
+                d.event
+            ));
+        }
         // The paths (and the padding's place) are checked against the
         // payload this step sends, now, so a typo is reported where it was
-        // written. A payload neither edited nor padded always builds.
-        if !d.edits.is_empty() || d.size.is_some() {
+        // written. A payload neither edited, padded nor resized always
+        // builds, within the contract's size.
+        if !d.edits.is_empty() || d.size.is_some() || d.group_size.is_some() {
             let mut builder = d.shape(Event::builder(d.event));
             for edit in &d.edits {
                 builder = builder.apply(edit.clone());
             }
+            // Within the contract's size too: a group of millions is
+            // refused here, before it is made.
             builder.check().map_err(|e| format!("in `deliver`: {e}"))?;
         }
         for value in d.set.values().chain(d.add.values()) {
@@ -122,12 +131,6 @@ pub fn step(input: StepInput) -> Result<Step, String> {
                 ));
             }
             _ => {}
-        }
-        if !d.event.is_group() && (d.group_size.is_some() || d.failed_members.is_some()) {
-            return Err(format!(
-                "`group_size` and `failed_members` apply to slow-group.completed, not {}",
-                d.event
-            ));
         }
         Action::Deliver(d)
     } else if let Some(r) = raw {

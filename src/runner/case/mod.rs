@@ -258,10 +258,22 @@ impl CaseRun<'_> {
                 unset @ Override::Unset { .. } => unset.clone(),
             });
         }
-        let event = match builder.build() {
-            Ok(e) => e,
-            Err(e) => {
+        // Made off the async workers (up to 10 MB takes a while), and given
+        // up at once when the run is stopped meanwhile.
+        let built = tokio::select! {
+            built = tokio::task::spawn_blocking(move || builder.build()) => built,
+            _ = self.ctx.stop.stopped() => {
+                self.cut = true;
+                return;
+            }
+        };
+        let event = match built {
+            Ok(Ok(e)) => e,
+            Ok(Err(e)) => {
                 return self.fail("payload", "a payload the overrides apply to", e.to_string());
+            }
+            Err(e) => {
+                return self.fail("payload", "a payload made", format!("making it failed: {e}"));
             }
         };
         let headers = self.headers(event_headers(&event), &d.headers, &key);

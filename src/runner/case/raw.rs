@@ -27,7 +27,7 @@ impl CaseRun<'_> {
         };
         let mut headers = self.headers(base, &r.headers, &key);
         let mut body: Bytes = if let Some(path) = &r.body_path {
-            match tokio::fs::read(path).await {
+            match read_body_file(path).await {
                 Ok(bytes) => recorded::replace_bytes(
                     bytes.into(),
                     b"{{webhook_id}}",
@@ -104,4 +104,24 @@ impl CaseRun<'_> {
         }
         recorded.to_owned()
     }
+}
+
+/// A body file's bytes, at most [`crate::scenario::MAX_BODY_FILE`] of them
+/// (it was checked when the scenario was loaded; it may have grown since).
+async fn read_body_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let limit = crate::scenario::MAX_BODY_FILE;
+    let mut bytes = Vec::new();
+    tokio::fs::File::open(path)
+        .await?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .await?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "it grew past {} MiB since the scenario was loaded",
+            limit / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
 }
