@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static CONSOLE_TO_STDERR: AtomicBool = AtomicBool::new(false);
+static MASKED: OnceLock<crate::secret::Redactor> = OnceLock::new();
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static ON_STDOUT_CLOSED: OnceLock<fn()> = OnceLock::new();
 
@@ -36,14 +37,36 @@ pub fn on_stdout_closed(handler: fn()) {
     let _ = ON_STDOUT_CLOSED.set(handler);
 }
 
+/// Masks `secret` in everything written to standard output and error from
+/// now on, whatever put it there (a URL that carries it, an error that
+/// quotes it): the last line of defence of a secret that no output shows
+/// unless asked. Set once per process.
+pub fn mask_everywhere(secret: &str) {
+    if !secret.is_empty() {
+        let _ = MASKED.set(crate::secret::Redactor::new(secret));
+    }
+}
+
+/// `args` as text, with the secret of [`mask_everywhere`] masked.
+fn masked(args: fmt::Arguments<'_>) -> String {
+    let text = args.to_string();
+    match MASKED.get() {
+        Some(redactor) => redactor.apply(&text),
+        None => text,
+    }
+}
+
 /// Writes to standard output; a reader that went away calls the handler
 /// of [`on_stdout_closed`] once, and everything after it is dropped.
 pub fn write_out(args: fmt::Arguments<'_>) {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
+    let text = masked(args);
     let mut stdout = std::io::stdout().lock();
-    let written = stdout.write_fmt(args).and_then(|()| stdout.flush());
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
     drop(stdout);
     if let Err(e) = written
         && e.kind() == std::io::ErrorKind::BrokenPipe
@@ -57,8 +80,11 @@ pub fn write_out(args: fmt::Arguments<'_>) {
 /// Writes to standard error; errors are ignored (there is nowhere left to
 /// say them).
 pub fn write_err(args: fmt::Arguments<'_>) {
+    let text = masked(args);
     let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_fmt(args).and_then(|()| stderr.flush());
+    let _ = stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush());
 }
 
 /// Console output: standard output, or standard error when standard
@@ -69,6 +95,28 @@ pub fn write_console(args: fmt::Arguments<'_>) {
     } else {
         write_out(args)
     }
+}
+
+/// `text` with every control character but the tab and the line feed
+/// written as an escape (`\u{1b}`), so that text a receiver or a sender
+/// controls (a log line, a header, a path) cannot move the cursor, set a
+/// title, ring the bell or overwrite a line when it is shown: ESC, OSC and
+/// CSI sequences, BEL, CR and the C1 controls all come out as visible text.
+/// (A line feed only starts a new line, at its start.)
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| c.is_control() && c != '\t' && c != '\n';
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `print!` through [`write_out`].
@@ -99,3 +147,17 @@ macro_rules! consoleln {
 }
 
 pub(crate) use {consoleln, err, errln, out, outln};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_shown_not_obeyed() {
+        assert_eq!(escape_controls("plain\ttext\nline"), "plain\ttext\nline");
+        assert_eq!(
+            escape_controls("\u{1b}]0;pwned\u{7}\u{1b}[2Jred\rover\u{9b}"),
+            "\\u{1b}]0;pwned\\u{7}\\u{1b}[2Jred\\u{d}over\\u{9b}"
+        );
+    }
+}

@@ -424,23 +424,39 @@ async fn keep_lines(
     secret: Option<String>,
 ) {
     let mut reader = BufReader::new(stream);
+    let redactor = secret
+        .as_deref()
+        .map(crate::secret::Redactor::new)
+        .unwrap_or_else(|| crate::secret::Redactor::new(""));
+    // Enough of a long line is kept for the secret to be masked whole
+    // before the line is cut.
+    let keep = MAX_LINE + redactor.longest();
     let mut buffer = Vec::new();
     loop {
         buffer.clear();
-        // Read one line, but never hold more than MAX_LINE bytes of it.
         let read = (&mut reader)
-            .take(MAX_LINE as u64)
+            .take(keep as u64)
             .read_until(b'\n', &mut buffer)
             .await;
         match read {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let mut text = String::from_utf8_lossy(&buffer)
-            .trim_end_matches(['\n', '\r'])
-            .to_owned();
-        if let Some(secret) = secret.as_deref().filter(|s| !s.is_empty()) {
-            text = crate::secret::redact(&text, secret);
+        // The rest of a longer line is read and dropped, never held.
+        let cut = !buffer.ends_with(b"\n") && buffer.len() >= keep;
+        if cut && skip_line(&mut reader).await.is_err() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&buffer);
+        let text = redactor.apply(text.trim_end_matches(['\n', '\r']));
+        let mut text = crate::output::escape_controls(&text).into_owned();
+        if cut || text.len() > MAX_LINE {
+            let mut end = MAX_LINE.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            text.push_str(" [line cut]");
         }
         if let Ok(mut log) = log.lock() {
             if log.lines.len() >= MAX_LINES {
@@ -451,6 +467,27 @@ async fn keep_lines(
                 stream: which,
                 text,
             });
+        }
+    }
+}
+
+/// Reads up to the end of the current line (or of the stream) and drops it.
+async fn skip_line(reader: &mut (impl tokio::io::AsyncBufRead + Unpin)) -> std::io::Result<()> {
+    use tokio::io::AsyncBufReadExt;
+    loop {
+        let chunk = reader.fill_buf().await?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = chunk.len();
+                reader.consume(n);
+            }
         }
     }
 }

@@ -277,11 +277,26 @@ fn body_files_stay_in_their_folder_and_within_the_limit() {
     };
     assert!(load("ok.body").is_ok());
     for (name, why) in [
-        ("/etc/passwd", "a relative path inside its folder, without `..`"),
-        ("/proc/self/environ", "a relative path inside its folder, without `..`"),
-        ("../outside.body", "a relative path inside its folder, without `..`"),
-        ("link.body", "leads out of the scenario file's folder through a symbolic link"),
-        ("big.body", "is 17825792 bytes, over the 16 MiB a body file may hold"),
+        (
+            "/etc/passwd",
+            "a relative path inside its folder, without `..`",
+        ),
+        (
+            "/proc/self/environ",
+            "a relative path inside its folder, without `..`",
+        ),
+        (
+            "../outside.body",
+            "a relative path inside its folder, without `..`",
+        ),
+        (
+            "link.body",
+            "leads out of the scenario file's folder through a symbolic link",
+        ),
+        (
+            "big.body",
+            "is 17825792 bytes, over the 16 MiB a body file may hold",
+        ),
         ("missing.body", "names no file"),
     ] {
         let message = load(name).unwrap_err().to_string();

@@ -418,8 +418,25 @@ fn serve_and_url_from_the_config_file_are_said_and_send_leaves_serve_alone() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(!stderr.contains("serve from"), "{stderr}");
     assert_group_gone(&dir);
-    // `send` does not start the file's receiver (its URL is elsewhere).
+    // --no-config: the file is not read at all (nothing started, the
+    // built-in receiver tested).
     std::fs::remove_file(dir.join("pgid")).unwrap();
+    let (code, stdout, stderr) = harness(
+        &dir,
+        &["run", "--no-config", "--filter", "events.webhook-test"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stderr.contains("serve:"), "{stderr}");
+    assert!(!stdout.contains("settings from"), "{stdout}");
+    assert!(stdout.contains("(built-in reference receiver)"), "{stdout}");
+    assert!(
+        !dir.join("pgid").exists(),
+        "--no-config started the file's serve"
+    );
+    let (code, stdout, _) = harness(&dir, &["config", "run", "--no-config"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("(config file: none)"), "{stdout}");
+    // `send` does not start the file's receiver (its URL is elsewhere).
     let (_nothing, refusing) = common::refusing_url();
     let (code, stdout, stderr) = harness(
         &dir,
@@ -502,6 +519,138 @@ s.serve_forever()
         assert!(
             line.contains("(may be from events."),
             "another case's line, not marked: {line}\n{log:?}"
+        );
+    }
+}
+
+/// A receiver that controls its answers and its log, and uses them against
+/// the harness: it logs the webhook id across the 4096-byte cut of a line,
+/// echoes the id URL-encoded and JSON-escaped in a failing answer, and puts
+/// terminal escapes and Markdown in both.
+const HOSTILE: &str = r#"
+import http.server, json, os, sys, urllib.parse
+ID = os.environ["WEBHOOK_HARNESS_WEBHOOK_ID"]
+escaped = "".join("\\u%04x" % ord(c) for c in ID)
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_OPTIONS(self):
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        # The id across the cut of a long line, and a title-setting escape.
+        print("x" * 4090 + ID + " tail", flush=True)
+        print("\x1b]0;pwned\x07\x1b[2J\rid=" + urllib.parse.quote(ID, safe=""), flush=True)
+        if self.headers.get("X-Inference-Event") == "webhook.test":
+            body = ('{"error":"[click](http://evil.example) ![x](http://evil.example/x.png) <img src=x onerror=alert(1)>",'
+                    '"id":"' + urllib.parse.quote(ID, safe="") + '","id2":"' + escaped + '","esc":"\x1b[31mred"}').encode()
+            self.send_response(500)
+        else:
+            body = b"{}"
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+s = http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H)
+print(f"listening on 127.0.0.1:{s.server_address[1]}", flush=True)
+s.serve_forever()
+"#;
+
+#[test]
+fn a_receiver_cannot_leak_the_secret_nor_drive_the_terminal_or_the_markdown() {
+    let dir = temp_dir("hostile");
+    std::fs::write(dir.join("receiver.py"), HOSTILE).unwrap();
+    // Characters a URL and JSON encode differently.
+    let secret = "Se/cr+et=42";
+    let serve = command("exec python3 receiver.py");
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let summary = dir.join("step-summary.md");
+    let (code, stdout, stderr) = common::process::harness_in(
+        &dir,
+        &[
+            "run",
+            "--url",
+            URL,
+            "--serve",
+            &serve,
+            "--webhook-id",
+            secret,
+            "--filter",
+            "events.*",
+            "--retries",
+            "0",
+            "--report-json",
+            &file("r.json"),
+            "--report-junit",
+            &file("r.xml"),
+            "--report-html",
+            &file("r.html"),
+            "--report-markdown",
+            &file("r.md"),
+        ],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("FAIL events.webhook-test"), "{stdout}");
+    let encoded = "Se%2Fcr%2Bet%3D42";
+    let escaped: String = secret
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let mut artifacts = vec![
+        ("stdout".to_owned(), stdout.clone()),
+        ("stderr".to_owned(), stderr.clone()),
+    ];
+    for name in ["r.json", "r.xml", "r.html", "r.md", "step-summary.md"] {
+        artifacts.push((
+            name.to_owned(),
+            std::fs::read_to_string(dir.join(name)).unwrap(),
+        ));
+    }
+    for (name, text) in &artifacts {
+        for form in [
+            secret,
+            encoded,
+            escaped.as_str(),
+            "cr+et=42",
+            "cr%2Bet%3D42",
+        ] {
+            assert!(
+                !text.contains(form),
+                "{name} holds the secret as {form}:\n{text}"
+            );
+        }
+    }
+    // The log line that held the id at its cut was masked whole, then cut.
+    assert!(
+        stdout.contains("[line cut]")
+            || stderr.contains("[line cut]")
+            || artifacts[2].1.contains("[line cut]"),
+        "{stdout}"
+    );
+    // Nothing the receiver wrote acts on the terminal.
+    for (name, text) in &artifacts[..2] {
+        for control in ['\u{1b}', '\u{7}', '\r'] {
+            assert!(
+                !text.contains(control),
+                "{name} holds {control:?}:\n{text:?}"
+            );
+        }
+    }
+    // In Markdown, the receiver's answer is code: no link, image or HTML.
+    for name in ["r.md", "step-summary.md"] {
+        let md = std::fs::read_to_string(dir.join(name)).unwrap();
+        let row = md
+            .lines()
+            .find(|l| l.contains("events.webhook-test"))
+            .unwrap_or_else(|| panic!("{name}: no row\n{md}"));
+        let what = row.split(" | ").nth(3).unwrap();
+        assert!(
+            what.starts_with("expected `2xx`, got `") && what.ends_with('`'),
+            "{name}: {row}"
+        );
+        assert_eq!(
+            what.matches('`').count(),
+            4,
+            "{name}: one code span each: {row}"
         );
     }
 }

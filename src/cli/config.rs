@@ -328,6 +328,12 @@ pub fn describe(
             id.replace('_', "-")
         ));
     }
+    // The id masked wherever else it stands too (a URL that carries it).
+    if let Ok(Some(mut id)) = sub.try_get_raw("webhook_id")
+        && let Some(id) = id.next()
+    {
+        out = crate::secret::redact(&out, &id.to_string_lossy());
+    }
     Ok(out)
 }
 

@@ -57,8 +57,12 @@ pub struct Cli {
     pub command: Command,
     /// Read settings from FILE instead of ./webhook-harness.toml (flags and
     /// environment variables win over it).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<std::path::PathBuf>,
+    /// Read no config file at all (not even ./webhook-harness.toml): for a
+    /// checkout you do not trust, as its file may start a command (`serve`).
+    #[arg(long, global = true)]
+    pub no_config: bool,
 }
 
 /// The subcommands.
@@ -153,7 +157,12 @@ pub struct ValidateArgs {
 pub(crate) fn main() -> i32 {
     quiet_when_output_closes();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let loaded = match config::load(config_flag(&args).as_deref()) {
+    let loaded = match config_flag(&args) {
+        ConfigFlag::None => Ok(config::Loaded::default()),
+        ConfigFlag::File(file) => config::load(Some(&file)),
+        ConfigFlag::Default => config::load(None),
+    };
+    let loaded = match loaded {
         Ok(l) => l,
         Err(e) => return usage_error(e),
     };
@@ -170,22 +179,37 @@ pub(crate) fn main() -> i32 {
     }
 }
 
-/// The value of `--config FILE` (or `--config=FILE`), read before parsing
-/// because the file's settings change how the rest is parsed.
-fn config_flag(args: &[std::ffi::OsString]) -> Option<std::path::PathBuf> {
+/// Which config file to read, if any.
+enum ConfigFlag {
+    /// `./webhook-harness.toml`, when there is one.
+    Default,
+    /// `--config FILE`.
+    File(std::path::PathBuf),
+    /// `--no-config`.
+    None,
+}
+
+/// `--config FILE` (or `--config=FILE`) and `--no-config`, read before
+/// parsing because the file's settings change how the rest is parsed.
+fn config_flag(args: &[std::ffi::OsString]) -> ConfigFlag {
     let mut args = args.iter().map(|a| a.to_string_lossy());
+    let mut chosen = ConfigFlag::Default;
     while let Some(arg) = args.next() {
         if arg == "--" {
-            return None;
+            break;
+        }
+        if arg == "--no-config" {
+            return ConfigFlag::None;
         }
         if arg == "--config" {
-            return args.next().map(|v| v.into_owned().into());
-        }
-        if let Some(v) = arg.strip_prefix("--config=") {
-            return Some(v.into());
+            if let Some(v) = args.next() {
+                chosen = ConfigFlag::File(v.into_owned().into());
+            }
+        } else if let Some(v) = arg.strip_prefix("--config=") {
+            chosen = ConfigFlag::File(v.into());
         }
     }
-    None
+    chosen
 }
 
 /// `webhook-harness run | head -3`: when the reader of the output goes away,
@@ -201,8 +225,27 @@ fn quiet_when_output_closes() {
     });
 }
 
+/// The webhook id a command sends or checks, unless it is to be shown.
+fn secret_of(command: &Command) -> Option<&str> {
+    let (id, show) = match command {
+        Command::Payload(a) => (Some(&a.event.webhook_id), a.show_secrets),
+        Command::Send(a) => (Some(&a.event.webhook_id), a.show_secrets),
+        Command::Receive(a) => (a.webhook_id.as_ref(), a.show_secrets),
+        Command::Run(a) => (Some(&a.target.webhook_id), a.target.show_secrets),
+        Command::Replay(a) => (Some(&a.run.target.webhook_id), a.run.target.show_secrets),
+        Command::Fuzz(a) => (Some(&a.target.webhook_id), a.target.show_secrets),
+        Command::Load(a) => (Some(&a.target.webhook_id), a.target.show_secrets),
+        Command::Proxy(a) => (a.webhook_id.as_ref(), a.show_secrets),
+        _ => (None, false),
+    };
+    id.filter(|_| !show).map(String::as_str)
+}
+
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    if let Some(secret) = secret_of(&cli.command) {
+        crate::output::mask_everywhere(secret);
+    }
     // Only the commands that talk to the network get an async runtime: the
     // others start in a few milliseconds.
     {
@@ -227,7 +270,11 @@ pub fn run(cli: Cli) -> i32 {
                 exit::SUCCESS
             }
             Command::Config { command, flags } => {
-                let loaded = match config::load(cli.config.as_deref()) {
+                let loaded = match cli.no_config {
+                    true => Ok(config::Loaded::default()),
+                    false => config::load(cli.config.as_deref()),
+                };
+                let loaded = match loaded {
                     Ok(l) => l,
                     Err(e) => return usage_error(e),
                 };

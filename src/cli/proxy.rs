@@ -98,7 +98,7 @@ pub(super) async fn run(args: &ProxyArgs) -> i32 {
                 text = secret::redact(&text, id);
             }
         }
-        crate::output::outln!("{text}");
+        crate::output::outln!("{}", crate::output::escape_controls(&text));
     })
     .await
     {

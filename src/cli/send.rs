@@ -93,7 +93,7 @@ async fn deliver(args: &SendArgs, event: &crate::event::Event, url: &str) -> i32
     );
     let delivery = sender
         .deliver_observed(url, &event_headers(event), event.body().clone(), &mut |a| {
-            crate::output::outln!("  {}", a.describe())
+            crate::output::outln!("  {}", crate::output::escape_controls(&a.describe()))
         })
         .await;
     let posts = delivery.posts();

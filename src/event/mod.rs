@@ -433,15 +433,27 @@ mod tests {
                 let estimate = builder.estimated_group_len().unwrap().unwrap();
                 let made = builder.build().unwrap().body().len();
                 let off = estimate.abs_diff(made) as f64 / made as f64;
-                assert!(off < 0.05, "{members}/{failed} {dialect}: {estimate} vs {made}");
+                assert!(
+                    off < 0.05,
+                    "{members}/{failed} {dialect}: {estimate} vs {made}"
+                );
             }
         }
         let huge = Event::builder(EventKind::SlowGroupCompleted).group_size(3_000_000);
-        assert!(matches!(huge.check(), Err(OverrideError::TooLarge { size }) if size > 1_000_000_000));
+        assert!(
+            matches!(huge.check(), Err(OverrideError::TooLarge { size }) if size > 1_000_000_000)
+        );
         // Just over the limit: made, measured, refused with its true size.
         let over = Event::builder(EventKind::SlowGroupCompleted).group_size(13_500);
-        assert!(matches!(over.check(), Err(OverrideError::TooLarge { size }) if size > 10_000_000 && size < 20_000_000));
-        assert!(Event::builder(EventKind::SlowGroupCompleted).group_size(12_000).check().is_ok());
+        assert!(
+            matches!(over.check(), Err(OverrideError::TooLarge { size }) if size > 10_000_000 && size < 20_000_000)
+        );
+        assert!(
+            Event::builder(EventKind::SlowGroupCompleted)
+                .group_size(12_000)
+                .check()
+                .is_ok()
+        );
         // Padding to the limit stays within it.
         assert!(
             Event::builder(EventKind::GenerationCompleted)

@@ -270,6 +270,6 @@ fn record(
 
 fn log(config: &ReceiverConfig, line: std::fmt::Arguments<'_>) {
     if config.log {
-        crate::output::outln!("{line}");
+        crate::output::outln!("{}", crate::output::escape_controls(&line.to_string()));
     }
 }

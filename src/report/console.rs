@@ -123,7 +123,7 @@ impl ConsoleReporter {
                     );
                 }
                 if let Some(diff) = &case.diff {
-                    crate::output::consoleln!("{}", colorize(&self.options.redact(diff)));
+                    crate::output::consoleln!("{}", colorize(&shown(&self.options.redact(diff))));
                 }
             }
             crate::output::consoleln!("{}", snapshots.summary_line());
@@ -142,14 +142,20 @@ pub fn case_line(c: &CaseResult, strict: bool) -> String {
     let mut line = format!(
         "{} {} [{}] {}",
         tag(c, strict),
-        c.id,
+        shown(&c.id),
         c.severity.name(),
-        c.title
+        shown(&c.title)
     );
     if matches!(c.status(), CaseStatus::Skipped | CaseStatus::NotRun) {
-        line.push_str(&format!("\n  -> {}", c.message()));
+        line.push_str(&format!("\n  -> {}", shown(&c.message())));
     }
     line
+}
+
+/// Text from outside (a scenario file, a receiver's answer) as the terminal
+/// shows it: its control characters escaped.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::output::escape_controls(text)
 }
 
 /// The verdict word of a case, coloured.
@@ -177,15 +183,15 @@ pub fn case_text(c: &CaseResult, strict: bool, explained: bool) -> String {
     let mut out = format!(
         "{} {} [{}] {}",
         tag(c, strict),
-        c.id,
+        shown(&c.id),
         c.severity.name(),
-        c.title
+        shown(&c.title)
     );
     if explained {
         out.push_str("\n  -> explained by the diagnosis above; what this case checks:");
     }
     if c.status() != CaseStatus::Passed {
-        for (i, line) in c.message().lines().enumerate() {
+        for (i, line) in c.message().lines().map(shown).enumerate() {
             let prefix = if i == 0 && !explained {
                 "  -> "
             } else {
@@ -193,7 +199,7 @@ pub fn case_text(c: &CaseResult, strict: bool, explained: bool) -> String {
             };
             out.push('\n');
             out.push_str(prefix);
-            out.push_str(line);
+            out.push_str(&line);
         }
         if c.status() == CaseStatus::Failed {
             let at = c

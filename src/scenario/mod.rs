@@ -190,9 +190,10 @@ fn resolve_body_files(scenario: &mut Scenario, folder: &Path) -> Result<(), Scen
             && let Some(name) = &raw.body_file
         {
             let at = format!("{file}:{line}:{column}");
-            raw.body_path = Some(body_file(folder, name).map_err(|why| {
-                ScenarioError(format!("error: {at}: `body_file: {name}` {why}"))
-            })?);
+            raw.body_path =
+                Some(body_file(folder, name).map_err(|why| {
+                    ScenarioError(format!("error: {at}: `body_file: {name}` {why}"))
+                })?);
         }
     }
     Ok(())

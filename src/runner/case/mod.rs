@@ -273,7 +273,11 @@ impl CaseRun<'_> {
                 return self.fail("payload", "a payload the overrides apply to", e.to_string());
             }
             Err(e) => {
-                return self.fail("payload", "a payload made", format!("making it failed: {e}"));
+                return self.fail(
+                    "payload",
+                    "a payload made",
+                    format!("making it failed: {e}"),
+                );
             }
         };
         let headers = self.headers(event_headers(&event), &d.headers, &key);
