@@ -76,9 +76,21 @@ impl std::fmt::Display for LogLine {
     }
 }
 
-#[derive(Debug, Default)]
+/// A receiver's output, kept across its restarts (its times count from
+/// the first start).
+#[derive(Debug)]
 struct Log {
     lines: VecDeque<LogLine>,
+    origin: Instant,
+}
+
+impl Log {
+    fn new() -> Arc<Mutex<Log>> {
+        Arc::new(Mutex::new(Log {
+            lines: VecDeque::new(),
+            origin: Instant::now(),
+        }))
+    }
 }
 
 /// Why the receiver could not be started.
@@ -145,6 +157,8 @@ pub struct Served {
     pgid: Option<u32>,
     stopped: bool,
     log: Arc<Mutex<Log>>,
+    /// When the log began (its lines' times count from it).
+    origin: Instant,
     started: Instant,
     command: String,
     grace: Duration,
@@ -173,6 +187,14 @@ impl Served {
     /// Starts `config.command` and waits until `config.url` gives any HTTP
     /// answer to the readiness `OPTIONS` (or takes part in a TLS handshake).
     pub async fn start(config: &ServeConfig) -> Result<Served, StartError> {
+        Self::start_logging(config, Log::new()).await
+    }
+
+    /// [`Served::start`], its output going on in `log` (a restart's).
+    async fn start_logging(
+        config: &ServeConfig,
+        log: Arc<Mutex<Log>>,
+    ) -> Result<Served, StartError> {
         // A receiver already there (a leftover of an earlier step, one
         // started by hand) would answer for the one about to start, which
         // then dies of "address already in use" unseen.
@@ -204,13 +226,12 @@ impl Served {
         if let (Some(pgid), Ok(mut groups)) = (pgid, GROUPS.lock()) {
             groups.push(pgid);
         }
-        let log = Arc::new(Mutex::new(Log::default()));
+        let origin = log.lock().map(|l| l.origin).unwrap_or(started);
         if let Some(out) = child.stdout().take() {
             tokio::spawn(keep_lines(
                 out,
                 Stream::Out,
                 log.clone(),
-                started,
                 config.secret.clone(),
             ));
         }
@@ -219,7 +240,6 @@ impl Served {
                 err,
                 Stream::Err,
                 log.clone(),
-                started,
                 config.secret.clone(),
             ));
         }
@@ -229,6 +249,7 @@ impl Served {
             pgid,
             stopped: false,
             log,
+            origin,
             started,
             command: config.command.clone(),
             grace: config.grace,
@@ -366,8 +387,8 @@ impl Served {
     /// each with the instant it was read.
     pub fn lines_during(&self, from: Instant, to: Instant) -> Vec<(Instant, String)> {
         let (from, to) = (
-            from.saturating_duration_since(self.started),
-            to.saturating_duration_since(self.started),
+            from.saturating_duration_since(self.origin),
+            to.saturating_duration_since(self.origin),
         );
         self.log
             .lock()
@@ -375,7 +396,7 @@ impl Served {
                 log.lines
                     .iter()
                     .filter(|l| l.at >= from && l.at <= to)
-                    .map(|l| (self.started + l.at, l.to_string()))
+                    .map(|l| (self.origin + l.at, l.to_string()))
                     .collect()
             })
             .unwrap_or_default()
@@ -420,9 +441,12 @@ async fn keep_lines(
     stream: impl tokio::io::AsyncRead + Unpin,
     which: Stream,
     log: Arc<Mutex<Log>>,
-    started: Instant,
     secret: Option<String>,
 ) {
+    let origin = log
+        .lock()
+        .map(|l| l.origin)
+        .unwrap_or_else(|_| Instant::now());
     let mut reader = BufReader::new(stream);
     let redactor = secret
         .as_deref()
@@ -463,7 +487,7 @@ async fn keep_lines(
                 log.lines.pop_front();
             }
             log.lines.push_back(LogLine {
-                at: started.elapsed(),
+                at: origin.elapsed(),
                 stream: which,
                 text,
             });
@@ -489,6 +513,203 @@ async fn skip_line(reader: &mut (impl tokio::io::AsyncBufRead + Unpin)) -> std::
                 reader.consume(n);
             }
         }
+    }
+}
+
+/// Several copies of one receiver command (`--serve-replicas`), each on a
+/// port of its own, sharing whatever the command shares (a database file
+/// or URL it is given); one when the receiver is not replicated. Each can
+/// be restarted on its port, its output going on in the same log.
+pub struct Fleet {
+    /// The command and settings of replica 0 (the others derive from it).
+    config: ServeConfig,
+    /// Each replica's URL, its port filled in once it answered.
+    urls: Vec<String>,
+    /// Each replica's output, across its restarts.
+    logs: Vec<Arc<Mutex<Log>>>,
+    /// The running replicas (a slot is empty while its replica restarts).
+    replicas: Mutex<Vec<Option<Served>>>,
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet").field("urls", &self.urls).finish()
+    }
+}
+
+/// The variable that tells a replica which one it is (0, 1, ...).
+pub const REPLICA_VARIABLE: &str = "WEBHOOK_HARNESS_REPLICA";
+
+/// Why a replica could not be restarted.
+#[derive(Debug, thiserror::Error)]
+pub enum RestartError {
+    /// There is no such replica.
+    #[error("there is no replica {0}")]
+    NoSuchReplica(usize),
+    /// It did not come back.
+    #[error("replica {replica} did not come back after its restart: {error}")]
+    Start {
+        /// Which replica.
+        replica: usize,
+        /// Why.
+        error: StartError,
+    },
+}
+
+impl Fleet {
+    /// Starts `replicas` copies of `config.command` (at least one), one
+    /// after the other, each waited for. With port 0 in `config.url`, each
+    /// picks its own port and says it; with a fixed port `P`, replica `i`
+    /// is given `P + i`. Each has `PORT` and [`REPLICA_VARIABLE`] in its
+    /// environment. One that does not come up stops those started before.
+    pub async fn start(config: &ServeConfig, replicas: usize) -> Result<Fleet, StartError> {
+        let mut fleet = Fleet {
+            config: config.clone(),
+            urls: Vec::new(),
+            logs: Vec::new(),
+            replicas: Mutex::new(Vec::new()),
+        };
+        let parsed = ReceiverUrl::parse(&config.url).ok();
+        for replica in 0..replicas.max(1) {
+            let url = match parsed.as_ref().and_then(|u| Some((u, u.port()?))) {
+                Some((u, port)) if port != 0 => {
+                    let port = port.saturating_add(u16::try_from(replica).unwrap_or(u16::MAX));
+                    u.with_port(port).to_string()
+                }
+                _ => config.url.clone(),
+            };
+            let log = Log::new();
+            match Served::start_logging(&fleet.replica_config(replica, &url), log.clone()).await {
+                Ok(served) => {
+                    fleet.urls.push(served.url().to_owned());
+                    fleet.logs.push(log);
+                    if let Ok(mut running) = fleet.replicas.lock() {
+                        running.push(Some(served));
+                    }
+                }
+                Err(e) => {
+                    fleet.stop().await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(fleet)
+    }
+
+    /// The settings replica `replica` starts with, on `url`.
+    fn replica_config(&self, replica: usize, url: &str) -> ServeConfig {
+        let mut config = self.config.clone();
+        config.url = url.to_owned();
+        config
+            .env
+            .retain(|(k, _)| k != "PORT" && k != REPLICA_VARIABLE);
+        if let Some(port) = ReceiverUrl::parse(url).ok().and_then(|u| u.port()) {
+            config.env.push(("PORT".into(), port.to_string()));
+        }
+        config
+            .env
+            .push((REPLICA_VARIABLE.into(), replica.to_string()));
+        config
+    }
+
+    /// Each replica's URL (its port filled in).
+    pub fn urls(&self) -> &[String] {
+        &self.urls
+    }
+
+    /// Restarts replica `which`, or every replica: each is stopped (SIGTERM
+    /// to its group, the grace period, SIGKILL) and started again with the
+    /// same command, environment and port, and waited for (at most the
+    /// serve timeout).
+    pub async fn restart(&self, which: Option<usize>) -> Result<(), RestartError> {
+        let chosen: Vec<usize> = match which {
+            Some(replica) if replica >= self.urls.len() => {
+                return Err(RestartError::NoSuchReplica(replica));
+            }
+            Some(replica) => vec![replica],
+            None => (0..self.urls.len()).collect(),
+        };
+        for replica in chosen {
+            let old = self
+                .replicas
+                .lock()
+                .ok()
+                .and_then(|mut running| running.get_mut(replica).and_then(Option::take));
+            if let Some(old) = old {
+                old.stop().await;
+            }
+            let config = self.replica_config(replica, &self.urls[replica]);
+            let started = Served::start_logging(&config, self.logs[replica].clone())
+                .await
+                .map_err(|error| RestartError::Start { replica, error })?;
+            if let Ok(mut running) = self.replicas.lock() {
+                running[replica] = Some(started);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops every replica; how each ended.
+    pub async fn stop(&self) -> Vec<Stopped> {
+        let running: Vec<Served> = self
+            .replicas
+            .lock()
+            .map(|mut r| r.iter_mut().filter_map(Option::take).collect())
+            .unwrap_or_default();
+        let mut stopped = Vec::new();
+        for served in running {
+            stopped.push(served.stop().await);
+        }
+        stopped
+    }
+
+    /// Time since the first replica's log began.
+    pub fn elapsed(&self) -> Duration {
+        self.logs
+            .first()
+            .and_then(|l| l.lock().ok().map(|l| l.origin.elapsed()))
+            .unwrap_or_default()
+    }
+
+    /// The lines every replica wrote between two instants, each with the
+    /// instant it was read, in that order; marked `[replica N]` when there
+    /// are several.
+    pub fn lines_during(&self, from: Instant, to: Instant) -> Vec<(Instant, String)> {
+        let several = self.logs.len() > 1;
+        let mut lines: Vec<(Instant, String)> = Vec::new();
+        for (replica, log) in self.logs.iter().enumerate() {
+            let Ok(log) = log.lock() else {
+                continue;
+            };
+            lines.extend(
+                log.lines
+                    .iter()
+                    .map(|l| (log.origin + l.at, l))
+                    .filter(|(at, _)| *at >= from && *at <= to)
+                    .map(|(at, l)| match several {
+                        true => (at, format!("[replica {replica}] {l}")),
+                        false => (at, l.to_string()),
+                    }),
+            );
+        }
+        lines.sort_by_key(|(at, _)| *at);
+        lines
+    }
+
+    /// The last `n` lines of every replica.
+    pub fn tail(&self, n: usize) -> Vec<String> {
+        let several = self.logs.len() > 1;
+        let mut all = Vec::new();
+        for (replica, log) in self.logs.iter().enumerate() {
+            if let Ok(log) = log.lock() {
+                let skip = log.lines.len().saturating_sub(n);
+                all.extend(log.lines.iter().skip(skip).map(|l| match several {
+                    true => format!("[replica {replica}] {l}"),
+                    false => l.to_string(),
+                }));
+            }
+        }
+        all
     }
 }
 

@@ -248,7 +248,7 @@ async fn interrupted_run_writes_partial_reports_and_exits_130() {
     assert_eq!(report["summary"]["not_run"], report["summary"]["total"]);
     let xml = std::fs::read_to_string(&junit).unwrap();
     let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
-    assert_eq!(parsed.tests, 30);
+    assert_eq!(parsed.tests, 34);
     assert!(xml.contains(r#"name="partial" value="true""#), "{xml}");
     let _ = std::fs::remove_dir_all(&dir);
 }

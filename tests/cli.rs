@@ -158,14 +158,16 @@ fn run_builtin_suite_writes_valid_reports() {
         .find(|l| l.contains(" passed, "))
         .unwrap();
     assert!(
-        summary_line.starts_with("30 passed, 0 failed, 0 warnings, 0 skipped"),
+        summary_line.starts_with("30 passed, 0 failed, 0 warnings, 0 skipped, 4 not applicable"),
         "{summary_line}"
     );
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     assert_eq!(json["summary"]["passed"], 30);
-    assert_eq!(json["summary"]["total"], 30);
+    // The durability cases need --serve (and replicas): not applicable.
+    assert_eq!(json["summary"]["not_applicable"], 4);
+    assert_eq!(json["summary"]["total"], 34);
     let case = &json["cases"][0];
     for field in ["id", "title", "severity", "status", "message", "attempts"] {
         assert!(case.get(field).is_some(), "case lacks {field}: {case}");
@@ -173,7 +175,7 @@ fn run_builtin_suite_writes_valid_reports() {
 
     let xml = std::fs::read_to_string(&junit_path).unwrap();
     let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
-    assert_eq!(junit.tests, 30);
+    assert_eq!(junit.tests, 34);
     assert_eq!(junit.failures, 0);
 
     for artifact in [
@@ -250,7 +252,7 @@ fn validate_and_list() {
         concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"),
     ]);
     assert_eq!(code, 0);
-    assert!(stdout.starts_with("ok: 30 cases in 7 files"), "{stdout}");
+    assert!(stdout.starts_with("ok: 34 cases in 8 files"), "{stdout}");
     let good = dir.join("good.yaml");
     std::fs::write(
         &good,
@@ -984,7 +986,9 @@ fn the_diagnosis_comes_before_the_failures_it_explains() {
     // The diagnosis leads: no failure's reasons come before it.
     let lead = stdout.find("diagnosis:").unwrap();
     assert!(
-        stdout.find("\n  -> ").is_none_or(|first| first > lead),
+        stdout
+            .find("\n     Expected: ")
+            .is_none_or(|first| first > lead),
         "{stdout}"
     );
     // No failure blames a race or a retry: each is marked as explained.

@@ -233,6 +233,7 @@ async fn a_restarted_receiver_is_recovered_from() {
         down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
         replay: Default::default(),
         stop: Default::default(),
+        ..Default::default()
     };
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     let restart = tokio::spawn(async move {

@@ -354,7 +354,7 @@ fn a_closed_standard_output_stops_the_served_receiver_too() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    assert!(first.starts_with("webhook-harness: 30 cases"), "{first}");
+    assert!(first.starts_with("webhook-harness: 34 cases"), "{first}");
     let status = child.wait().unwrap();
     assert!(matches!(status.code(), Some(0 | 141)), "{status:?}");
     assert_group_gone(&dir);

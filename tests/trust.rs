@@ -30,6 +30,7 @@ fn run_config(url: String, effects_url: String) -> RunConfig {
         down_after: DEFAULT_THRESHOLD,
         replay: Default::default(),
         stop: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -376,7 +377,7 @@ fn a_closed_standard_output_ends_the_command_quietly() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    assert!(first.starts_with("webhook-harness: 30 cases"), "{first}");
+    assert!(first.starts_with("webhook-harness: 34 cases"), "{first}");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     // 0 when it had written everything before the reader went away.

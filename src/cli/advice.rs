@@ -28,6 +28,9 @@ pub(super) fn for_diagnosis(diagnosis: &Diagnosis, default_id: bool) -> String {
         Cause::TooLarge => body_limit_fix(),
         Cause::Tls(reason) => for_tls(reason),
         Cause::Connection => "start your receiver, or check --url; if it runs, its log may show a crash".to_owned(),
+        Cause::State(problem) => {
+            return format!("{diagnosis}. Likely fix: {}.", problem.fix());
+        }
         Cause::ProbeFailed(_) => {
             return format!(
                 "{diagnosis}. Likely fix: check --effects-url (its path, port and `{{key}}`), or whether your test-only probe is switched on (e.g. WEBHOOK_HARNESS_TEST_PROBE=1). The cases that read effect counts say nothing until then."

@@ -92,6 +92,12 @@ pub struct TargetArgs {
     /// How long to wait for the --serve receiver to answer.
     #[arg(long, value_name = "D", default_value = "60s", value_parser = parse_duration)]
     pub serve_timeout: Duration,
+    /// Start N copies of the --serve command, each with its own PORT and
+    /// WEBHOOK_HARNESS_REPLICA (0..N-1), sharing what the command shares (a
+    /// database): `replica:` steps send to one, fuzz and load spread over them.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub serve_replicas: u16,
 }
 
 /// Certificate checks for `https://` targets.

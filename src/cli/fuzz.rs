@@ -301,6 +301,7 @@ fn as_run_outcome(
                 .collect();
             let checks = if findings.is_empty() {
                 vec![Check {
+                    state: None,
                     step: 1,
                     source: None,
                     what: format!("{count} generated inputs"),
@@ -310,6 +311,7 @@ fn as_run_outcome(
                 findings
                     .iter()
                     .map(|f| Check {
+                        state: None,
                         step: 1,
                         source: None,
                         what: format!(
@@ -356,6 +358,7 @@ fn as_run_outcome(
                 keys: Vec::new(),
                 duration: outcome.duration,
                 not_run: None,
+                not_applicable: None,
                 started: None,
                 receiver_log: Vec::new(),
             }

@@ -142,6 +142,8 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
         down_after: args.down_after,
         replay,
         stop: stop.clone(),
+        fleet: target.fleet(),
+        replica_effects_urls: target.replica_effects_urls.clone(),
     };
     let mut console = ConsoleReporter::new(scenarios.len(), options.clone());
     let on_case = |c: &mut crate::result::CaseResult| console.case(c);
@@ -191,6 +193,9 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
             "hint: pass --effects-url with your receiver's probe (e.g. http://127.0.0.1:3000/test/effects?key={{key}}) so that effect counts are checked"
         );
     }
+    for hint in not_applicable_hints(&outcome) {
+        crate::output::consoleln!("hint: {hint}");
+    }
     let receiver_died = target.shutdown().await;
     if let Err(e) = args
         .reports
@@ -225,6 +230,28 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
     } else {
         exit::SUCCESS
     }
+}
+
+/// What turns on the cases that did not apply to the run, once each.
+fn not_applicable_hints(outcome: &runner::RunResult) -> Vec<String> {
+    use crate::result::NotApplicable;
+    let mut hints: Vec<String> = Vec::new();
+    for case in &outcome.cases {
+        let hint = match case.not_applicable {
+            Some(NotApplicable::NeedsServe) => {
+                "durability not checked: pass --serve (the harness restarts a receiver it started)"
+                    .to_owned()
+            }
+            Some(NotApplicable::NeedsReplicas(n)) => format!(
+                "replicas not checked: pass --serve and --serve-replicas {n} (with a store the copies share)"
+            ),
+            None => continue,
+        };
+        if !hints.contains(&hint) {
+            hints.push(hint);
+        }
+    }
+    hints
 }
 
 /// Advice naming flags for the TLS failures of a run, once each.

@@ -53,6 +53,7 @@ pub(super) async fn run(args: &SendArgs) -> i32 {
                 &args.url,
                 &args.event.webhook_id,
                 args.serve_timeout,
+                1,
             )
             .await;
             match started {
@@ -64,7 +65,7 @@ pub(super) async fn run(args: &SendArgs) -> i32 {
     };
     let url = served
         .as_ref()
-        .map_or_else(|| args.url.clone(), |s| s.url().to_owned());
+        .map_or_else(|| args.url.clone(), |s| s.urls()[0].clone());
     let code = deliver(args, &event, &url).await;
     if let Some(served) = served {
         served.stop().await;

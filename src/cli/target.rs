@@ -4,7 +4,7 @@
 use crate::receiver::{Receiver, ReceiverConfig};
 use crate::sender::url::ReceiverUrl;
 use crate::sender::{Attempt, Sender};
-use crate::serve::{ServeConfig, Served, StartError};
+use crate::serve::{Fleet, ServeConfig, StartError};
 
 /// The most receiver log lines kept for one failing case.
 const MAX_CASE_LOG: usize = 200;
@@ -25,15 +25,15 @@ fn same_port(template: &str, url: &str) -> String {
     }
 }
 
-/// Starts the `--serve` command and waits for `url` to answer.
-/// Starts a `--serve` command with the id and port in its environment,
-/// and waits for `url` to answer.
+/// Starts a `--serve` command (`replicas` copies of it) with the id and
+/// port in its environment, and waits for `url` to answer.
 pub(super) async fn start_served(
     command: &str,
     url: &str,
     webhook_id: &str,
     timeout: std::time::Duration,
-) -> Result<Served, TargetError> {
+    replicas: usize,
+) -> Result<Fleet, TargetError> {
     let mut env = vec![(
         "WEBHOOK_HARNESS_WEBHOOK_ID".to_owned(),
         webhook_id.to_owned(),
@@ -58,10 +58,12 @@ pub(super) async fn start_served(
         grace: std::time::Duration::from_secs(5),
         secret: Some(webhook_id.to_owned()),
     };
-    let served = Served::start(&config).await.map_err(TargetError::Serve)?;
+    let served = Fleet::start(&config, replicas)
+        .await
+        .map_err(TargetError::Serve)?;
     crate::output::errln!(
         "serve: {} answered after {}",
-        served.url(),
+        served.urls().join(", "),
         crate::duration::format(served.elapsed())
     );
     Ok(served)
@@ -75,7 +77,9 @@ pub(super) struct ReceiverUnderTest {
     pub url: String,
     pub effects_url: Option<String>,
     builtin: Option<Receiver>,
-    served: Option<Served>,
+    served: Option<std::sync::Arc<Fleet>>,
+    /// The effects probe's template on each replica, when there are several.
+    pub replica_effects_urls: Vec<String>,
 }
 
 /// Why the receiver under test is not there to test.
@@ -139,25 +143,47 @@ impl ReceiverUnderTest {
             ));
         }
         if let Some(url) = &args.url {
+            if args.serve_replicas > 1 && args.serve.is_none() {
+                return Err(TargetError::Usage(
+                    "--serve-replicas starts copies of the --serve command: give --serve too"
+                        .into(),
+                ));
+            }
             let served = match &args.serve {
-                Some(command) => {
-                    Some(start_served(command, url, &args.webhook_id, args.serve_timeout).await?)
-                }
+                Some(command) => Some(std::sync::Arc::new(
+                    start_served(
+                        command,
+                        url,
+                        &args.webhook_id,
+                        args.serve_timeout,
+                        usize::from(args.serve_replicas),
+                    )
+                    .await?,
+                )),
                 None => None,
             };
-            let url = served
+            let urls = served
                 .as_ref()
-                .map_or_else(|| url.clone(), |s| s.url().to_owned());
-            let effects_url = match (&served, &args.effects_url) {
-                // The probe is the served receiver's: its port too.
-                (Some(s), Some(template)) => Some(same_port(template, s.url())),
-                (_, template) => template.clone(),
+                .map_or_else(|| vec![url.clone()], |s| s.urls().to_vec());
+            // The probe is the served receiver's: its port too, replica by replica.
+            let replica_effects_urls: Vec<String> = match (&served, &args.effects_url) {
+                (Some(_), Some(template)) => urls.iter().map(|u| same_port(template, u)).collect(),
+                _ => Vec::new(),
             };
+            let effects_url = replica_effects_urls
+                .first()
+                .cloned()
+                .or_else(|| args.effects_url.clone());
             return Ok(ReceiverUnderTest {
-                url,
+                url: urls[0].clone(),
                 effects_url,
                 builtin: None,
                 served,
+                replica_effects_urls: if urls.len() > 1 {
+                    replica_effects_urls
+                } else {
+                    Vec::new()
+                },
             });
         }
         let config = ReceiverConfig {
@@ -176,6 +202,7 @@ impl ReceiverUnderTest {
             ),
             builtin: Some(receiver),
             served: None,
+            replica_effects_urls: Vec::new(),
         })
     }
 
@@ -217,6 +244,11 @@ impl ReceiverUnderTest {
         }
     }
 
+    /// The receiver the harness started (restart steps restart it).
+    pub fn fleet(&self) -> Option<std::sync::Arc<Fleet>> {
+        self.served.clone()
+    }
+
     /// ` (built-in reference receiver)` when it is the built-in one.
     pub fn label(&self) -> &'static str {
         if self.builtin.is_some() {
@@ -248,20 +280,25 @@ impl ReceiverUnderTest {
         }
         let served = self.served.take()?;
         let tail = served.tail(20);
-        match served.stop().await {
-            crate::serve::Stopped::ExitedEarlier(status) => {
-                crate::output::errln!(
-                    "error: --serve: the receiver exited during the run ({status}); the verdicts after that say little"
-                );
-                print_tail(&tail);
-                Some(exit::UNREACHABLE)
+        let mut code = None;
+        for stopped in served.stop().await {
+            match stopped {
+                crate::serve::Stopped::ExitedEarlier(status) => {
+                    crate::output::errln!(
+                        "error: --serve: the receiver exited during the run ({status}); the verdicts after that say little"
+                    );
+                    print_tail(&tail);
+                    code = Some(exit::UNREACHABLE);
+                }
+                crate::serve::Stopped::Killed => {
+                    crate::output::errln!(
+                        "note: --serve: the receiver ignored SIGTERM and was killed"
+                    );
+                }
+                crate::serve::Stopped::Terminated => {}
             }
-            crate::serve::Stopped::Killed => {
-                crate::output::errln!("note: --serve: the receiver ignored SIGTERM and was killed");
-                None
-            }
-            crate::serve::Stopped::Terminated => None,
         }
+        code
     }
 }
 

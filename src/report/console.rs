@@ -146,7 +146,10 @@ pub fn case_line(c: &CaseResult, strict: bool) -> String {
         c.severity.name(),
         shown(&c.title)
     );
-    if matches!(c.status(), CaseStatus::Skipped | CaseStatus::NotRun) {
+    if matches!(
+        c.status(),
+        CaseStatus::Skipped | CaseStatus::NotRun | CaseStatus::NotApplicable
+    ) {
         line.push_str(&format!("\n  -> {}", shown(&c.message())));
     }
     line
@@ -168,6 +171,7 @@ fn tag(c: &CaseResult, strict: bool) -> String {
         }
         (CaseStatus::Skipped, _) => style("skip").yellow().to_string(),
         (CaseStatus::NotRun, _) => style("not run").yellow().to_string(),
+        (CaseStatus::NotApplicable, _) => style("n/a").yellow().to_string(),
         (CaseStatus::Failed, true) => style("still failing").red().bold().to_string(),
         (CaseStatus::Failed, false) if c.fails_run(strict) => {
             style("FAIL").red().bold().to_string()

@@ -164,6 +164,7 @@ fn case(h: &mut String, c: &CaseResult, options: &ReportOptions, open: bool) {
         CaseStatus::Skipped if c.fails_run(options.strict) => ("failed", "FAIL (not verified)"),
         CaseStatus::Skipped => ("skipped", "skip"),
         CaseStatus::NotRun => ("notrun", "not run"),
+        CaseStatus::NotApplicable => ("notrun", "not applicable"),
         CaseStatus::Failed if c.finding => ("failed", "still failing"),
         CaseStatus::Failed if c.fails_run(options.strict) => ("failed", "FAIL"),
         CaseStatus::Failed => ("warning", "warn"),

@@ -53,7 +53,7 @@ pub fn render(outcome: &RunResult, options: &ReportOptions) -> Result<String, St
                 s.set_type("not verified");
                 s
             }
-            CaseStatus::Skipped | CaseStatus::NotRun => {
+            CaseStatus::Skipped | CaseStatus::NotRun | CaseStatus::NotApplicable => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(message.clone());
                 s

@@ -52,6 +52,53 @@ pub struct Check {
     pub what: String,
     /// Whether it passed, failed or was skipped.
     pub outcome: CheckResult,
+    /// What a failed effect check says about the receiver's record of
+    /// handled keys, when it says more than a count.
+    pub state: Option<StateProblem>,
+}
+
+/// What an effect check found wrong with where a receiver keeps its record
+/// of handled keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateProblem {
+    /// The probe's answers for one key disagree (in the order asked):
+    /// several processes answer, each with its own record, so a retry or
+    /// duplicate that reaches another process is done again.
+    PerProcess {
+        /// The answers.
+        answers: Vec<u64>,
+    },
+    /// A key handled before a restart reads 0 after it: the record lived in
+    /// the process's memory.
+    LostAtRestart,
+    /// The same delivery after a restart was done again.
+    RedoneAfterRestart,
+}
+
+impl StateProblem {
+    /// What happened, in words (the `actual` of the check).
+    pub fn actual(&self, count: u64) -> String {
+        match self {
+            StateProblem::PerProcess { answers } => {
+                let answers: Vec<String> = answers.iter().map(u64::to_string).collect();
+                format!(
+                    "the effects probe answered {} for one key: several processes answer on this URL and each keeps its own record of handled keys, so a retry or duplicate that reaches another process is done again",
+                    answers.join(", ")
+                )
+            }
+            StateProblem::LostAtRestart => format!(
+                "effect count {count} after the restart: the receiver's record of handled work did not survive a restart (it lives in process memory)"
+            ),
+            StateProblem::RedoneAfterRestart => format!(
+                "effect count {count}: the same delivery after a restart was done again: the receiver's record of handled keys did not survive the restart"
+            ),
+        }
+    }
+
+    /// The fix, in flag-free words.
+    pub fn fix(&self) -> &'static str {
+        "keep handled keys in a store every process and every restart shares, claimed with a unique key before the work (a database table with a unique constraint, Redis SET NX), not in process memory"
+    }
 }
 
 /// A case's verdict.
@@ -66,6 +113,34 @@ pub enum CaseStatus {
     /// Not run, or cut short before it could say anything: the run was
     /// stopped (interrupted, out of time, receiver down). Never a pass.
     NotRun,
+    /// Not run because it cannot apply to this run: it restarts the
+    /// receiver, which only one the harness started can be, or sends to
+    /// more replicas than there are. Never a pass, never a failure (not
+    /// even under `--strict`): the run's hints say what makes it apply.
+    NotApplicable,
+}
+
+/// Why a case does not apply to a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotApplicable {
+    /// It restarts the receiver: only a receiver the harness started can be.
+    NeedsServe,
+    /// It sends to replica `n - 1`: the run has fewer than `n` replicas.
+    NeedsReplicas(usize),
+}
+
+impl std::fmt::Display for NotApplicable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotApplicable::NeedsServe => f.write_str(
+                "durability not checked: the case restarts the receiver, which only a receiver the harness started can be",
+            ),
+            NotApplicable::NeedsReplicas(n) => write!(
+                f,
+                "replicas not checked: the case needs {n} replicas of the receiver, each with its own port, sharing its store"
+            ),
+        }
+    }
 }
 
 impl CaseStatus {
@@ -76,6 +151,7 @@ impl CaseStatus {
             CaseStatus::Failed => "failed",
             CaseStatus::Skipped => "skipped",
             CaseStatus::NotRun => "not run",
+            CaseStatus::NotApplicable => "not applicable",
         }
     }
 }
@@ -107,6 +183,8 @@ pub struct CaseResult {
     pub duration: Duration,
     /// Why the case did not run to its end, when the run was stopped.
     pub not_run: Option<String>,
+    /// Why the case was not run at all: it cannot apply to this run.
+    pub not_applicable: Option<NotApplicable>,
     /// When it started (for the receiver's log lines written meanwhile).
     pub started: Option<std::time::Instant>,
     /// What the receiver wrote while the case ran, when the harness started
@@ -136,6 +214,9 @@ impl CaseResult {
     /// Failed if any check failed; else not run if the run was stopped
     /// before it ended; else skipped if any was skipped; else passed.
     pub fn status(&self) -> CaseStatus {
+        if self.not_applicable.is_some() {
+            return CaseStatus::NotApplicable;
+        }
         if self
             .checks
             .iter()
@@ -166,7 +247,7 @@ impl CaseResult {
                 Severity::Info => false,
             },
             CaseStatus::Skipped => strict,
-            CaseStatus::Passed | CaseStatus::NotRun => false,
+            CaseStatus::Passed | CaseStatus::NotRun | CaseStatus::NotApplicable => false,
         }
     }
 
@@ -206,6 +287,9 @@ impl CaseResult {
         if let Some(reason) = &self.not_run {
             return format!("not run: {reason}");
         }
+        if let Some(why) = &self.not_applicable {
+            return format!("not applicable: {why}");
+        }
         String::new()
     }
 }
@@ -223,6 +307,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Cases the run was stopped before (or during): never passed.
     pub not_run: usize,
+    /// Cases that cannot apply to the run (no `--serve`, too few replicas).
+    pub not_applicable: usize,
     /// All cases.
     pub total: usize,
 }
@@ -239,6 +325,7 @@ impl Summary {
                 CaseStatus::Passed => s.passed += 1,
                 CaseStatus::Skipped => s.skipped += 1,
                 CaseStatus::NotRun => s.not_run += 1,
+                CaseStatus::NotApplicable => s.not_applicable += 1,
                 CaseStatus::Failed if c.fails_run(strict) => s.failed += 1,
                 CaseStatus::Failed => s.warnings += 1,
             }
@@ -257,6 +344,9 @@ impl Summary {
         );
         if self.not_run > 0 {
             line.push_str(&format!(", {} not run", self.not_run));
+        }
+        if self.not_applicable > 0 {
+            line.push_str(&format!(", {} not applicable", self.not_applicable));
         }
         line
     }

@@ -42,6 +42,9 @@ pub enum Cause {
     /// The effects probe answered every question with this status (or,
     /// `None`, not at all): the effect counts were never read.
     ProbeFailed(Option<u16>),
+    /// The receiver's record of handled keys is not where every process
+    /// and every restart can see it (what the effect checks found).
+    State(super::StateProblem),
     /// The deliveries answered `status` in failing cases are exactly those
     /// with a trait that the deliveries answered 2xx lack (the receiver
     /// reads the webhook id from the body, refuses the legacy dialect, one
@@ -224,6 +227,8 @@ impl Cause {
             Cause::Connection => "connection",
             Cause::Pattern { .. } => "pattern",
             Cause::ProbeFailed(_) => "effects-probe-failed",
+            Cause::State(super::StateProblem::PerProcess { .. }) => "state-per-process",
+            Cause::State(_) => "state-lost-at-restart",
         }
     }
 
@@ -236,7 +241,7 @@ impl Cause {
             Cause::TooLarge => Some(413),
             Cause::Pattern { status, .. } => Some(*status),
             Cause::ProbeFailed(status) => *status,
-            Cause::Tls(_) | Cause::Connection => None,
+            Cause::Tls(_) | Cause::Connection | Cause::State(_) => None,
         }
     }
 
@@ -316,9 +321,49 @@ impl Diagnosis {
     /// lack), else the answer most deliveries got when it is a telling one.
     pub fn of_cases(cases: &[CaseResult]) -> Option<Diagnosis> {
         let delivered = deliveries(cases);
-        Diagnosis::pattern(&delivered)
-            .or_else(|| Diagnosis::most(delivered.iter().map(|d| d.attempt).collect()))
-            .or_else(|| Diagnosis::probe(cases))
+        // Of the diagnoses that hold, the one that explains the most failing
+        // cases; on a tie, the first: a pattern (more precise than the
+        // answer most deliveries got, whose advice it may contradict), the
+        // set-up, where the record of handled keys lives, the probe.
+        let candidates = [
+            Diagnosis::pattern(&delivered),
+            Diagnosis::most(delivered.iter().map(|d| d.attempt).collect()),
+            Diagnosis::state(cases),
+            Diagnosis::probe(cases),
+        ];
+        let explained = |d: &Diagnosis| cases.iter().filter(|c| d.explains(c)).count();
+        let mut best: Option<(Diagnosis, usize)> = None;
+        for candidate in candidates.into_iter().flatten() {
+            let n = explained(&candidate);
+            if best.as_ref().is_none_or(|(_, most)| n > *most) {
+                best = Some((candidate, n));
+            }
+        }
+        best.map(|(d, _)| d)
+    }
+
+    /// The effect checks found the record of handled keys per process (the
+    /// probe's answers disagreed), or lost at a restart.
+    fn state(cases: &[CaseResult]) -> Option<Diagnosis> {
+        let problems: Vec<&super::StateProblem> = cases
+            .iter()
+            .flat_map(|c| &c.checks)
+            .filter(|c| matches!(c.outcome, super::CheckResult::Failed { .. }))
+            .filter_map(|c| c.state.as_ref())
+            .collect();
+        let chosen = problems
+            .iter()
+            .find(|p| matches!(p, super::StateProblem::PerProcess { .. }))
+            .or_else(|| problems.first())?;
+        let affected = cases
+            .iter()
+            .filter(|c| c.checks.iter().any(|k| k.state.is_some()))
+            .count();
+        Some(Diagnosis {
+            cause: Cause::State((*chosen).clone()),
+            count: affected,
+            deliveries: cases.len(),
+        })
     }
 
     /// The effects probe answered the same failure to every question.
@@ -350,6 +395,7 @@ impl Diagnosis {
                 Cause::ProbeFailed(status) => {
                     attempt.phase == Phase::Probe && attempt.status == *status
                 }
+                Cause::State(_) => case.checks.iter().any(|c| c.state.is_some()),
                 Cause::Pattern { status, trait_, .. } => {
                     attempt.phase == Phase::Delivery
                         && attempt.status == Some(*status)
@@ -508,6 +554,17 @@ impl fmt::Display for Diagnosis {
             ),
             Cause::Tls(reason) => write!(f, "{most} failed the TLS handshake: {reason}"),
             Cause::Connection => write!(f, "{most} got no connection, or lost it"),
+            Cause::State(problem @ super::StateProblem::PerProcess { .. }) => write!(
+                f,
+                "{}: in {} the effect counts depend on which process answers",
+                problem.actual(0),
+                super::count(*count, "case")
+            ),
+            Cause::State(_) => write!(
+                f,
+                "the receiver's record of handled keys does not survive a restart ({}): it lives in process memory, and every retry after a deploy or a crash is done again",
+                super::count(*count, "case")
+            ),
             Cause::ProbeFailed(Some(status)) => write!(
                 f,
                 "the effects probe answered {status} every time ({count} questions): no effect count was read"
@@ -575,6 +632,7 @@ mod tests {
             finding: false,
             source: None,
             checks: vec![Check {
+                state: None,
                 step: 1,
                 source: None,
                 what: "status".into(),
@@ -596,6 +654,7 @@ mod tests {
             keys: Vec::new(),
             duration: std::time::Duration::ZERO,
             not_run: None,
+            not_applicable: None,
             started: None,
             receiver_log: Vec::new(),
         }

@@ -9,7 +9,10 @@ mod snapshots;
 use std::time::Duration;
 
 pub(crate) use case::count;
-pub use case::{CaseResult, CaseStatus, Check, CheckResult, SkipReason, StepRecord, Summary};
+pub use case::{
+    CaseResult, CaseStatus, Check, CheckResult, NotApplicable, SkipReason, StateProblem,
+    StepRecord, Summary,
+};
 pub use diagnosis::{Cause, Diagnosis, Trait};
 pub use snapshots::{SnapshotCase, SnapshotResults, SnapshotStatus};
 

@@ -20,7 +20,7 @@ pub use case::Replay;
 pub use probe::Probe;
 
 /// What to run against and how.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunConfig {
     /// The receiver's endpoint.
     pub url: String,
@@ -39,6 +39,13 @@ pub struct RunConfig {
     pub stop: Stop,
     /// How recorded deliveries are sent again (`replay`'s options).
     pub replay: Replay,
+    /// The receiver the harness started (`--serve`), which restart steps
+    /// restart; its replicas' URLs, when several, are where `replica:`
+    /// steps send (`url` is replica 0's).
+    pub fleet: Option<Arc<crate::serve::Fleet>>,
+    /// The effects probe's template on each replica, when there are
+    /// several (`effects_url` is replica 0's).
+    pub replica_effects_urls: Vec<String>,
 }
 
 /// Shared by every case of a run.
@@ -62,6 +69,14 @@ pub struct RunContext {
     pub stop: Stop,
     /// How recorded deliveries are sent again.
     pub replay: Replay,
+    /// Where `replica:` steps send: each replica's URL (`url` first).
+    pub urls: Vec<String>,
+    /// The receiver the harness started, for restart steps.
+    pub fleet: Option<Arc<crate::serve::Fleet>>,
+    /// Set when the probe's answers for one key disagreed before the cases
+    /// ran: the receiver keeps its record per process, and no effect count
+    /// of this run can be trusted (see [`probe`]).
+    pub per_process: Option<Vec<u64>>,
 }
 
 impl RunContext {
@@ -111,9 +126,13 @@ pub async fn run(
         .map_err(|e| RunError::Setup(e.to_string()))?
         .with_stop(stop.clone())
         .with_watchdog(Arc::new(watchdog));
-    let probe = match &config.effects_url {
-        Some(t) => Some(Probe::new(t, sender.clone()).map_err(RunError::Setup)?),
-        None => None,
+    let probe = match (&config.effects_url, config.replica_effects_urls.len() > 1) {
+        (_, true) => Some(
+            Probe::replicated(&config.replica_effects_urls, sender.clone())
+                .map_err(RunError::Setup)?,
+        ),
+        (Some(t), false) => Some(Probe::new(t, sender.clone()).map_err(RunError::Setup)?),
+        (None, false) => None,
     };
     let mut notes = Vec::new();
     let preflight = sender.readiness(&config.url).await;
@@ -142,6 +161,16 @@ pub async fn run(
         );
     }
     let mut ids = IdSource::unique();
+    let per_process = match (&probe, reads_effects) {
+        (Some(probe), true) => {
+            state_preflight(&sender, probe, &config.url, &config.webhook_id, &mut ids).await
+        }
+        _ => None,
+    };
+    let urls = match &config.fleet {
+        Some(fleet) if fleet.urls().len() > 1 => fleet.urls().to_vec(),
+        _ => vec![config.url.clone()],
+    };
     let ctx = Arc::new(RunContext {
         url: config.url.clone(),
         webhook_id: config.webhook_id.clone(),
@@ -152,27 +181,40 @@ pub async fn run(
         readiness_ok,
         stop: stop.clone(),
         replay: config.replay,
+        urls,
+        fleet: config.fleet.clone(),
+        per_process,
     });
     let total = scenarios.len();
     let scenarios = Arc::new(scenarios);
-    let permits = Arc::new(tokio::sync::Semaphore::new(config.jobs.max(1)));
+    let jobs = config.jobs.max(1);
+    let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
     // Cases start in scenario order (a permit is taken before each one is
     // spawned), so with `jobs: 1` they run one after the other, in order.
+    // A case that restarts the receiver takes every permit: it runs alone,
+    // since the others would meet the receiver down.
     let (results, mut finished) = tokio::sync::mpsc::unbounded_channel();
     let feeder = {
         let (ctx, scenarios) = (ctx.clone(), scenarios.clone());
         tokio::spawn(async move {
             let mut tasks = tokio::task::JoinSet::new();
             for index in 0..total {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
+                let alone = scenarios[index].case.needs().restart;
+                let taken = if alone { jobs } else { 1 };
+                let Ok(permit) = permits
+                    .clone()
+                    .acquire_many_owned(u32::try_from(taken).unwrap_or(u32::MAX))
+                    .await
+                else {
                     break;
                 };
                 let (ctx, scenarios, results) = (ctx.clone(), scenarios.clone(), results.clone());
                 tasks.spawn(async move {
                     let scenario = &scenarios[index];
-                    let result = match ctx.stop.reason() {
-                        Some(reason) => case::not_run(scenario, reason),
-                        None => case::run(&ctx, scenario, index).await,
+                    let result = match (ctx.stop.reason(), case::inapplicable(&ctx, scenario)) {
+                        (Some(reason), _) => case::not_run(scenario, reason),
+                        (None, Some(why)) => case::not_applicable(scenario, why),
+                        (None, None) => case::run(&ctx, scenario, index).await,
                     };
                     drop(permit);
                     let _ = results.send((index, result));
@@ -212,6 +254,46 @@ pub async fn run(
         snapshots: None,
         stopped: stop.reason().cloned(),
     })
+}
+
+/// How many deliveries the state preflight makes (distinct keys).
+const STATE_PREFLIGHT_KEYS: usize = 4;
+
+/// Before the cases, when they read effect counts: a few deliveries of
+/// fresh keys, each read by the probe's rule. Answers that disagree for one
+/// key (the answers are returned) mean several processes answer, each with
+/// its own record: every effect count of the run would then depend on which
+/// process a request reached, so every case that reads one is judged by this
+/// instead, the same way on every run. A delivery that is not answered 2xx,
+/// or a probe that fails, says nothing here (the cases say it).
+async fn state_preflight(
+    sender: &Sender,
+    probe: &Probe,
+    url: &str,
+    webhook_id: &str,
+    ids: &mut IdSource,
+) -> Option<Vec<u64>> {
+    let mut once = sender.config().clone();
+    once.retries = 0;
+    once.readiness = false;
+    let single = sender.with_config(once);
+    for _ in 0..STATE_PREFLIGHT_KEYS {
+        let seed = ids.next_u64();
+        let event = crate::event::Event::builder(crate::event::EventKind::GenerationCompleted)
+            .seed(seed)
+            .webhook_id(webhook_id)
+            .build()
+            .ok()?;
+        let key = event.key()?.to_owned();
+        let delivery = single.deliver(url, &event).await;
+        if !delivery.delivered() {
+            return None;
+        }
+        if let Ok((probe::Reading::Disagree(answers), _)) = probe.read_thoroughly(&key).await {
+            return Some(answers);
+        }
+    }
+    None
 }
 
 /// Whether a case id matches `--filter`: a substring, or a glob with `*`.

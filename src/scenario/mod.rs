@@ -87,6 +87,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("input.yaml", include_str!("../../scenarios/input.yaml")),
     ("limits.yaml", include_str!("../../scenarios/limits.yaml")),
+    (
+        "durability.yaml",
+        include_str!("../../scenarios/durability.yaml"),
+    ),
 ];
 
 /// The YAML reader's messages, and one of ours: a step's `expect` written

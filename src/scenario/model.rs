@@ -59,6 +59,15 @@ pub struct Case {
     pub recorded: Option<Recorded>,
 }
 
+impl Case {
+    /// What the case needs of the run (a receiver to restart, replicas).
+    pub fn needs(&self) -> Needs {
+        self.steps.iter().fold(Needs::default(), |needs, step| {
+            needs.and(step.value.action.needs())
+        })
+    }
+}
+
 /// A recorded delivery's origin and the answer it got at the time.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(test, derive(JsonSchema))]
@@ -124,6 +133,122 @@ pub enum Action {
     Probe(ProbeStep),
     /// Pauses this long.
     Wait(std::time::Duration),
+    /// Restarts the receiver the harness serves (`--serve`).
+    Restart(RestartStep),
+}
+
+impl Action {
+    /// What the action needs of the run to mean anything: a receiver the
+    /// harness can restart, or this many replicas.
+    pub fn needs(&self) -> Needs {
+        match self {
+            Action::Restart(r) => Needs {
+                restart: true,
+                replicas: r.replica.map_or(1, |i| i + 1),
+            },
+            Action::Deliver(d) => Needs {
+                restart: false,
+                replicas: d.replica.map_or(1, ReplicaChoice::needs),
+            },
+            Action::Raw(r) => Needs {
+                restart: false,
+                replicas: r.replica.map_or(1, ReplicaChoice::needs),
+            },
+            _ => Needs::default(),
+        }
+    }
+}
+
+/// What a step (or a case) needs of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// A receiver the harness started, so that it can restart it.
+    pub restart: bool,
+    /// At least this many replicas.
+    pub replicas: usize,
+}
+
+impl Default for Needs {
+    fn default() -> Self {
+        Needs {
+            restart: false,
+            replicas: 1,
+        }
+    }
+}
+
+impl Needs {
+    /// What both need.
+    pub fn and(self, other: Needs) -> Needs {
+        Needs {
+            restart: self.restart || other.restart,
+            replicas: self.replicas.max(other.replicas),
+        }
+    }
+}
+
+/// Restart the receiver the harness started (`--serve`): stop it, start the
+/// same command on the same port, wait until it answers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RestartStep {
+    /// Which replica (0-based); every replica when not given.
+    #[serde(default)]
+    pub replica: Option<usize>,
+}
+
+/// Which replica a step sends to (`--serve-replicas`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaChoice {
+    /// This one (0-based).
+    One(usize),
+    /// Each copy to the next replica in turn (`copies` spread over them).
+    Each,
+}
+
+impl ReplicaChoice {
+    /// How many replicas the choice needs to mean what it says.
+    pub fn needs(self) -> usize {
+        match self {
+            ReplicaChoice::One(i) => i + 1,
+            ReplicaChoice::Each => 2,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ReplicaChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Index(usize),
+            Word(String),
+        }
+        match Written::deserialize(d)? {
+            Written::Index(i) => Ok(ReplicaChoice::One(i)),
+            Written::Word(w) if w == "each" => Ok(ReplicaChoice::Each),
+            Written::Word(w) => Err(serde::de::Error::custom(format!(
+                "`replica: {w}`: give a replica's number (0, 1, ...) or `each`"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+impl JsonSchema for ReplicaChoice {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Replica".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A replica's number (0-based), or `each`: copies spread over the replicas in turn.",
+            "oneOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "enum": ["each"]}
+            ]
+        })
+    }
 }
 
 #[cfg(test)]
@@ -133,7 +258,7 @@ impl JsonSchema for Step {
     }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         let mut schema = StepInput::json_schema(generator);
-        let one_of: Vec<Value> = ["options", "deliver", "raw", "probe", "wait"]
+        let one_of: Vec<Value> = ["options", "deliver", "raw", "probe", "wait", "restart"]
             .iter()
             .map(|k| serde_json::json!({"required": [k]}))
             .collect();
@@ -143,7 +268,7 @@ impl JsonSchema for Step {
 }
 
 /// One step as written: exactly one of `options`, `deliver`, `raw`, `probe`,
-/// `wait`, with `expect` for the first three.
+/// `wait`, `restart`, with `expect` for the first three.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -164,6 +289,10 @@ pub struct StepInput {
     /// Pause, e.g. `wait: 200ms`.
     #[serde(default)]
     pub wait: Option<DurationText>,
+    /// Restart the receiver the harness serves (`restart: {}`, or
+    /// `restart: { replica: 1 }`); a case with it runs only under `--serve`.
+    #[serde(default, deserialize_with = "present")]
+    pub restart: Option<RestartStep>,
     /// What the answer must look like. Default for `options` and `deliver`: `status: 2xx`.
     #[serde(default)]
     pub expect: Option<Expect>,
@@ -242,6 +371,10 @@ pub struct DeliverStep {
     /// Send this many copies at once, released together (default 1).
     #[serde(default)]
     pub copies: Option<usize>,
+    /// The replica to send to (`--serve-replicas`), or `each` to spread the
+    /// copies over them; replica 0 when not given.
+    #[serde(default)]
+    pub replica: Option<ReplicaChoice>,
 }
 
 impl DeliverStep {
@@ -315,6 +448,9 @@ pub struct RawStep {
     #[serde(skip)]
     #[cfg_attr(test, schemars(skip))]
     pub body_path: Option<std::path::PathBuf>,
+    /// The replica to send to (`--serve-replicas`); replica 0 when not given.
+    #[serde(default)]
+    pub replica: Option<ReplicaChoice>,
 }
 
 /// One header value, or several (the header is sent once per value).

@@ -27,6 +27,7 @@ pub fn step(input: StepInput) -> Result<Step, String> {
         raw,
         probe,
         wait,
+        restart,
         expect,
     } = input;
     let mut given = Vec::new();
@@ -45,6 +46,9 @@ pub fn step(input: StepInput) -> Result<Step, String> {
     if wait.is_some() {
         given.push("wait");
     }
+    if restart.is_some() {
+        given.push("restart");
+    }
     if given.len() != 1 {
         let found = if given.is_empty() {
             "none".to_owned()
@@ -56,7 +60,7 @@ pub fn step(input: StepInput) -> Result<Step, String> {
                 .join(" and ")
         };
         return Err(format!(
-            "a step does exactly one thing: give one of `options`, `deliver`, `raw`, `probe`, `wait` (found {found}); split it into several steps"
+            "a step does exactly one thing: give one of `options`, `deliver`, `raw`, `probe`, `wait`, `restart` (found {found}); split it into several steps"
         ));
     }
     let takes_expect = options.is_some() || deliver.is_some() || raw.is_some();
@@ -140,6 +144,8 @@ pub fn step(input: StepInput) -> Result<Step, String> {
         Action::Probe(p)
     } else if let Some(w) = wait {
         Action::Wait(w.0)
+    } else if let Some(r) = restart {
+        Action::Restart(r)
     } else {
         unreachable!("exactly one action was counted above")
     };

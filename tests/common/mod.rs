@@ -542,6 +542,7 @@ pub fn run_config(
         down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
         replay: Default::default(),
         stop: Default::default(),
+        ..Default::default()
     }
 }
 

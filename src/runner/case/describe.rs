@@ -29,5 +29,9 @@ pub(super) fn describe_action(action: &Action) -> String {
         ),
         Action::Probe(_) => "probe".into(),
         Action::Wait(d) => format!("wait {}", crate::sender::format_duration(*d)),
+        Action::Restart(r) => match r.replica {
+            Some(replica) => format!("restart replica {replica}"),
+            None => "restart".into(),
+        },
     }
 }

@@ -18,10 +18,16 @@ use checks::effect_words;
 use describe::describe_action;
 
 use super::RunContext;
+use super::probe::{ProbeError, Reading};
 use crate::event::{Event, EventKind, Override};
-use crate::result::{CaseResult, Check, CheckResult, SkipReason, StepRecord};
-use crate::scenario::model::{DeliverStep, DeliveryMode, Expect, HeaderValues, ProbeStep};
+use crate::result::{
+    CaseResult, Check, CheckResult, NotApplicable, SkipReason, StateProblem, StepRecord,
+};
+use crate::scenario::model::{
+    DeliverStep, DeliveryMode, Expect, HeaderValues, ProbeStep, ReplicaChoice,
+};
 use crate::scenario::template::{self, Var};
+use crate::scenario::values::EffectSpec;
 
 use crate::scenario::{Action, Scenario};
 use crate::sender::stop::StopReason;
@@ -42,6 +48,34 @@ struct CaseRun<'a> {
     step: usize,
     /// Whether the run was stopped before this case ended.
     cut: bool,
+    /// Restarts made so far in this case.
+    epoch: u32,
+    /// For each key, the restart epochs in which a delivery of it was
+    /// answered 2xx (to tell what a restart did to its count).
+    answered: HashMap<String, Vec<u32>>,
+}
+
+/// Why `scenario` cannot apply to the run `ctx` describes, if it cannot.
+pub fn inapplicable(ctx: &RunContext, scenario: &Scenario) -> Option<NotApplicable> {
+    let needs = scenario.case.needs();
+    if needs.restart && ctx.fleet.is_none() {
+        return Some(NotApplicable::NeedsServe);
+    }
+    (needs.replicas > ctx.urls.len()).then_some(NotApplicable::NeedsReplicas(needs.replicas))
+}
+
+/// The result of a case that cannot apply to the run.
+pub fn not_applicable(scenario: &Scenario, why: NotApplicable) -> CaseResult {
+    let mut result = result_of(
+        scenario,
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Duration::ZERO,
+        None,
+    );
+    result.not_applicable = Some(why);
+    result
 }
 
 /// The result of a case the run was stopped before.
@@ -79,6 +113,7 @@ fn result_of(
         keys,
         duration,
         not_run,
+        not_applicable: None,
         started: None,
         receiver_log: Vec::new(),
     }
@@ -100,6 +135,8 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
         steps: Vec::new(),
         step: 0,
         cut: false,
+        epoch: 0,
+        answered: HashMap::new(),
     };
     for (i, step) in case.steps.iter().map(|s| &s.value).enumerate() {
         if ctx.stop.is_stopped() {
@@ -128,6 +165,7 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
                     _ = ctx.stop.stopped() => run.cut = true,
                 }
             }
+            Action::Restart(r) => run.restart(r.replica).await,
         }
     }
     let not_run = run
@@ -160,7 +198,18 @@ impl CaseRun<'_> {
             source: self.scenario.step_source(self.step.saturating_sub(1)),
             what: what.into(),
             outcome,
+            state: None,
         });
+    }
+
+    /// A failed effect check that says what is wrong with the receiver's
+    /// record of handled keys.
+    fn fail_state(&mut self, what: &str, expected: String, count: u64, state: StateProblem) {
+        let actual = state.actual(count);
+        self.push(what, CheckResult::Failed { expected, actual });
+        if let Some(check) = self.checks.last_mut() {
+            check.state = Some(state);
+        }
     }
 
     fn fail(&mut self, what: &str, expected: impl Into<String>, actual: impl Into<String>) {
@@ -288,15 +337,20 @@ impl CaseRun<'_> {
             DeliveryMode::Single => single_attempt(&ctx.sender),
         };
         let copies = d.copies.unwrap_or(1);
+        let urls = self.urls_for(d.replica, copies);
         let deliveries = if copies == 1 {
             vec![
                 sender
-                    .deliver_observed(&ctx.url, &headers, body, &mut |_| {})
+                    .deliver_observed(&urls[0], &headers, body, &mut |_| {})
                     .await,
             ]
         } else {
-            self.copies(&sender, copies, Arc::new(headers), body).await
+            self.copies(&sender, &urls, Arc::new(headers), body).await
         };
+        if deliveries.iter().any(|d| d.delivered()) {
+            let epoch = self.epoch;
+            self.answered.entry(key.clone()).or_default().push(epoch);
+        }
         let total = deliveries.len();
         for (i, delivery) in deliveries.into_iter().enumerate() {
             let label = if total > 1 {
@@ -316,13 +370,13 @@ impl CaseRun<'_> {
     async fn copies(
         &mut self,
         sender: &Sender,
-        copies: usize,
+        urls: &[String],
         headers: Arc<Vec<(String, String)>>,
         body: Bytes,
     ) -> Vec<Delivery> {
-        let ctx = self.ctx;
+        let copies = urls.len();
         if sender.config().readiness {
-            let ready = sender.readiness(&ctx.url).await;
+            let ready = sender.readiness(&urls[0]).await;
             if ready.outcome == Outcome::Cancelled {
                 self.cut = true;
                 return Vec::new();
@@ -337,14 +391,15 @@ impl CaseRun<'_> {
         }
         let sender = sender.without_readiness();
         let barrier = Arc::new(tokio::sync::Barrier::new(copies));
-        let tasks: Vec<_> = (0..copies)
-            .map(|_| {
+        let tasks: Vec<_> = urls
+            .iter()
+            .map(|url| {
                 let (sender, barrier, headers, body, url) = (
                     sender.clone(),
                     barrier.clone(),
                     headers.clone(),
                     body.clone(),
-                    ctx.url.clone(),
+                    url.clone(),
                 );
                 tokio::spawn(async move {
                     barrier.wait().await;
@@ -366,6 +421,54 @@ impl CaseRun<'_> {
             }
         }
         out
+    }
+
+    /// Where the copies of a delivery go: the chosen replica, or each in
+    /// turn (one URL per copy).
+    fn urls_for(&self, choice: Option<ReplicaChoice>, copies: usize) -> Vec<String> {
+        let urls = &self.ctx.urls;
+        (0..copies.max(1))
+            .map(|copy| match choice {
+                Some(ReplicaChoice::One(i)) => urls[i.min(urls.len() - 1)].clone(),
+                Some(ReplicaChoice::Each) => urls[copy % urls.len()].clone(),
+                None => urls[0].clone(),
+            })
+            .collect()
+    }
+
+    /// Restarts the served receiver (one replica, or all), then goes on.
+    async fn restart(&mut self, replica: Option<usize>) {
+        let Some(fleet) = &self.ctx.fleet else {
+            return;
+        };
+        let restarted = tokio::select! {
+            restarted = fleet.restart(replica) => restarted,
+            _ = self.ctx.stop.stopped() => {
+                self.cut = true;
+                return;
+            }
+        };
+        self.epoch += 1;
+        if let Err(e) = restarted {
+            self.fail(
+                "restart",
+                "the receiver back, answering, after its restart",
+                e.to_string(),
+            );
+        }
+    }
+
+    /// What a restart did, when a count is wrong for a key delivered
+    /// before it: lost (0), or done again.
+    fn restart_problem(&self, key: &str, count: u64) -> Option<StateProblem> {
+        let epochs = self.answered.get(key)?;
+        let before = epochs.iter().any(|e| *e < self.epoch);
+        let across = epochs.iter().any(|e| *e != epochs[0]);
+        match count {
+            0 if before => Some(StateProblem::LostAtRestart),
+            n if n > 1 && across => Some(StateProblem::RedoneAfterRestart),
+            _ => None,
+        }
     }
 
     async fn probe(&mut self, p: &ProbeStep) {
@@ -393,31 +496,48 @@ impl CaseRun<'_> {
         };
         let within = p.within.map(|w| w.0).unwrap_or(Duration::ZERO);
         let expected = p.effects.resolve(kind);
+        let wanted = format!("effect count {expected}");
+        // The record is per process (seen before the cases ran): no count
+        // of this run can be trusted, whatever this key reads.
+        if let Some(answers) = self
+            .ctx
+            .per_process
+            .clone()
+            .filter(|_| expected != EffectSpec::Exactly(0))
+        {
+            let state = StateProblem::PerProcess { answers };
+            return self.fail_state(&what, wanted, 0, state);
+        }
         match probe.expect(&key, expected, within, &self.ctx.stop).await {
-            Ok((count, attempt)) => {
+            Ok((Reading::Disagree(answers), attempt)) => {
+                self.record(attempt);
+                let state = StateProblem::PerProcess { answers };
+                self.fail_state(&what, wanted, 0, state);
+            }
+            Ok((Reading::Count(count), attempt)) => {
                 self.record(attempt);
                 if expected.matches(count) {
                     self.push(what, CheckResult::Passed);
+                } else if let Some(state) = self.restart_problem(&key, count) {
+                    self.fail_state(&what, wanted, count, state);
                 } else {
-                    self.fail(
-                        &what,
-                        format!("effect count {expected}"),
-                        effect_words(count, expected),
-                    );
+                    self.fail(&what, wanted, effect_words(count, expected));
                 }
             }
-            Err((message, attempt)) => {
-                let cancelled = attempt
-                    .as_ref()
-                    .is_some_and(|a| a.outcome == Outcome::Cancelled)
-                    || self.ctx.stop.is_stopped();
+            Err(ProbeError::Stopped(attempt)) => {
                 if let Some(attempt) = attempt {
                     self.record(attempt);
                 }
-                if cancelled {
+                self.cut = true;
+            }
+            Err(ProbeError::Failed(message, attempt)) => {
+                if let Some(attempt) = attempt {
+                    self.record(attempt);
+                }
+                if self.ctx.stop.is_stopped() {
                     self.cut = true;
                 } else {
-                    self.fail(&what, format!("effect count {expected}"), message);
+                    self.fail(&what, wanted, message);
                 }
             }
         }

@@ -59,7 +59,8 @@ impl CaseRun<'_> {
                 *value = value.replace(recorded, &key);
             }
         }
-        let url = recorded::with_query(&self.ctx.url, r.query.as_deref());
+        let replica = self.urls_for(r.replica, 1).remove(0);
+        let url = recorded::with_query(&replica, r.query.as_deref());
         let method = r.method.as_deref().unwrap_or("POST");
         let replay = self.ctx.replay;
         let copies = if r.key.is_some() {
