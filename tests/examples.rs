@@ -1,7 +1,9 @@
 //! The example receivers of `examples/receivers/` (Express 5, FastAPI, Bun,
-//! axum) pass the built-in suite under `--strict` with no warning and survive
-//! 2000 fuzz cases and a short `load`, each started by the harness itself (`--serve`) through its
-//! `run.sh` on a port of its own choosing.
+//! axum) pass the built-in suite under `--strict` with no warning, its
+//! durability cases included (restarts, two replicas sharing one SQLite
+//! file), and survive 2000 fuzz cases and a short `load`, each started by the
+//! harness itself (`--serve`, two replicas) through its `run.sh` on ports of
+//! its own choosing.
 //!
 //! `.ci/run` installs what they need first (`run.sh --install`: npm, pip into
 //! a venv, Bun from npm, at pinned versions); without it `run.sh` installs on
@@ -28,7 +30,8 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// The arguments that start `name`'s receiver on a port of its choosing.
+/// The arguments that start `name`'s receiver: two replicas, each on a
+/// port of its choosing, sharing the database `harness` points them at.
 fn target(name: &str) -> Vec<String> {
     let run_sh = repo().join("examples/receivers").join(name).join("run.sh");
     assert!(run_sh.exists(), "{} is missing", run_sh.display());
@@ -41,15 +44,22 @@ fn target(name: &str) -> Vec<String> {
         WEBHOOK_ID.into(),
         "--serve".into(),
         format!("'{}' \"$PORT\"", run_sh.display()),
+        "--serve-replicas".into(),
+        "2".into(),
         // The first start may install dependencies or build the axum example.
         "--serve-timeout".into(),
         "600s".into(),
     ]
 }
 
+/// The harness in `dir`, the receivers it serves keeping their database
+/// there (`WEBHOOK_HARNESS_DB`): one file both replicas and every restart
+/// share, fresh for each test.
 fn harness(dir: &Path, args: &[String]) -> (i32, String, String) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    common::process::harness_in(dir, &args, &[])
+    let db = dir.join("webhooks.sqlite3");
+    let db = db.to_str().unwrap();
+    common::process::harness_in(dir, &args, &[("WEBHOOK_HARNESS_DB", db)])
 }
 
 /// The built-in suite under `--strict`: every case passes, none warns or is
@@ -68,18 +78,27 @@ fn passes_the_suite(name: &str) {
         summary["passed"], summary["total"],
         "{name}: {summary}\n{out}"
     );
-    assert!(summary["total"].as_u64().unwrap() >= 30, "{summary}");
-    for field in ["failed", "warnings", "skipped", "not_run"] {
+    assert!(summary["total"].as_u64().unwrap() >= 34, "{summary}");
+    for field in ["failed", "warnings", "skipped", "not_run", "not_applicable"] {
         assert_eq!(summary[field], 0, "{name}: {field} in {summary}\n{out}");
     }
-    // The effects probe was used: the idempotency cases were checked, not skipped.
+    // The effects probe was used: the idempotency cases were checked, not
+    // skipped; and the durability cases ran (a restart, two replicas).
     let cases = report["cases"].as_array().unwrap();
-    assert!(
-        cases
-            .iter()
-            .any(|c| c["id"] == "idempotency.concurrent-copies" && c["status"] == "passed"),
-        "{out}"
-    );
+    for id in [
+        "idempotency.concurrent-copies",
+        "durability.effect-survives-restart",
+        "durability.duplicate-after-restart",
+        "durability.duplicate-on-another-replica",
+        "durability.concurrent-copies-on-replicas",
+    ] {
+        assert!(
+            cases
+                .iter()
+                .any(|c| c["id"] == id && c["status"] == "passed"),
+            "{name}: {id} did not pass\n{out}"
+        );
+    }
 }
 
 /// `fuzz --cases 2000`: no finding.

@@ -8,12 +8,15 @@
 //! constant time, accepts both payload dialects up to 10 MB (axum's default
 //! body limit is 2 MB), answers malformed JSON 400, performs each event's
 //! effect at most once, also for concurrent copies, and answers within
-//! milliseconds. With `WEBHOOK_HARNESS_TEST_PROBE=1` it also serves
-//! `GET /test/effects?key=KEY` for webhook-harness.
+//! milliseconds. The handled keys are kept in SQLite, in the file
+//! `WEBHOOK_HARNESS_DB` (default: `webhooks.sqlite3` beside this file), so a
+//! restart forgets none and several processes on one file share them. With
+//! `WEBHOOK_HARNESS_TEST_PROBE=1` it also serves `GET /test/effects?key=KEY`
+//! for webhook-harness.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -25,22 +28,61 @@ use serde_json::{Value, json};
 
 /// Payloads go up to 10 MB; axum's `DefaultBodyLimit` is 2 MB.
 const BODY_LIMIT: usize = 10 * 1024 * 1024;
-/// How many idempotency keys the in-memory store remembers (oldest forgotten first).
-const MAX_KEYS: usize = 1_000_000;
+/// How long a write waits for another process's before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 struct AppState {
     webhook_id: String,
-    /// key -> times the effect ran. In production this is a table with a
-    /// unique constraint on the key (`INSERT ... ON CONFLICT DO NOTHING`), or
-    /// Redis `SET NX`.
-    effects: Mutex<Effects>,
+    /// The handled keys, in SQLite rather than a `HashMap`: a map is lost at
+    /// every restart and is not shared by several workers or replicas, so a
+    /// retry that reaches another process would do the work again. The
+    /// primary key makes the claim atomic across processes.
+    db: Mutex<rusqlite::Connection>,
 }
 
-#[derive(Default)]
-struct Effects {
-    counts: HashMap<String, u64>,
-    /// The keys in the order they were claimed, to forget the oldest first.
-    order: VecDeque<String>,
+/// Opens the database and makes the table. Several copies may start at once
+/// on a new file: switching it to WAL (one writer and many readers at a
+/// time, across processes) can report "busy" despite the timeout, so it is
+/// tried again.
+fn open(path: &str) -> rusqlite::Result<rusqlite::Connection> {
+    let db = rusqlite::Connection::open(path)?;
+    db.busy_timeout(BUSY_TIMEOUT)?;
+    for attempt in 1.. {
+        let made = db
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| {
+                db.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS handled (
+                    key TEXT PRIMARY KEY,
+                    event TEXT NOT NULL,
+                    handled_at TEXT NOT NULL
+                )",
+                )
+            });
+        match made {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && attempt < 50 =>
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            made => return made.map(|()| db),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// Claims `key` for `event`: true for the first claim of it by any process.
+fn claim(db: &rusqlite::Connection, key: &str, event: &str) -> rusqlite::Result<bool> {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default()
+        .to_string();
+    let inserted = db.execute(
+        "INSERT INTO handled (key, event, handled_at) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO NOTHING",
+        (key, event, at),
+    )?;
+    Ok(inserted == 1)
 }
 
 /// Compares in constant time for equal lengths: every byte is looked at
@@ -129,28 +171,35 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         return error(StatusCode::BAD_REQUEST, &format!("{event} without its id"));
     };
 
-    // Claim the key and act under one lock, with no await in between, so
-    // concurrent copies of the event cannot both pass the check.
-    {
-        let Ok(mut effects) = state.effects.lock() else {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
-        };
-        if effects.counts.contains_key(&key) {
+    // Claim the key before acting, in one INSERT: of concurrent copies (in
+    // this process or another), only the one that inserted the row hands off
+    // the work. Off the async workers: a write may wait for another process's.
+    let (claiming, claimed_key, claimed_event) = (state.clone(), key.clone(), event.to_owned());
+    let claimed = tokio::task::spawn_blocking(move || {
+        let db = claiming
+            .db
+            .lock()
+            .map_err(|_| "the database lock is poisoned".to_owned())?;
+        claim(&db, &claimed_key, &claimed_event).map_err(|e| e.to_string())
+    })
+    .await;
+    match claimed {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
             return Json(json!({ "success": true, "duplicate": true })).into_response();
         }
-        effects.counts.insert(key.clone(), 1);
-        effects.order.push_back(key.clone());
-        if effects.order.len() > MAX_KEYS
-            && let Some(oldest) = effects.order.pop_front()
-        {
-            effects.counts.remove(&oldest);
+        Ok(Err(e)) => {
+            eprintln!("error: cannot claim {key}: {e}");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "try again");
         }
+        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
     }
     hand_off(event, &key);
     Json(json!({ "success": true })).into_response()
 }
 
-/// Test-only: how many times the effect ran for a key, for webhook-harness.
+/// Test-only: how many times the effect ran for a key, for webhook-harness,
+/// read from the database that every process shares.
 async fn test_effects(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
     let key = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(name, _)| name == "key")
@@ -158,9 +207,23 @@ async fn test_effects(State(state): State<Arc<AppState>>, RawQuery(query): RawQu
     let Some(key) = key else {
         return error(StatusCode::BAD_REQUEST, "give ?key=KEY");
     };
-    let count = match state.effects.lock() {
-        Ok(effects) => effects.counts.get(&key).copied().unwrap_or(0),
-        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    let read = tokio::task::spawn_blocking(move || {
+        let db = state
+            .db
+            .lock()
+            .map_err(|_| "the database lock is poisoned".to_owned())?;
+        db.query_row(
+            "SELECT count(*) FROM handled WHERE key = ?1",
+            [&key],
+            |row| row.get::<_, i64>(0),
+        )
+        .map(|count| (key, count))
+        .map_err(|e| e.to_string())
+    })
+    .await;
+    let (key, count) = match read {
+        Ok(Ok(read)) => read,
+        _ => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
     };
     Json(json!({ "key": key, "count": count })).into_response()
 }
@@ -224,9 +287,26 @@ async fn main() {
         std::process::exit(2);
     };
 
+    let path = std::env::var("WEBHOOK_HARNESS_DB")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/receivers/axum/webhooks.sqlite3"
+            )
+            .into()
+        });
+    let db = match open(&path) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("error: cannot open the database {path}: {e}; check WEBHOOK_HARNESS_DB");
+            std::process::exit(1);
+        }
+    };
     let state = Arc::new(AppState {
         webhook_id,
-        effects: Mutex::new(Effects::default()),
+        db: Mutex::new(db),
     });
     let mut app = Router::new().route("/webhook", post(webhook));
     if test_probe {

@@ -8,12 +8,16 @@
 // - malformed JSON or a body that is not an object is answered 400, not 500
 //   (the seed's `await req.json()` throws, and Bun answers 500: the sender retries);
 // - it accepts both dialects and checks the event type before acting;
-// - each event's effect runs at most once, also for concurrent copies;
+// - each event's effect runs at most once, also for concurrent copies, after a
+//   restart and across several processes: the handled keys are kept in SQLite,
+//   in the file WEBHOOK_HARNESS_DB (default: webhooks.sqlite3 beside this file);
 // - it logs the event and its id, not every header (X-Inference-Webhook-ID is
 //   a secret) and not the body (up to 10 MB);
 // - it listens on 127.0.0.1 only, unless HOST says otherwise.
 // With WEBHOOK_HARNESS_TEST_PROBE=1 it also serves GET /test/effects?key=KEY.
+import { Database } from "bun:sqlite";
 import { createHash, timingSafeEqual } from "node:crypto";
+import { join } from "node:path";
 
 const WEBHOOK_ID = process.env.WEBHOOK_HARNESS_WEBHOOK_ID;
 if (!WEBHOOK_ID) {
@@ -23,11 +27,10 @@ if (!WEBHOOK_ID) {
 const TEST_PROBE = process.env.WEBHOOK_HARNESS_TEST_PROBE === "1";
 const PORT = Number(process.argv[2] ?? process.env.PORT ?? 3000);
 const HOST = process.env.HOST ?? "127.0.0.1";
+const DB_PATH = process.env.WEBHOOK_HARNESS_DB || join(import.meta.dir, "webhooks.sqlite3");
 
 // Payloads go up to 10 MB. Bun's default limit is 128 MB: keep it near what is needed.
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-// How many idempotency keys the in-memory store remembers (oldest forgotten first).
-const MAX_KEYS = 1_000_000;
 
 const CORS_HEADERS = {
   "Access-Control-Allow-Origin": "*",
@@ -37,8 +40,10 @@ const CORS_HEADERS = {
 
 type Payload = Record<string, unknown>;
 
+// Not well-formed (a lone surrogate, "\ud800" in the JSON): SQLite would store
+// it as U+FFFD, the same as another such key.
 const nonEmptyString = (v: unknown): string | undefined =>
-  typeof v === "string" && v !== "" ? v : undefined;
+  typeof v === "string" && v !== "" && v.isWellFormed() ? v : undefined;
 
 // The idempotency key of each known event, in the current dialect (data.id,
 // groupId) or else the legacy one (generation_id, group_id).
@@ -64,9 +69,38 @@ const EXPECTED_DIGEST = sha256(WEBHOOK_ID);
 const isOurWebhook = (header: string | null) =>
   header !== null && timingSafeEqual(sha256(header), EXPECTED_DIGEST);
 
-// key -> times the effect ran. In production this is a table with a unique
-// constraint on the key (INSERT ... ON CONFLICT DO NOTHING), or Redis SET NX.
-const effects = new Map<string, number>();
+// The handled keys, in SQLite rather than a Map: a Map is lost at every restart
+// and is not shared by several workers or replicas, so a retry that reaches
+// another process would do the work again. The primary key makes the claim
+// atomic across processes.
+const db = new Database(DB_PATH, { create: true });
+// Wait up to 5 s for another process's write instead of failing (bun:sqlite is
+// synchronous: the wait blocks this process).
+db.run("PRAGMA busy_timeout = 5000");
+// Several copies may start at once on a new file: switching it to WAL (one
+// writer and many readers at a time, across processes) can report "busy"
+// despite the timeout, so try again.
+for (let attempt = 1; ; attempt++) {
+  try {
+    db.run("PRAGMA journal_mode = WAL");
+    db.run(`CREATE TABLE IF NOT EXISTS handled (
+      key TEXT PRIMARY KEY,
+      event TEXT NOT NULL,
+      handled_at TEXT NOT NULL
+    )`);
+    break;
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? "";
+    if (!code.startsWith("SQLITE_BUSY") || attempt === 50) throw err;
+    Bun.sleepSync(100);
+  }
+}
+const claimKey = db.query<unknown, [string, string, string]>(
+  "INSERT INTO handled (key, event, handled_at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
+);
+const countHandled = db.query<{ count: number }, [string]>(
+  "SELECT count(*) AS count FROM handled WHERE key = ?",
+);
 
 function handOff(event: string, key: string) {
   // Heavy work (storing the completion, notifying users, ...) does not belong in
@@ -114,13 +148,12 @@ async function handleWebhook(req: Request): Promise<Response> {
     return error(400, `${event} without its id`);
   }
 
-  // Claim the key and act in one synchronous step: no await between has() and
-  // set(), so concurrent copies of the event cannot both pass the check.
-  if (effects.has(key)) {
+  // Claim the key before acting, in one INSERT: of concurrent copies (in this
+  // process or another), only the one that inserted the row hands off the work.
+  const { changes } = claimKey.run(key, event, new Date().toISOString());
+  if (changes === 0) {
     return json({ success: true, duplicate: true });
   }
-  effects.set(key, 1);
-  if (effects.size > MAX_KEYS) effects.delete(effects.keys().next().value!);
   handOff(event, key);
   return json({ success: true });
 }
@@ -142,10 +175,11 @@ const server = Bun.serve({
     }
 
     if (TEST_PROBE && req.method === "GET" && url.pathname === "/test/effects") {
-      // Test-only: how many times the effect ran for a key, for webhook-harness.
+      // Test-only: how many times the effect ran for a key, for webhook-harness,
+      // read from the database that every process shares.
       const key = url.searchParams.get("key");
       if (key === null) return error(400, "give ?key=KEY");
-      return json({ key, count: effects.get(key) ?? 0 });
+      return json({ key, count: countHandled.get(key)!.count });
     }
 
     return error(404, "not found");

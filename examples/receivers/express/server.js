@@ -4,9 +4,15 @@
 //
 // Answers the OPTIONS readiness check, verifies X-Inference-Webhook-ID, accepts
 // both payload dialects, performs each event's effect at most once, and answers
-// within milliseconds. With WEBHOOK_HARNESS_TEST_PROBE=1 it also serves
-// GET /test/effects?key=KEY for webhook-harness.
+// within milliseconds. The handled keys are kept in SQLite, in the file
+// WEBHOOK_HARNESS_DB (default: webhooks.sqlite3 beside this file), so a restart
+// forgets none and several processes on one file share them. With
+// WEBHOOK_HARNESS_TEST_PROBE=1 it also serves GET /test/effects?key=KEY for
+// webhook-harness.
 import { createHash, timingSafeEqual } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import express from "express";
 
 const WEBHOOK_ID = process.env.WEBHOOK_HARNESS_WEBHOOK_ID;
@@ -17,11 +23,10 @@ if (!WEBHOOK_ID) {
 const TEST_PROBE = process.env.WEBHOOK_HARNESS_TEST_PROBE === "1";
 const PORT = Number(process.argv[2] ?? process.env.PORT ?? 3000);
 const HOST = process.env.HOST ?? "127.0.0.1";
+const DB_PATH = process.env.WEBHOOK_HARNESS_DB || fileURLToPath(new URL("webhooks.sqlite3", import.meta.url));
 
 // Payloads go up to 10 MB; express.json() refuses anything over 100 kB by default.
 const BODY_LIMIT = "10mb";
-// How many idempotency keys the in-memory store remembers (oldest forgotten first).
-const MAX_KEYS = 1_000_000;
 
 const nonEmptyString = (v) => (typeof v === "string" && v !== "" ? v : undefined);
 
@@ -45,9 +50,33 @@ function isOurWebhook(header) {
   return typeof header === "string" && timingSafeEqual(sha256(header), EXPECTED_DIGEST);
 }
 
-// key -> times the effect ran. In production this is a table with a unique
-// constraint on the key (INSERT ... ON CONFLICT DO NOTHING), or Redis SET NX.
-const effects = new Map();
+// The handled keys, in SQLite rather than a Map: a Map is lost at every restart
+// and is not shared by several workers or replicas, so a retry that reaches
+// another process would do the work again. The primary key makes the claim
+// atomic across processes. timeout: wait up to 5 s for another process's write
+// instead of failing (better-sqlite3 is synchronous: the wait blocks this process).
+const db = new Database(DB_PATH, { timeout: 5000 });
+// Several copies may start at once on a new file: switching it to WAL (one
+// writer and many readers at a time, across processes) can report "busy"
+// despite the timeout, so try again.
+for (let attempt = 1; ; attempt++) {
+  try {
+    db.pragma("journal_mode = WAL");
+    db.exec(`CREATE TABLE IF NOT EXISTS handled (
+      key TEXT PRIMARY KEY,
+      event TEXT NOT NULL,
+      handled_at TEXT NOT NULL
+    )`);
+    break;
+  } catch (err) {
+    if (!err.code?.startsWith("SQLITE_BUSY") || attempt === 50) throw err;
+    await sleep(100);
+  }
+}
+const claimKey = db.prepare(
+  "INSERT INTO handled (key, event, handled_at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
+);
+const countHandled = db.prepare("SELECT count(*) AS count FROM handled WHERE key = ?");
 
 function handOff(event, key) {
   // Heavy work (storing the completion, notifying users, ...) does not belong in
@@ -103,25 +132,25 @@ app.post("/webhook", verifyWebhookId, express.json({ limit: BODY_LIMIT }), (req,
     return res.status(400).json({ success: false, message: `${event} without its id` });
   }
 
-  // Claim the key and act in one synchronous step: no await between has() and
-  // set(), so concurrent copies of the event cannot both pass the check.
-  if (effects.has(key)) {
+  // Claim the key before acting, in one INSERT: of concurrent copies (in this
+  // process or another), only the one that inserted the row hands off the work.
+  const { changes } = claimKey.run(key, event, new Date().toISOString());
+  if (changes === 0) {
     return res.status(200).json({ success: true, duplicate: true });
   }
-  effects.set(key, 1);
-  if (effects.size > MAX_KEYS) effects.delete(effects.keys().next().value);
   handOff(event, key);
   res.status(200).json({ success: true });
 });
 
 if (TEST_PROBE) {
-  // Test-only: how many times the effect ran for a key, for webhook-harness.
+  // Test-only: how many times the effect ran for a key, for webhook-harness,
+  // read from the database that every process shares.
   app.get("/test/effects", (req, res) => {
     const key = req.query.key;
     if (typeof key !== "string") {
       return res.status(400).json({ success: false, message: "give ?key=KEY" });
     }
-    res.json({ key, count: effects.get(key) ?? 0 });
+    res.json({ key, count: countHandled.get(key).count });
   });
 }
 

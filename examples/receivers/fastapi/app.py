@@ -4,8 +4,11 @@
 
 Answers the OPTIONS readiness check, verifies X-Inference-Webhook-ID, accepts
 both payload dialects, performs each event's effect at most once, and answers
-within milliseconds. With WEBHOOK_HARNESS_TEST_PROBE=1 it also serves
-GET /test/effects?key=KEY for webhook-harness.
+within milliseconds. The handled keys are kept in SQLite, in the file
+WEBHOOK_HARNESS_DB (default: webhooks.sqlite3 beside this file), so a restart
+forgets none and several processes on one file share them. With
+WEBHOOK_HARNESS_TEST_PROBE=1 it also serves GET /test/effects?key=KEY for
+webhook-harness.
 """
 
 import asyncio
@@ -14,23 +17,28 @@ import hmac
 import json
 import logging
 import os
+import sqlite3
 import sys
+import threading
+import time
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 WEBHOOK_ID = os.environ.get("WEBHOOK_HARNESS_WEBHOOK_ID", "")
 if not WEBHOOK_ID:
     sys.exit("error: set WEBHOOK_HARNESS_WEBHOOK_ID to your webhook identifier")
 TEST_PROBE = os.environ.get("WEBHOOK_HARNESS_TEST_PROBE") == "1"
+DB_PATH = os.environ.get("WEBHOOK_HARNESS_DB") or str(Path(__file__).with_name("webhooks.sqlite3"))
 
 # Payloads go up to 10 MB. Neither uvicorn nor Starlette limits a body, so the
 # limit is ours to set: enough for every real payload, not unbounded.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-# How many idempotency keys the in-memory store remembers (oldest forgotten first).
-MAX_KEYS = 1_000_000
 
 log = logging.getLogger("receiver")
 logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
@@ -41,9 +49,51 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Content-Type",
 }
 
-# key -> times the effect ran. In production this is a table with a unique
-# constraint on the key (INSERT ... ON CONFLICT DO NOTHING), or Redis SET NX.
-effects: dict[str, int] = {}
+# The handled keys, in SQLite rather than a dict: a dict is lost at every
+# restart and is not shared by several workers or replicas, so a retry that
+# reaches another process would do the work again. The primary key makes the
+# claim atomic across processes.
+SCHEMA = """CREATE TABLE IF NOT EXISTS handled (
+    key TEXT PRIMARY KEY,
+    event TEXT NOT NULL,
+    handled_at TEXT NOT NULL
+)"""
+# One connection for the process, used by one thread at a time (db_lock): the
+# thread pool's threads then take turns without delay, where a connection per
+# thread would make them wait for each other in SQLite's busy handler, which
+# sleeps up to 100 ms at a time. isolation_level=None: each statement commits
+# by itself.
+db = sqlite3.connect(DB_PATH, isolation_level=None, check_same_thread=False)
+db_lock = threading.Lock()
+# Wait up to 5 s for another process's write instead of failing.
+db.execute("PRAGMA busy_timeout = 5000")
+
+
+def init_db() -> None:
+    # Several copies may start at once on a new file: switching it to WAL (one
+    # writer and many readers at a time, across processes) can report "busy"
+    # despite the busy timeout, so try again.
+    for attempt in range(50):
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute(SCHEMA)
+            return
+        except sqlite3.OperationalError as e:
+            if not e.sqlite_errorname.startswith("SQLITE_BUSY") or attempt == 49:
+                raise
+            time.sleep(0.1)
+
+
+def claim(key: str, event: str) -> bool:
+    # One atomic statement: True for the one copy that inserted the row.
+    with db_lock:
+        cursor = db.execute(
+            "INSERT INTO handled (key, event, handled_at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
+            (key, event, datetime.now(timezone.utc).isoformat()),
+        )
+        return cursor.rowcount == 1
+
+
 jobs: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
 
 
@@ -60,6 +110,7 @@ async def worker() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    init_db()  # before uvicorn accepts the first request
     task = asyncio.create_task(worker())
     yield
     task.cancel()
@@ -104,7 +155,13 @@ async def read_body(request: Request) -> bytes:
 
 
 def non_empty_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        value.encode()  # sqlite3 cannot store a lone surrogate ("\ud800" in the JSON)
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def generation_key(payload: dict) -> str | None:
@@ -146,9 +203,6 @@ class ReadinessCheck:
 app.add_middleware(ReadinessCheck)
 
 
-# `async def`, not `def`: FastAPI runs a plain `def` handler in a thread pool,
-# where two copies of an event could pass the duplicate check at once. On the
-# event loop, code between two awaits runs without interruption.
 @app.post("/webhook")
 async def webhook(request: Request) -> JSONResponse:
     # Checked before the body is read: a stranger's 10 MB body is never read.
@@ -179,20 +233,22 @@ async def webhook(request: Request) -> JSONResponse:
     if key is None:
         return error(400, f"{event} without its id")
 
-    # Claim the key and act in one step, with no await in between, so
-    # concurrent copies of the event cannot both pass the check.
-    if key in effects:
+    # Claim the key before acting, in one INSERT: of concurrent copies (in this
+    # process or another), only the one that inserted the row hands off the work.
+    # sqlite3 blocks, so it runs in the thread pool, off the event loop.
+    if not await run_in_threadpool(claim, key, event):
         return JSONResponse({"success": True, "duplicate": True})
-    effects[key] = 1
-    if len(effects) > MAX_KEYS:
-        del effects[next(iter(effects))]
     jobs.put_nowait((event, key))
     return JSONResponse({"success": True})
 
 
 if TEST_PROBE:
 
-    # Test-only: how many times the effect ran for a key, for webhook-harness.
+    # Test-only: how many times the effect ran for a key, for webhook-harness,
+    # read from the database that every process shares. A plain `def`: FastAPI
+    # runs it in the thread pool.
     @app.get("/test/effects")
-    async def test_effects(key: str) -> dict:
-        return {"key": key, "count": effects.get(key, 0)}
+    def test_effects(key: str) -> dict:
+        with db_lock:
+            (count,) = db.execute("SELECT count(*) FROM handled WHERE key = ?", (key,)).fetchone()
+        return {"key": key, "count": count}
