@@ -27,6 +27,7 @@ fn config(receiver: &TestReceiver, seed: u64, cases: u64, only: Option<Category>
         tls: Default::default(),
         max_shrink_time: webhook_harness::fuzz::DEFAULT_MAX_SHRINK_TIME,
         stop: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -134,6 +134,7 @@ async fn run_fuzz_and_load_finish_against_every_hostile_receiver() {
             tls: Default::default(),
             max_shrink_time: webhook_harness::fuzz::DEFAULT_MAX_SHRINK_TIME,
             stop: Default::default(),
+            ..Default::default()
         };
         let fuzzed = tokio::time::timeout(HANG_GUARD, fuzz::run(&fuzz_config, |_| {}))
             .await
@@ -170,6 +171,7 @@ async fn run_fuzz_and_load_finish_against_every_hostile_receiver() {
             unanswered_window: Duration::from_secs(10),
             stop: Default::default(),
             hdr_log: None,
+            ..Default::default()
         };
         let loaded = tokio::time::timeout(HANG_GUARD, load::run(load_config, |_| {}))
             .await

@@ -38,6 +38,7 @@ fn config_for(url: String, stop: Until, duplicates: f64, retries: u32) -> LoadCo
         unanswered_window: Duration::from_secs(10),
         stop: Default::default(),
         hdr_log: None,
+        ..Default::default()
     }
 }
 

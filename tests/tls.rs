@@ -126,6 +126,7 @@ async fn load_goes_over_https_too() {
             unanswered_window: Duration::from_secs(10),
             stop: Default::default(),
             hdr_log: None,
+            ..Default::default()
         },
         |_| {},
     )

@@ -49,6 +49,7 @@ fn fuzz_config(url: String, effects_url: String, cases: u64) -> FuzzConfig {
         max_shrink_time: Duration::from_secs(30),
         tls: Default::default(),
         stop: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -106,6 +107,7 @@ async fn connections_closed_without_notice_are_not_blamed_on_the_receiver() {
             unanswered_window: Duration::from_secs(30),
             stop: Default::default(),
             hdr_log: None,
+            ..Default::default()
         },
         |_| {},
     )

@@ -89,6 +89,8 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         .seed
         .unwrap_or_else(|| crate::event::IdSource::unique().next_u64() % 1_000_000_000);
     let config = FuzzConfig {
+        replicas: target.replicas(),
+        replica_effects_urls: target.replica_effects_urls.clone(),
         url: url.clone(),
         webhook_id: args.target.webhook_id.clone(),
         effects_url,

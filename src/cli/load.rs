@@ -112,6 +112,8 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         .unanswered_for
         .unwrap_or_else(|| load::default_unanswered_window(args.delivery.timeout));
     let config = LoadConfig {
+        replicas: target.replicas(),
+        replica_effects_urls: target.replica_effects_urls.clone(),
         url: url.clone(),
         webhook_id: args.target.webhook_id.clone(),
         concurrency: usize::from(args.concurrency),
@@ -255,6 +257,13 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
             report.probed
         ));
     }
+    if !report.per_process.is_empty() {
+        problems.push(format!(
+            "{} of {} probed keys were counted differently by different processes of the receiver: it keeps its record of handled keys per process, so a retry reaching another process does the work again (docs/receiver-mistakes.md#11-handled-keys-kept-in-memory)",
+            report.per_process.len(),
+            report.probed
+        ));
+    }
     if let Some(e) = &report.probe_error {
         problems.push(format!("the effects probe failed: {e}"));
     }
@@ -320,15 +329,27 @@ pub fn table(r: &LoadReport) -> String {
         out.push_str(&format!(
             "  idempotency     {} keys probed, {} violations\n",
             r.probed,
-            r.violations.len()
+            r.violations.len() + r.per_process.len()
         ));
-        for (key, count) in r.violations.iter().take(20) {
+        for (key, answers) in r.per_process.iter().take(20) {
+            let answers: Vec<String> = answers.iter().map(u64::to_string).collect();
+            out.push_str(&format!(
+                "    {key}: counted {} by different processes\n",
+                answers.join(", ")
+            ));
+        }
+        for (key, count) in r
+            .violations
+            .iter()
+            .take(20usize.saturating_sub(r.per_process.len()))
+        {
             out.push_str(&format!("    {key}: effect count {count}\n"));
         }
-        if r.violations.len() > 20 {
+        let listed = r.violations.len() + r.per_process.len();
+        if listed > 20 {
             out.push_str(&format!(
                 "    … and {} more (see --report-json)\n",
-                r.violations.len() - 20
+                listed - 20
             ));
         }
     } else {

@@ -244,6 +244,14 @@ impl ReceiverUnderTest {
         }
     }
 
+    /// Every replica's URL when the harness serves several (none otherwise).
+    pub fn replicas(&self) -> Vec<String> {
+        match &self.served {
+            Some(fleet) if fleet.urls().len() > 1 => fleet.urls().to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The receiver the harness started (restart steps restart it).
     pub fn fleet(&self) -> Option<std::sync::Arc<Fleet>> {
         self.served.clone()

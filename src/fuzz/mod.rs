@@ -25,10 +25,15 @@ use crate::sender::{Attempt, Outcome, Phase, Request, Sender, SenderConfig, Watc
 pub use strategies::{Category, FuzzInput, Recipe};
 
 /// How a fuzz run goes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FuzzConfig {
-    /// The receiver's endpoint.
+    /// The receiver's endpoint (replica 0's when there are several).
     pub url: String,
+    /// Every replica's endpoint, when the harness serves several
+    /// (`--serve-replicas`): the cases go to each in turn.
+    pub replicas: Vec<String>,
+    /// The effects probe's template on each replica, when there are several.
+    pub replica_effects_urls: Vec<String>,
     /// The webhook identifier sent with every input (a secret).
     pub webhook_id: String,
     /// The effects probe's URL template (`{key}` marks the key), if any.
@@ -119,10 +124,32 @@ impl FuzzResult {
     }
 }
 
+/// Why an input is a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// In words.
+    pub reason: String,
+    /// Whether it comes from where the receiver keeps its record of handled
+    /// keys (per process), not from the input: such a finding is not shrunk.
+    pub whatever_the_input: bool,
+}
+
+impl Problem {
+    fn of_input(reason: String) -> Problem {
+        Problem {
+            reason,
+            whatever_the_input: false,
+        }
+    }
+}
+
 /// Sends inputs and judges the answers.
 #[derive(Debug, Clone)]
 pub struct Checker {
-    url: String,
+    /// Every replica's endpoint (one when the receiver is not replicated).
+    urls: Vec<String>,
+    /// The next replica to send to.
+    next: Arc<std::sync::atomic::AtomicUsize>,
     sender: Sender,
     title_case: Sender,
     probe: Option<Probe>,
@@ -157,30 +184,41 @@ impl Checker {
         })
         .map_err(|e| e.to_string())?
         .with_stop(config.stop.clone());
-        let probe = match &config.effects_url {
-            Some(t) => Some(Probe::new(t, sender.clone())?),
-            None => None,
+        let probe = match (&config.effects_url, config.replica_effects_urls.len() > 1) {
+            (_, true) => Some(Probe::replicated(
+                &config.replica_effects_urls,
+                sender.clone(),
+            )?),
+            (Some(t), false) => Some(Probe::new(t, sender.clone())?),
+            (None, false) => None,
+        };
+        let urls = match config.replicas.len() {
+            0 | 1 => vec![config.url.clone()],
+            _ => config.replicas.clone(),
         };
         Ok(Checker {
-            url: config.url.clone(),
+            urls,
+            next: Default::default(),
             sender,
             title_case,
             probe,
         })
     }
 
-    /// Sends `input` once; `Err` says why it is a finding.
-    pub async fn check(&self, input: &FuzzInput) -> (Result<(), String>, Attempt) {
+    /// Sends `input` once (to the next replica in turn); `Err` says why it
+    /// is a finding.
+    pub async fn check(&self, input: &FuzzInput) -> (Result<(), Problem>, Attempt) {
         let sender = if input.title_case_headers {
             &self.title_case
         } else {
             &self.sender
         };
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let attempt = sender
             .send(Request {
                 phase: Phase::Delivery,
                 method: "POST",
-                url: &self.url,
+                url: &self.urls[turn % self.urls.len()],
                 headers: &input.headers,
                 body: input.body.clone().into(),
             })
@@ -189,23 +227,24 @@ impl Checker {
         (verdict, attempt)
     }
 
-    async fn judge(&self, input: &FuzzInput, attempt: &Attempt) -> Result<(), String> {
+    async fn judge(&self, input: &FuzzInput, attempt: &Attempt) -> Result<(), Problem> {
         let answer = attempt.answer();
+        let input_problem = |reason: String| Err(Problem::of_input(reason));
         let must_succeed = input.category == Category::Valid || input.title_case_headers;
         match attempt.outcome {
             Outcome::Success => {}
             // Stopped while waiting: says nothing about the receiver.
             Outcome::Cancelled => return Ok(()),
             Outcome::Timeout | Outcome::ConnectionError => {
-                return Err(format!("no usable answer: {answer}"));
+                return input_problem(format!("no usable answer: {answer}"));
             }
             Outcome::ServerError => {
-                return Err(format!(
+                return input_problem(format!(
                     "answered {answer}: a 5xx makes the sender retry in vain"
                 ));
             }
             _ if must_succeed => {
-                return Err(format!("a valid payload was answered {answer}, not 2xx"));
+                return input_problem(format!("a valid payload was answered {answer}, not 2xx"));
             }
             _ => return Ok(()),
         }
@@ -213,16 +252,22 @@ impl Checker {
             (&self.probe, &input.key, input.category, input.event)
         {
             let rule = event.effect_rule();
-            let (count, attempt) = probe.count(key).await;
-            match count {
-                Ok(n) if rule.allows(n) => {}
-                Ok(n) => {
-                    return Err(format!(
+            match probe.read(key).await {
+                Ok((crate::runner::probe::Reading::Count(n), _)) if rule.allows(n) => {}
+                Ok((crate::runner::probe::Reading::Count(n), _)) => {
+                    return input_problem(format!(
                         "answered 2xx but the effect count for {key} is {n}, not {rule}"
                     ));
                 }
-                Err(_) if attempt.outcome == Outcome::Cancelled => {}
-                Err(e) => return Err(e),
+                Ok((crate::runner::probe::Reading::Disagree(answers), _)) => {
+                    let state = crate::result::StateProblem::PerProcess { answers };
+                    return Err(Problem {
+                        reason: state.actual(0),
+                        whatever_the_input: true,
+                    });
+                }
+                Err(crate::runner::probe::ProbeError::Stopped(_)) => {}
+                Err(crate::runner::probe::ProbeError::Failed(e, _)) => return input_problem(e),
             }
         }
         Ok(())
@@ -276,7 +321,7 @@ pub async fn run(
     let mut per_category: HashMap<Category, u64> = HashMap::new();
     let mut next = 0u64;
     let mut done = 0u64;
-    let mut failed: Vec<(u64, (String, Option<crate::sender::Failure>))> = Vec::new();
+    let mut failed: Vec<(u64, (Problem, Option<crate::sender::Failure>))> = Vec::new();
     let mut last_report = Instant::now();
     let mut shrinking = Duration::ZERO;
     let jobs = config.jobs.max(1);
@@ -334,7 +379,7 @@ pub async fn run(
         failed.sort_by_key(|(i, _)| *i);
         let mut enough = false;
         while in_flight.is_empty() && !failed.is_empty() && !enough && !config.stop.is_stopped() {
-            let (index, (reason, no_answer)) = failed.remove(0);
+            let (index, (problem, no_answer)) = failed.remove(0);
             // No answer at all: first, is the receiver answering anything?
             // If not, there is nothing to shrink: it stopped answering.
             if let Some(failure) = no_answer
@@ -351,7 +396,12 @@ pub async fn run(
                     shrinking: true,
                 });
                 let shrink_started = Instant::now();
-                let finding = shrink(&checker, config, tree, index, reason, &key_for).await;
+                let finding = if problem.whatever_the_input {
+                    // Nothing of the input is to blame: not shrunk.
+                    unshrunk(config, tree.as_ref(), index, problem.reason, &key_for)
+                } else {
+                    shrink(&checker, config, tree, index, problem.reason, &key_for).await
+                };
                 shrinking += shrink_started.elapsed();
                 findings.push(finding);
             }
@@ -384,6 +434,26 @@ fn stop_as_down(stop: &Stop, last: crate::sender::Failure, timeout: Duration) {
         last,
         confirmed_for: crate::sender::confirm_window(timeout),
     }));
+}
+
+/// A finding as it first failed, not shrunk (its input is not to blame).
+fn unshrunk(
+    config: &FuzzConfig,
+    tree: &dyn ValueTree<Value = Recipe>,
+    case: u64,
+    reason: String,
+    key_for: &impl Fn(u64, usize) -> String,
+) -> Finding {
+    let input = tree.current().input(&key_for(case, 0), &config.webhook_id);
+    Finding {
+        case,
+        original_size: input.body.len(),
+        input,
+        reason,
+        attempt: None,
+        shrink_steps: 0,
+        shrink_cut: false,
+    }
 }
 
 /// Shrinks a failing case: proptest proposes simpler recipes; a candidate is
@@ -422,22 +492,22 @@ async fn shrink(
             let (first, attempt) = checker.check(&candidate).await;
             let no_answer = unanswered(&attempt);
             let confirmed = match (first, no_answer) {
-                (Err(reason), Some(failure)) => {
+                (Err(problem), Some(failure)) => {
                     if checker.receiver_answers().await {
-                        Some((reason, attempt))
+                        Some((problem.reason, attempt))
                     } else {
                         stop_as_down(&config.stop, failure, config.timeout);
                         cut = true;
                         break;
                     }
                 }
-                (Err(reason), None) => {
+                (Err(problem), None) => {
                     let recheck = tree
                         .current()
                         .input(&key_for(case, step_key), &config.webhook_id);
                     step_key += 1;
                     match checker.check(&recheck).await {
-                        (Err(_), _) => Some((reason, attempt)),
+                        (Err(_), _) => Some((problem.reason, attempt)),
                         (Ok(()), _) => None,
                     }
                 }

@@ -16,6 +16,13 @@ pub enum Until {
     Deliveries(u64),
 }
 
+impl Default for Until {
+    /// 10,000 deliveries, the command line's default.
+    fn default() -> Self {
+        Until::Deliveries(10_000)
+    }
+}
+
 /// The share of each event kind, e.g. `generation=70,embedding=20,group=10`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mix(pub Vec<(EventKind, u32)>);
@@ -117,10 +124,15 @@ impl Sizes {
 }
 
 /// How a load run goes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadConfig {
-    /// The receiver's endpoint.
+    /// The receiver's endpoint (replica 0's when there are several).
     pub url: String,
+    /// Every replica's endpoint, when the harness serves several
+    /// (`--serve-replicas`): each worker sends to one of them in turn.
+    pub replicas: Vec<String>,
+    /// The effects probe's template on each replica, when there are several.
+    pub replica_effects_urls: Vec<String>,
     /// The webhook identifier sent with every delivery (a secret).
     pub webhook_id: String,
     /// Requests in flight at most (closed loop: exactly this many workers).

@@ -1,44 +1,57 @@
 //! After the run: ask the effects probe about the duplicated keys and a sample.
 
 use super::Shared;
-use crate::runner::Probe;
+use crate::runner::{Probe, ProbeError, Reading};
 
-pub(super) async fn check_effects(
-    shared: &Shared,
-    probe: &Probe,
-) -> (usize, Vec<(String, u64)>, Option<String>) {
+/// What the probe said about the keys asked.
+#[derive(Debug, Default)]
+pub(super) struct Checked {
+    /// Keys asked.
+    pub probed: usize,
+    /// Keys whose count was not 1, with the count.
+    pub violations: Vec<(String, u64)>,
+    /// Keys whose answers disagreed (state per process), with the answers.
+    pub per_process: Vec<(String, Vec<u64>)>,
+    /// What went wrong with the probe itself, if anything.
+    pub error: Option<String>,
+}
+
+pub(super) async fn check_effects(shared: &Shared, probe: &Probe) -> Checked {
     let mut keys: Vec<String> = shared
         .duplicated
         .lock()
         .map(|k| k.iter().cloned().collect())
         .unwrap_or_default();
     keys.extend(shared.sampled.lock().map(|k| k.clone()).unwrap_or_default());
-    let probed = keys.len();
-    let results: Vec<(String, Result<u64, String>)> = ask_all(keys, probe).await;
-    let mut violations = Vec::new();
-    let mut error = None;
-    for (key, result) in results {
+    let mut checked = Checked {
+        probed: keys.len(),
+        ..Checked::default()
+    };
+    for (key, result) in ask_all(keys, probe).await {
         match result {
-            Ok(1) => {}
-            Ok(count) => violations.push((key, count)),
-            Err(e) => {
-                error.get_or_insert(e);
+            Ok(Reading::Count(1)) => {}
+            Ok(Reading::Count(count)) => checked.violations.push((key, count)),
+            Ok(Reading::Disagree(answers)) => checked.per_process.push((key, answers)),
+            Err(ProbeError::Failed(e, _)) => {
+                checked.error.get_or_insert(e);
             }
+            Err(ProbeError::Stopped(_)) => {}
         }
     }
-    violations.sort();
-    (probed, violations, error)
+    checked.violations.sort();
+    checked.per_process.sort();
+    checked
 }
 
-/// Asks the probe for every key, 16 at a time.
-async fn ask_all(keys: Vec<String>, probe: &Probe) -> Vec<(String, Result<u64, String>)> {
+/// Reads every key by the probe's rule, 16 keys at a time.
+async fn ask_all(keys: Vec<String>, probe: &Probe) -> Vec<(String, Result<Reading, ProbeError>)> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(16) {
         let mut set = tokio::task::JoinSet::new();
         for key in chunk {
             let (probe, key) = (probe.clone(), key.clone());
             set.spawn(async move {
-                let (result, _) = probe.count(&key).await;
+                let result = probe.read(&key).await.map(|(reading, _)| reading);
                 (key, result)
             });
         }

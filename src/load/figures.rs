@@ -88,6 +88,9 @@ pub struct LoadReport {
     pub probed: usize,
     /// Keys whose effect count was not 1, with the count.
     pub violations: Vec<(String, u64)>,
+    /// Keys the probe's processes counted differently (the receiver keeps
+    /// its record of handled keys per process), with the answers.
+    pub per_process: Vec<(String, Vec<u64>)>,
     /// What went wrong with the probe itself, if anything.
     pub probe_error: Option<String>,
     /// Peak resident memory of this process, in MiB (Linux), for checking

@@ -31,7 +31,7 @@ use crate::runner::Probe;
 use crate::sender::Sender;
 use crate::sender::stop::{ReceiverDown, StopReason};
 use crate::sender::url::ReceiverUrl;
-use effects::check_effects;
+use effects::{Checked, check_effects};
 use worker::{closed_loop, open_loop, schedule};
 
 use connection::{Connection, Endpoint};
@@ -71,9 +71,11 @@ struct Shared {
     /// of them, so that the two copies of a concurrent duplicate never make
     /// more requests in flight than asked for.
     slots: tokio::sync::Semaphore,
-    templates: Vec<Vec<Template>>,
+    /// Per replica, per event kind, per size.
+    templates: Vec<Vec<Vec<Template>>>,
     tag: String,
-    target: Endpoint,
+    /// Each replica's endpoint (one when the receiver is not replicated).
+    targets: Vec<Endpoint>,
     counters: Vec<Counters>,
     next: AtomicU64,
     stop: AtomicBool,
@@ -108,24 +110,38 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
     let sender = Sender::new(config.sender.clone())
         .map_err(|e| e.to_string())?
         .with_stop(config.stop.clone());
-    let probe = match &config.effects_url {
-        Some(t) => Some(Probe::new(t, sender.clone())?),
-        None => None,
+    let probe = match (&config.effects_url, config.replica_effects_urls.len() > 1) {
+        (_, true) => Some(Probe::replicated(
+            &config.replica_effects_urls,
+            sender.clone(),
+        )?),
+        (Some(t), false) => Some(Probe::new(t, sender.clone())?),
+        (None, false) => None,
     };
-    let url = ReceiverUrl::parse(&config.url)
-        .map_err(|e| e.explain(&config.url, "http://127.0.0.1:3000/webhook"))?;
-    let target = Endpoint::of(&url, &config.sender.tls).map_err(|e| e.to_string())?;
-    let head_start = target.head_start();
-    // Per kind: a small, a medium and a large variant (sizes typical of the contract: 5-50 KB).
+    let urls = match config.replicas.len() {
+        0 | 1 => vec![config.url.clone()],
+        _ => config.replicas.clone(),
+    };
+    let mut targets = Vec::new();
     let mut templates = Vec::new();
-    for (kind, _) in &config.mix.0 {
-        let group = kind.is_group();
-        let id = &config.webhook_id;
-        templates.push(vec![
-            Template::new(*kind, id, 0, 3, &head_start)?,
-            Template::new(*kind, id, if group { 0 } else { 16_000 }, 20, &head_start)?,
-            Template::new(*kind, id, 48_000, if group { 60 } else { 3 }, &head_start)?,
-        ]);
+    for url in &urls {
+        let parsed =
+            ReceiverUrl::parse(url).map_err(|e| e.explain(url, "http://127.0.0.1:3000/webhook"))?;
+        let target = Endpoint::of(&parsed, &config.sender.tls).map_err(|e| e.to_string())?;
+        let head_start = target.head_start();
+        // Per kind: a small, a medium and a large variant (sizes typical of the contract: 5-50 KB).
+        let mut per_kind = Vec::new();
+        for (kind, _) in &config.mix.0 {
+            let group = kind.is_group();
+            let id = &config.webhook_id;
+            per_kind.push(vec![
+                Template::new(*kind, id, 0, 3, &head_start)?,
+                Template::new(*kind, id, if group { 0 } else { 16_000 }, 20, &head_start)?,
+                Template::new(*kind, id, 48_000, if group { 60 } else { 3 }, &head_start)?,
+            ]);
+        }
+        targets.push(target);
+        templates.push(per_kind);
     }
     let workers = config.concurrency.max(1);
     let cut = config.stop.token().child_token();
@@ -142,7 +158,7 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
         slots: tokio::sync::Semaphore::new(workers),
         templates,
         tag: IdSource::unique().id("", 6),
-        target,
+        targets,
         counters: (0..workers).map(|_| Counters::default()).collect(),
         next: AtomicU64::new(0),
         stop: AtomicBool::new(false),
@@ -245,11 +261,11 @@ pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadR
     }
     // After an early stop the probe is not asked: the user wants out, or
     // the receiver answers nothing.
-    let (probed, violations, probe_error) = match &probe {
+    let checked = match &probe {
         Some(probe) if !shared.config.stop.is_stopped() => check_effects(&shared, probe).await,
-        _ => (0, Vec::new(), None),
+        _ => Checked::default(),
     };
-    let mut report = report(&shared, duration, probed, violations, probe_error);
+    let mut report = report(&shared, duration, checked);
     report.hdr_log_error = hdr_log_error;
     Ok(report)
 }
@@ -287,17 +303,26 @@ fn refused(shared: &Shared) -> Vec<Refused> {
     refused
 }
 
-/// A worker's connections: one for its deliveries, one for concurrent copies.
+/// A worker's connections: one for its deliveries, one for the second copy
+/// of a duplicated delivery; with several replicas, the second goes to the
+/// next replica, so that duplicates meet the store the replicas share.
 struct Connections {
     main: Connection,
     copy: Connection,
+    /// The replicas they go to.
+    main_replica: usize,
+    copy_replica: usize,
 }
 
 impl Connections {
-    fn new(shared: &Shared) -> Connections {
+    fn new(shared: &Shared, worker: usize) -> Connections {
+        let replicas = shared.targets.len();
+        let (main_replica, copy_replica) = (worker % replicas, (worker + 1) % replicas);
         Connections {
-            main: Connection::new(shared.target.clone()),
-            copy: Connection::new(shared.target.clone()),
+            main: Connection::new(shared.targets[main_replica].clone()),
+            copy: Connection::new(shared.targets[copy_replica].clone()),
+            main_replica,
+            copy_replica,
         }
     }
 }
@@ -312,13 +337,7 @@ fn merged(shared: &Shared) -> Histogram<u64> {
     all
 }
 
-fn report(
-    shared: &Shared,
-    duration: Duration,
-    probed: usize,
-    violations: Vec<(String, u64)>,
-    probe_error: Option<String>,
-) -> LoadReport {
+fn report(shared: &Shared, duration: Duration, checked: Checked) -> LoadReport {
     let h = merged(shared);
     let secs = duration.as_secs_f64().max(1e-9);
     let deliveries = sum(shared, |c| &c.deliveries);
@@ -364,9 +383,10 @@ fn report(
         stopped: shared.config.stop.reason().map(|r| r.to_string()),
         unanswered_window_ms: shared.config.unanswered_window.as_secs_f64() * 1e3,
         latency: hdr_log::latency_of(&h),
-        probed,
-        violations,
-        probe_error,
+        probed: checked.probed,
+        violations: checked.violations,
+        per_process: checked.per_process,
+        probe_error: checked.error,
         peak_rss_mib: peak_rss_mib(),
         hdr_log: shared
             .config

@@ -31,7 +31,7 @@ fn next(shared: &Shared) -> Option<u64> {
 }
 
 pub(super) async fn closed_loop(shared: &Shared, worker: usize) {
-    let mut connections = Connections::new(shared);
+    let mut connections = Connections::new(shared, worker);
     while let Some(n) = next(shared) {
         deliver(shared, worker, &mut connections, n, None).await;
     }
@@ -42,7 +42,7 @@ pub(super) async fn open_loop(
     worker: usize,
     rx: Arc<Mutex<tokio::sync::mpsc::Receiver<(u64, tokio::time::Instant)>>>,
 ) {
-    let mut connections = Connections::new(shared);
+    let mut connections = Connections::new(shared, worker);
     loop {
         let job = tokio::select! {
             job = async { rx.lock().await.recv().await } => job,
@@ -112,7 +112,8 @@ async fn deliver(
         (80..=94, _) => 1,
         _ => 2,
     };
-    let template = &shared.templates[kind_index][size];
+    let template = &shared.templates[connections.main_replica][kind_index][size];
+    let copy_template = &shared.templates[connections.copy_replica][kind_index][size];
     let key = templates::key(template.prefix(), &shared.tag, n);
     let duplicate = ((bits >> 16) % 1_000_000) as f64 / 1_000_000.0 < shared.config.duplicates;
     // Two copies at once take two of the `--concurrency` slots (with one
@@ -139,7 +140,7 @@ async fn deliver(
             shared,
             worker,
             connections,
-            template,
+            [template, copy_template],
             &key,
             due,
             together,
@@ -164,33 +165,33 @@ async fn deliver(
     }
 }
 
-/// Sends a duplicated delivery twice: at once on two connections
-/// (`together`), or one after the other. Whether either copy was answered
-/// 2xx.
+/// Sends a duplicated delivery twice, on the worker's two connections (to
+/// two replicas when there are several): at once (`together`), or one
+/// after the other. `templates`: each connection's. Whether either copy was
+/// answered 2xx.
 async fn duplicate_copies(
     shared: &Shared,
     worker: usize,
     connections: &mut Connections,
-    template: &Template,
+    [first, second]: [&Template; 2],
     key: &str,
     due: Option<tokio::time::Instant>,
     together: bool,
 ) -> bool {
+    let Connections { main, copy, .. } = connections;
     if together {
-        let Connections { main, copy } = connections;
         let (a, b) = tokio::join!(
-            send(shared, worker, main, template, key, due, Copy::Duplicated),
-            send(shared, worker, copy, template, key, None, Copy::Duplicated)
+            send(shared, worker, main, first, key, due, Copy::Duplicated),
+            send(shared, worker, copy, second, key, None, Copy::Duplicated)
         );
         a || b
     } else {
-        let main = &mut connections.main;
-        let a = send(shared, worker, main, template, key, due, Copy::Duplicated).await;
+        let a = send(shared, worker, main, first, key, due, Copy::Duplicated).await;
         // A first copy cut by the end of the run has no second.
         if shared.cut.is_cancelled() {
             return a;
         }
-        let b = send(shared, worker, main, template, key, None, Copy::Duplicated).await;
+        let b = send(shared, worker, copy, second, key, None, Copy::Duplicated).await;
         a || b
     }
 }

@@ -73,7 +73,7 @@ pub fn render(report: &LoadReport, samples: &[Live], options: &ReportOptions) ->
                 format!(
                     "{} keys probed, {} violations",
                     report.probed,
-                    report.violations.len()
+                    report.violations.len() + report.per_process.len()
                 )
             },
         ),

@@ -17,7 +17,7 @@ pub use crate::result::{
     CaseResult, CaseStatus, Check, CheckResult, RunResult, StepRecord, Summary,
 };
 pub use case::Replay;
-pub use probe::Probe;
+pub use probe::{Probe, ProbeError, Reading};
 
 /// What to run against and how.
 #[derive(Debug, Clone, Default)]

@@ -40,32 +40,6 @@ struct Round {
     last: Attempt,
 }
 
-/// Runs `futures` at once; their outputs in order.
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (slot, future) in out.iter_mut().zip(pinned.iter_mut()) {
-            if slot.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *slot = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
-}
-
 /// What the probe said about one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reading {
@@ -222,7 +196,7 @@ impl Probe {
     /// own, spread over the replicas.
     async fn round(&self, key: &str) -> Result<Round, ProbeError> {
         let asked = (0..READS).map(|i| self.count_on(i, key));
-        let answers = futures_join_all(asked).await;
+        let answers = futures_util::future::join_all(asked).await;
         let mut counts = Vec::with_capacity(READS);
         let mut last = None;
         for (result, attempt) in answers {
