@@ -2,7 +2,7 @@
 //! in flag-free words.
 
 use crate::receiver::ServeError;
-use crate::result::{Cause, Diagnosis};
+use crate::result::{Cause, Diagnosis, StateProblem};
 use crate::sender::{Failure, TlsReason};
 
 /// The run's diagnosis, if any, worded with its fix for every report.
@@ -28,8 +28,8 @@ pub(super) fn for_diagnosis(diagnosis: &Diagnosis, default_id: bool) -> String {
         Cause::TooLarge => body_limit_fix(),
         Cause::Tls(reason) => for_tls(reason),
         Cause::Connection => "start your receiver, or check --url; if it runs, its log may show a crash".to_owned(),
-        Cause::State(problem) => {
-            return format!("{diagnosis}. Likely fix: {}.", problem.fix());
+        Cause::PerProcess(_) | Cause::InMemory { .. } => {
+            return format!("{diagnosis}. Likely fix: {}.", StateProblem::FIX);
         }
         Cause::ProbeFailed(_) => {
             return format!(

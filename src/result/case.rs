@@ -73,6 +73,8 @@ pub enum StateProblem {
     LostAtRestart,
     /// The same delivery after a restart was done again.
     RedoneAfterRestart,
+    /// A delivery one replica handled was done again by another.
+    RedoneOnAnotherReplica,
 }
 
 impl StateProblem {
@@ -82,7 +84,7 @@ impl StateProblem {
             StateProblem::PerProcess { answers } => {
                 let answers: Vec<String> = answers.iter().map(u64::to_string).collect();
                 format!(
-                    "the effects probe answered {} for one key: several processes answer on this URL and each keeps its own record of handled keys, so a retry or duplicate that reaches another process is done again",
+                    "the effects probe answered {} for one key: the processes answering (workers behind one URL, or replicas) each keep their own record of handled keys, so a retry or duplicate that reaches another process is done again",
                     answers.join(", ")
                 )
             }
@@ -92,13 +94,23 @@ impl StateProblem {
             StateProblem::RedoneAfterRestart => format!(
                 "effect count {count}: the same delivery after a restart was done again: the receiver's record of handled keys did not survive the restart"
             ),
+            StateProblem::RedoneOnAnotherReplica => format!(
+                "effect count {count}: a delivery one replica had handled was done again by another: the replicas do not share their record of handled keys"
+            ),
         }
     }
 
-    /// The fix, in flag-free words.
-    pub fn fix(&self) -> &'static str {
-        "keep handled keys in a store every process and every restart shares, claimed with a unique key before the work (a database table with a unique constraint, Redis SET NX), not in process memory"
+    /// Whether it is about a restart (not about replicas or processes).
+    pub fn at_restart(&self) -> bool {
+        matches!(
+            self,
+            StateProblem::LostAtRestart | StateProblem::RedoneAfterRestart
+        )
     }
+
+    /// The fix, in flag-free words (one for every problem: they are one
+    /// mistake).
+    pub const FIX: &'static str = "keep handled keys in a store every process and every restart shares, claimed with a unique key before the work (a database table with a unique constraint, Redis SET NX), not in process memory";
 }
 
 /// A case's verdict.

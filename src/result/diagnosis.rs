@@ -42,9 +42,18 @@ pub enum Cause {
     /// The effects probe answered every question with this status (or,
     /// `None`, not at all): the effect counts were never read.
     ProbeFailed(Option<u16>),
-    /// The receiver's record of handled keys is not where every process
-    /// and every restart can see it (what the effect checks found).
-    State(super::StateProblem),
+    /// The effects probe's answers for one key disagreed (these): several
+    /// processes answer, each with its own record of handled keys.
+    PerProcess(Vec<u64>),
+    /// The receiver's record of handled keys lives in process memory: lost
+    /// or redone across a restart (`restart`), done again by another
+    /// replica (`replicas`).
+    InMemory {
+        /// Seen across a restart.
+        restart: bool,
+        /// Seen across replicas.
+        replicas: bool,
+    },
     /// The deliveries answered `status` in failing cases are exactly those
     /// with a trait that the deliveries answered 2xx lack (the receiver
     /// reads the webhook id from the body, refuses the legacy dialect, one
@@ -227,8 +236,8 @@ impl Cause {
             Cause::Connection => "connection",
             Cause::Pattern { .. } => "pattern",
             Cause::ProbeFailed(_) => "effects-probe-failed",
-            Cause::State(super::StateProblem::PerProcess { .. }) => "state-per-process",
-            Cause::State(_) => "state-lost-at-restart",
+            Cause::PerProcess(_) => "state-per-process",
+            Cause::InMemory { .. } => "state-in-process-memory",
         }
     }
 
@@ -241,7 +250,9 @@ impl Cause {
             Cause::TooLarge => Some(413),
             Cause::Pattern { status, .. } => Some(*status),
             Cause::ProbeFailed(status) => *status,
-            Cause::Tls(_) | Cause::Connection | Cause::State(_) => None,
+            Cause::Tls(_) | Cause::Connection | Cause::PerProcess(_) | Cause::InMemory { .. } => {
+                None
+            }
         }
     }
 
@@ -343,7 +354,8 @@ impl Diagnosis {
     }
 
     /// The effect checks found the record of handled keys per process (the
-    /// probe's answers disagreed), or lost at a restart.
+    /// probe's answers disagreed), or lost or redone across a restart or a
+    /// replica.
     fn state(cases: &[CaseResult]) -> Option<Diagnosis> {
         let problems: Vec<&super::StateProblem> = cases
             .iter()
@@ -351,16 +363,24 @@ impl Diagnosis {
             .filter(|c| matches!(c.outcome, super::CheckResult::Failed { .. }))
             .filter_map(|c| c.state.as_ref())
             .collect();
-        let chosen = problems
-            .iter()
-            .find(|p| matches!(p, super::StateProblem::PerProcess { .. }))
-            .or_else(|| problems.first())?;
+        let per_process = problems.iter().find_map(|p| match p {
+            super::StateProblem::PerProcess { answers } => Some(answers.clone()),
+            _ => None,
+        });
+        let cause = match per_process {
+            Some(answers) => Cause::PerProcess(answers),
+            None if problems.is_empty() => return None,
+            None => Cause::InMemory {
+                restart: problems.iter().any(|p| p.at_restart()),
+                replicas: problems.iter().any(|p| !p.at_restart()),
+            },
+        };
         let affected = cases
             .iter()
             .filter(|c| c.checks.iter().any(|k| k.state.is_some()))
             .count();
         Some(Diagnosis {
-            cause: Cause::State((*chosen).clone()),
+            cause,
             count: affected,
             deliveries: cases.len(),
         })
@@ -387,6 +407,11 @@ impl Diagnosis {
     /// Whether this diagnosis explains why `case` failed: a failing step of
     /// it got the answer the diagnosis names.
     pub fn explains(&self, case: &CaseResult) -> bool {
+        if matches!(self.cause, Cause::PerProcess(_) | Cause::InMemory { .. }) {
+            return case.checks.iter().any(|c| {
+                c.state.is_some() && matches!(c.outcome, super::CheckResult::Failed { .. })
+            });
+        }
         case.steps
             .iter()
             .filter(|step| step_failed(case, step.step))
@@ -395,7 +420,6 @@ impl Diagnosis {
                 Cause::ProbeFailed(status) => {
                     attempt.phase == Phase::Probe && attempt.status == *status
                 }
-                Cause::State(_) => case.checks.iter().any(|c| c.state.is_some()),
                 Cause::Pattern { status, trait_, .. } => {
                     attempt.phase == Phase::Delivery
                         && attempt.status == Some(*status)
@@ -554,17 +578,27 @@ impl fmt::Display for Diagnosis {
             ),
             Cause::Tls(reason) => write!(f, "{most} failed the TLS handshake: {reason}"),
             Cause::Connection => write!(f, "{most} got no connection, or lost it"),
-            Cause::State(problem @ super::StateProblem::PerProcess { .. }) => write!(
+            Cause::PerProcess(answers) => write!(
                 f,
                 "{}: in {} the effect counts depend on which process answers",
-                problem.actual(0),
+                super::StateProblem::PerProcess {
+                    answers: answers.clone()
+                }
+                .actual(0),
                 super::count(*count, "case")
             ),
-            Cause::State(_) => write!(
-                f,
-                "the receiver's record of handled keys does not survive a restart ({}): it lives in process memory, and every retry after a deploy or a crash is done again",
-                super::count(*count, "case")
-            ),
+            Cause::InMemory { restart, replicas } => {
+                let lost = match (restart, replicas) {
+                    (true, true) => "does not survive a restart and is not shared between replicas",
+                    (true, false) => "does not survive a restart",
+                    _ => "is not shared between replicas",
+                };
+                write!(
+                    f,
+                    "the receiver's record of handled keys {lost} ({}): it lives in process memory, and every retry after a deploy or a crash, or that reaches another replica, is done again",
+                    super::count(*count, "case")
+                )
+            }
             Cause::ProbeFailed(Some(status)) => write!(
                 f,
                 "the effects probe answered {status} every time ({count} questions): no effect count was read"

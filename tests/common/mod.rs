@@ -94,46 +94,173 @@ pub enum Bug {
     /// generations does: a group by its first member's `generationId`
     /// (`undefined` for an empty group), not by `groupId`.
     KeysGroupsByGenerationId,
+    /// Remembers the keys it handled in a set in process memory (the work
+    /// itself, counted by the probe, is durable with `--store`): a restart
+    /// forgets them, and every worker or replica has a set of its own.
+    DedupeInMemory,
+    /// Remembers only the last [`DEDUPE_CAPACITY`] keys it handled (an LRU
+    /// cache in memory): a duplicate after that many others is done again.
+    DedupeBounded,
+    /// Remembers a key for [`DEDUPE_TTL`] (a cache entry with an expiry): a
+    /// retry that comes later is done again.
+    DedupeExpires,
 }
 
 /// What a test receiver did: effect counts per key, and keys it completed.
-#[derive(Debug, Default)]
+///
+/// The effect counts live in process memory, or in a SQLite file shared by
+/// every process that opens it ([`Store::durable`]): the correct receiver
+/// with durable state, whose record outlives a restart and is shared by
+/// replicas and workers.
+#[derive(Default)]
 pub struct Store {
     counts: Mutex<HashMap<String, u64>>,
+    effects: Effects,
     completed: Mutex<HashSet<String>>,
     failed_once: Mutex<HashSet<String>>,
     posts: std::sync::atomic::AtomicU64,
+    /// The keys this process remembers as handled, for the bugs whose
+    /// dedupe is a cache in memory: [`Bug::DedupeInMemory`],
+    /// [`Bug::DedupeBounded`], [`Bug::DedupeExpires`].
+    remembered: Mutex<Remembered>,
 }
 
+#[derive(Default)]
+enum Effects {
+    #[default]
+    Memory,
+    Sqlite(Mutex<rusqlite::Connection>),
+}
+
+/// Keys a process remembers, oldest first, with when each was remembered.
+#[derive(Default)]
+struct Remembered {
+    order: std::collections::VecDeque<(String, std::time::Instant)>,
+    keys: HashSet<String>,
+}
+
+/// How many keys [`Bug::DedupeBounded`] remembers.
+pub const DEDUPE_CAPACITY: usize = 1000;
+/// How long [`Bug::DedupeExpires`] remembers a key.
+pub const DEDUPE_TTL: Duration = Duration::from_secs(3);
+
 impl Store {
+    /// A store whose effect counts are kept in the SQLite file at `path`
+    /// (created if missing), claimed with one atomic statement.
+    pub fn durable(path: &std::path::Path) -> rusqlite::Result<Store> {
+        let db = rusqlite::Connection::open(path)?;
+        db.busy_timeout(Duration::from_secs(10))?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.execute_batch(
+            "CREATE TABLE IF NOT EXISTS effects (key TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+        )?;
+        Ok(Store {
+            effects: Effects::Sqlite(Mutex::new(db)),
+            ..Store::default()
+        })
+    }
+
     /// Distinct keys seen.
     pub fn count_keys(&self) -> usize {
-        self.counts.lock().unwrap().len()
+        match &self.effects {
+            Effects::Memory => self.counts.lock().unwrap().len(),
+            Effects::Sqlite(db) => db
+                .lock()
+                .unwrap()
+                .query_row("SELECT COUNT(*) FROM effects", [], |r| r.get::<_, i64>(0))
+                .unwrap() as usize,
+        }
     }
 
     pub fn count(&self, key: &str) -> u64 {
-        self.counts.lock().unwrap().get(key).copied().unwrap_or(0)
+        match &self.effects {
+            Effects::Memory => self.counts.lock().unwrap().get(key).copied().unwrap_or(0),
+            Effects::Sqlite(db) => db
+                .lock()
+                .unwrap()
+                .query_row("SELECT count FROM effects WHERE key = ?1", [key], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|n| n as u64)
+                .unwrap_or(0),
+        }
     }
 
     /// Performs the effect (whether or not it ran before).
     fn perform(&self, key: &str) {
-        *self
-            .counts
-            .lock()
-            .unwrap()
-            .entry(key.to_owned())
-            .or_default() += 1;
+        match &self.effects {
+            Effects::Memory => {
+                *self
+                    .counts
+                    .lock()
+                    .unwrap()
+                    .entry(key.to_owned())
+                    .or_default() += 1
+            }
+            Effects::Sqlite(db) => {
+                db.lock()
+                    .unwrap()
+                    .execute(
+                        "INSERT INTO effects (key, count) VALUES (?1, 1) \
+                         ON CONFLICT (key) DO UPDATE SET count = count + 1",
+                        [key],
+                    )
+                    .unwrap();
+            }
+        }
     }
 
     /// Performs the effect unless it ran before, atomically; true when it ran now.
     fn perform_once(&self, key: &str) -> bool {
-        let mut counts = self.counts.lock().unwrap();
-        let count = counts.entry(key.to_owned()).or_default();
-        let first = *count == 0;
-        if first {
-            *count = 1;
+        match &self.effects {
+            Effects::Memory => {
+                let mut counts = self.counts.lock().unwrap();
+                let count = counts.entry(key.to_owned()).or_default();
+                let first = *count == 0;
+                if first {
+                    *count = 1;
+                }
+                first
+            }
+            Effects::Sqlite(db) => db
+                .lock()
+                .unwrap()
+                .execute(
+                    "INSERT INTO effects (key, count) VALUES (?1, 1) ON CONFLICT (key) DO NOTHING",
+                    [key],
+                )
+                .unwrap()
+                == 1,
         }
-        first
+    }
+
+    /// Whether this process remembers `key` as handled, under `bug`'s cache
+    /// (forgetting what its bound or its expiry lets go); remembers it now
+    /// when it did not.
+    fn remembers(&self, bug: Bug, key: &str) -> bool {
+        let mut memory = self.remembered.lock().unwrap();
+        let now = std::time::Instant::now();
+        if bug == Bug::DedupeExpires {
+            while let Some((oldest, at)) = memory.order.front().cloned() {
+                if now.duration_since(at) < DEDUPE_TTL {
+                    break;
+                }
+                memory.order.pop_front();
+                memory.keys.remove(&oldest);
+            }
+        }
+        if memory.keys.contains(key) {
+            return true;
+        }
+        memory.keys.insert(key.to_owned());
+        memory.order.push_back((key.to_owned(), now));
+        if bug == Bug::DedupeBounded
+            && memory.order.len() > DEDUPE_CAPACITY
+            && let Some((oldest, _)) = memory.order.pop_front()
+        {
+            memory.keys.remove(&oldest);
+        }
+        false
     }
 }
 
@@ -175,6 +302,9 @@ impl Bug {
             "keys-groups-by-generation-id",
             Bug::KeysGroupsByGenerationId,
         ),
+        ("dedupe-in-memory", Bug::DedupeInMemory),
+        ("dedupe-bounded", Bug::DedupeBounded),
+        ("dedupe-expires", Bug::DedupeExpires),
     ];
 }
 
@@ -191,7 +321,15 @@ impl TestReceiver {
 
     pub async fn start_on(bug: Bug, port: u16) -> TestReceiver {
         let listener = server::bind(([127, 0, 0, 1], port).into()).await.unwrap();
-        let store = Arc::new(Store::default());
+        Self::start_with(bug, listener, Arc::new(Store::default()))
+    }
+
+    /// Serves on `listener`, keeping its record in `store`.
+    pub fn start_with(
+        bug: Bug,
+        listener: tokio::net::TcpListener,
+        store: Arc<Store>,
+    ) -> TestReceiver {
         let state = (bug, store.clone());
         let server = server::serve(listener, move |req| {
             let (bug, store) = state.clone();
@@ -396,6 +534,11 @@ async fn webhook(bug: Bug, store: &Store, req: &HttpRequest) -> HttpResponse {
         Bug::RacyDedup => {
             if store.count(&key) == 0 {
                 tokio::time::sleep(Duration::from_millis(300)).await;
+                store.perform(&key);
+            }
+        }
+        Bug::DedupeInMemory | Bug::DedupeBounded | Bug::DedupeExpires => {
+            if !store.remembers(bug, &key) {
                 store.perform(&key);
             }
         }

@@ -171,3 +171,36 @@ impl Drop for Process {
         let _ = self.child.wait();
     }
 }
+
+/// The `broken_receiver` example's program (`examples/broken_receiver.rs`),
+/// built once (cargo keeps it up to date) beside the harness binary, so
+/// that the tests can serve it as a process of its own: restarted, several
+/// replicas, several workers on one port.
+pub fn broken_receiver() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args([
+                    "build",
+                    "--quiet",
+                    "--locked",
+                    "--example",
+                    "broken_receiver",
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("cargo runs");
+            assert!(
+                status.success(),
+                "cargo build --example broken_receiver failed"
+            );
+            let harness = Path::new(env!("CARGO_BIN_EXE_webhook-harness"));
+            harness
+                .parent()
+                .expect("the harness binary is in a folder")
+                .join("examples/broken_receiver")
+        })
+        .clone()
+}

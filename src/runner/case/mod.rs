@@ -50,9 +50,20 @@ struct CaseRun<'a> {
     cut: bool,
     /// Restarts made so far in this case.
     epoch: u32,
-    /// For each key, the restart epochs in which a delivery of it was
-    /// answered 2xx (to tell what a restart did to its count).
-    answered: HashMap<String, Vec<u32>>,
+    /// For each key, where deliveries of it were answered 2xx (to tell
+    /// what a restart or another replica did to its count).
+    answered: HashMap<String, Vec<Handled>>,
+}
+
+/// Where a delivery of a key was answered 2xx.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Handled {
+    /// The restarts made before it.
+    epoch: u32,
+    /// The replica that answered.
+    replica: usize,
+    /// The step that sent it.
+    step: usize,
 }
 
 /// Why `scenario` cannot apply to the run `ctx` describes, if it cannot.
@@ -337,7 +348,8 @@ impl CaseRun<'_> {
             DeliveryMode::Single => single_attempt(&ctx.sender),
         };
         let copies = d.copies.unwrap_or(1);
-        let urls = self.urls_for(d.replica, copies);
+        let replicas = self.replicas_for(d.replica, copies);
+        let urls: Vec<String> = replicas.iter().map(|r| ctx.urls[*r].clone()).collect();
         let deliveries = if copies == 1 {
             vec![
                 sender
@@ -347,10 +359,20 @@ impl CaseRun<'_> {
         } else {
             self.copies(&sender, &urls, Arc::new(headers), body).await
         };
-        if deliveries.iter().any(|d| d.delivered()) {
-            let epoch = self.epoch;
-            self.answered.entry(key.clone()).or_default().push(epoch);
-        }
+        let handled = deliveries
+            .iter()
+            .zip(&replicas)
+            .filter(|(d, _)| d.delivered())
+            .map(|(_, replica)| Handled {
+                epoch: self.epoch,
+                replica: *replica,
+                step: self.step,
+            });
+        let handled: Vec<Handled> = handled.collect();
+        self.answered
+            .entry(key.clone())
+            .or_default()
+            .extend(handled);
         let total = deliveries.len();
         for (i, delivery) in deliveries.into_iter().enumerate() {
             let label = if total > 1 {
@@ -423,15 +445,15 @@ impl CaseRun<'_> {
         out
     }
 
-    /// Where the copies of a delivery go: the chosen replica, or each in
-    /// turn (one URL per copy).
-    fn urls_for(&self, choice: Option<ReplicaChoice>, copies: usize) -> Vec<String> {
-        let urls = &self.ctx.urls;
+    /// Where the copies of a delivery go (replica indexes): the chosen
+    /// replica, or each in turn.
+    fn replicas_for(&self, choice: Option<ReplicaChoice>, copies: usize) -> Vec<usize> {
+        let last = self.ctx.urls.len().saturating_sub(1);
         (0..copies.max(1))
             .map(|copy| match choice {
-                Some(ReplicaChoice::One(i)) => urls[i.min(urls.len() - 1)].clone(),
-                Some(ReplicaChoice::Each) => urls[copy % urls.len()].clone(),
-                None => urls[0].clone(),
+                Some(ReplicaChoice::One(i)) => i.min(last),
+                Some(ReplicaChoice::Each) => copy % (last + 1),
+                None => 0,
             })
             .collect()
     }
@@ -458,15 +480,24 @@ impl CaseRun<'_> {
         }
     }
 
-    /// What a restart did, when a count is wrong for a key delivered
-    /// before it: lost (0), or done again.
-    fn restart_problem(&self, key: &str, count: u64) -> Option<StateProblem> {
-        let epochs = self.answered.get(key)?;
-        let before = epochs.iter().any(|e| *e < self.epoch);
-        let across = epochs.iter().any(|e| *e != epochs[0]);
+    /// What a restart or another replica did, when a count is wrong for a
+    /// key: lost at a restart (0), done again after one, or done again by
+    /// another replica (copies sent in different steps; copies sent at once
+    /// may have raced in one shared store).
+    fn state_problem(&self, key: &str, count: u64) -> Option<StateProblem> {
+        let handled = self.answered.get(key)?;
+        let first = handled.first()?;
+        let before_restart = handled.iter().any(|h| h.epoch < self.epoch);
+        let across_restart = handled.iter().any(|h| h.epoch != first.epoch);
+        let across_replicas = handled.iter().any(|h| {
+            handled
+                .iter()
+                .any(|o| o.step != h.step && o.replica != h.replica)
+        });
         match count {
-            0 if before => Some(StateProblem::LostAtRestart),
-            n if n > 1 && across => Some(StateProblem::RedoneAfterRestart),
+            0 if before_restart => Some(StateProblem::LostAtRestart),
+            n if n > 1 && across_restart => Some(StateProblem::RedoneAfterRestart),
+            n if n > 1 && across_replicas => Some(StateProblem::RedoneOnAnotherReplica),
             _ => None,
         }
     }
@@ -518,7 +549,7 @@ impl CaseRun<'_> {
                 self.record(attempt);
                 if expected.matches(count) {
                     self.push(what, CheckResult::Passed);
-                } else if let Some(state) = self.restart_problem(&key, count) {
+                } else if let Some(state) = self.state_problem(&key, count) {
                     self.fail_state(&what, wanted, count, state);
                 } else {
                     self.fail(&what, wanted, effect_words(count, expected));

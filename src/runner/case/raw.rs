@@ -59,7 +59,7 @@ impl CaseRun<'_> {
                 *value = value.replace(recorded, &key);
             }
         }
-        let replica = self.urls_for(r.replica, 1).remove(0);
+        let replica = self.ctx.urls[self.replicas_for(r.replica, 1)[0]].clone();
         let url = recorded::with_query(&replica, r.query.as_deref());
         let method = r.method.as_deref().unwrap_or("POST");
         let replay = self.ctx.replay;
