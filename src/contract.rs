@@ -388,6 +388,14 @@ impl RetryPolicy {
         self.backoff.saturating_mul(factor)
     }
 
+    /// How long after the first attempt the last retry comes, the attempts
+    /// themselves aside: the sum of the delays.
+    pub fn last_retry_after(&self) -> Duration {
+        (1..=self.retries).fold(Duration::ZERO, |sum, retry| {
+            sum.saturating_add(self.backoff_before(retry))
+        })
+    }
+
     /// Whether the sender retries after such an answer.
     pub fn retries_after(answer: Answered) -> bool {
         matches!(
@@ -447,6 +455,11 @@ mod tests {
             assert_eq!(p.next(Answered::Status(done), 0), Next::Done);
         }
         assert!(p.backoff_before(200) >= Duration::from_secs(1));
+        assert_eq!(p.last_retry_after(), Duration::from_millis(700));
+        assert_eq!(
+            RetryPolicy::CONTRACT.last_retry_after(),
+            Duration::from_secs(7)
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod receive;
 mod replay;
 mod run;
 mod send;
+mod sequences;
 mod snapshots;
 mod suite;
 mod target;

@@ -588,14 +588,20 @@ impl fmt::Display for Diagnosis {
                 super::count(*count, "case")
             ),
             Cause::InMemory { restart, replicas } => {
-                let lost = match (restart, replicas) {
-                    (true, true) => "does not survive a restart and is not shared between replicas",
-                    (true, false) => "does not survive a restart",
-                    _ => "is not shared between replicas",
+                let (lost, redone) = match (restart, replicas) {
+                    (true, true) => (
+                        "does not survive a restart and is not shared between replicas",
+                        "after a deploy or a crash, or that reaches another replica,",
+                    ),
+                    (true, false) => ("does not survive a restart", "after a deploy or a crash"),
+                    _ => (
+                        "is not shared between replicas",
+                        "that reaches another replica",
+                    ),
                 };
                 write!(
                     f,
-                    "the receiver's record of handled keys {lost} ({}): it lives in process memory, and every retry after a deploy or a crash, or that reaches another replica, is done again",
+                    "the receiver's record of handled keys {lost} ({}): it lives in process memory, and every retry {redone} is done again",
                     super::count(*count, "case")
                 )
             }

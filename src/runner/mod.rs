@@ -107,14 +107,14 @@ pub enum RunError {
     Setup(String),
 }
 
-/// Runs `scenarios` against `config.url`; `on_case` sees each result in
-/// scenario order as soon as it and every earlier case are done.
-pub async fn run(
+/// What the cases of a run share, made before the first: the sender (with
+/// its watchdog), the probe, the readiness preflight (a refusal that stops
+/// a run is an error) and, when `reads_effects`, the state preflight; with
+/// the notes the report gives about them.
+pub async fn prepare(
     config: &RunConfig,
-    scenarios: Vec<Scenario>,
-    mut on_case: impl FnMut(&mut CaseResult),
-) -> Result<RunResult, RunError> {
-    let started = Instant::now();
+    reads_effects: bool,
+) -> Result<(Arc<RunContext>, Vec<String>), RunError> {
     let stop = config.stop.clone();
     let watchdog = Watchdog::new(
         &config.url,
@@ -149,12 +149,6 @@ pub async fn run(
             preflight.answer()
         ));
     }
-    let reads_effects = scenarios.iter().any(|s| {
-        s.case
-            .steps
-            .iter()
-            .any(|step| matches!(step.value.action, crate::scenario::Action::Probe(_)))
-    });
     if probe.is_none() && reads_effects {
         notes.push(
             "No effects probe was given: the cases that read effect counts are skipped, not passed.".into(),
@@ -185,6 +179,25 @@ pub async fn run(
         fleet: config.fleet.clone(),
         per_process,
     });
+    Ok((ctx, notes))
+}
+
+/// Runs `scenarios` against `config.url`; `on_case` sees each result in
+/// scenario order as soon as it and every earlier case are done.
+pub async fn run(
+    config: &RunConfig,
+    scenarios: Vec<Scenario>,
+    mut on_case: impl FnMut(&mut CaseResult),
+) -> Result<RunResult, RunError> {
+    let started = Instant::now();
+    let stop = config.stop.clone();
+    let reads_effects = scenarios.iter().any(|s| {
+        s.case
+            .steps
+            .iter()
+            .any(|step| matches!(step.value.action, crate::scenario::Action::Probe(_)))
+    });
+    let (ctx, notes) = prepare(config, reads_effects).await?;
     let total = scenarios.len();
     let scenarios = Arc::new(scenarios);
     let jobs = config.jobs.max(1);

@@ -135,7 +135,14 @@ pub enum Action {
     Wait(std::time::Duration),
     /// Restarts the receiver the harness serves (`--serve`).
     Restart(RestartStep),
+    /// Delivers events of other, fresh keys.
+    Others(OthersStep),
 }
+
+/// The step kinds, as written: a step gives exactly one.
+pub const STEP_KINDS: [&str; 7] = [
+    "options", "deliver", "raw", "probe", "wait", "restart", "others",
+];
 
 impl Action {
     /// What the action needs of the run to mean anything: a receiver the
@@ -153,6 +160,10 @@ impl Action {
             Action::Raw(r) => Needs {
                 restart: false,
                 replicas: r.replica.map_or(1, ReplicaChoice::needs),
+            },
+            Action::Others(o) => Needs {
+                restart: false,
+                replicas: o.replica.map_or(1, ReplicaChoice::needs),
             },
             _ => Needs::default(),
         }
@@ -196,6 +207,24 @@ pub struct RestartStep {
     /// Which replica (0-based); every replica when not given.
     #[serde(default)]
     pub replica: Option<usize>,
+}
+
+/// Deliver `count` events of other keys, each fresh, several at once, one
+/// attempt each, every one to be answered 2xx: a later copy of a key then
+/// arrives after that many others, as a late retry does behind other
+/// traffic (a dedupe cache bounded at fewer keys has forgotten it).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OthersStep {
+    /// How many (1 to 100,000).
+    pub count: usize,
+    /// Which event (default `generation.completed`).
+    #[serde(default)]
+    pub event: Option<EventKind>,
+    /// The replica to send to, or `each` to spread them; replica 0 when not given.
+    #[serde(default)]
+    pub replica: Option<ReplicaChoice>,
 }
 
 /// Which replica a step sends to (`--serve-replicas`).
@@ -258,7 +287,7 @@ impl JsonSchema for Step {
     }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         let mut schema = StepInput::json_schema(generator);
-        let one_of: Vec<Value> = ["options", "deliver", "raw", "probe", "wait", "restart"]
+        let one_of: Vec<Value> = STEP_KINDS
             .iter()
             .map(|k| serde_json::json!({"required": [k]}))
             .collect();
@@ -268,7 +297,7 @@ impl JsonSchema for Step {
 }
 
 /// One step as written: exactly one of `options`, `deliver`, `raw`, `probe`,
-/// `wait`, `restart`, with `expect` for the first three.
+/// `wait`, `restart`, `others`, with `expect` for the first three.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -293,6 +322,10 @@ pub struct StepInput {
     /// `restart: { replica: 1 }`); a case with it runs only under `--serve`.
     #[serde(default, deserialize_with = "present")]
     pub restart: Option<RestartStep>,
+    /// Deliver this many events of other, fresh keys, e.g.
+    /// `others: { count: 1100 }`, each to be answered 2xx.
+    #[serde(default)]
+    pub others: Option<OthersStep>,
     /// What the answer must look like. Default for `options` and `deliver`: `status: 2xx`.
     #[serde(default)]
     pub expect: Option<Expect>,

@@ -3,13 +3,16 @@
 //! These run inside deserialization, so the YAML parser reports them with the
 //! step's line and column and a snippet, like any other error.
 
-use super::model::{Action, Expect, RawStep, Step, StepInput};
+use super::model::{Action, Expect, RawStep, STEP_KINDS, Step, StepInput};
 use super::values::StatusSpec;
 use crate::event::overrides::parse_path;
 use crate::event::{Event, Override};
 
 /// Most copies one step may send at once.
 pub const MAX_COPIES: usize = 1000;
+
+/// Most deliveries one `others` step may send.
+pub const MAX_OTHERS: usize = 100_000;
 
 /// A step is read as written ([`StepInput`]) and validated on the way in,
 /// so a problem is reported by the YAML parser with its line and column.
@@ -28,6 +31,7 @@ pub fn step(input: StepInput) -> Result<Step, String> {
         probe,
         wait,
         restart,
+        others,
         expect,
     } = input;
     let mut given = Vec::new();
@@ -49,6 +53,9 @@ pub fn step(input: StepInput) -> Result<Step, String> {
     if restart.is_some() {
         given.push("restart");
     }
+    if others.is_some() {
+        given.push("others");
+    }
     if given.len() != 1 {
         let found = if given.is_empty() {
             "none".to_owned()
@@ -59,8 +66,10 @@ pub fn step(input: StepInput) -> Result<Step, String> {
                 .collect::<Vec<_>>()
                 .join(" and ")
         };
+        let kinds: Vec<String> = STEP_KINDS.iter().map(|k| format!("`{k}`")).collect();
         return Err(format!(
-            "a step does exactly one thing: give one of `options`, `deliver`, `raw`, `probe`, `wait`, `restart` (found {found}); split it into several steps"
+            "a step does exactly one thing: give one of {} (found {found}); split it into several steps",
+            kinds.join(", ")
         ));
     }
     let takes_expect = options.is_some() || deliver.is_some() || raw.is_some();
@@ -146,6 +155,14 @@ pub fn step(input: StepInput) -> Result<Step, String> {
         Action::Wait(w.0)
     } else if let Some(r) = restart {
         Action::Restart(r)
+    } else if let Some(o) = others {
+        if !(1..=MAX_OTHERS).contains(&o.count) {
+            return Err(format!(
+                "`others: {{ count: {} }}`: give 1 to {MAX_OTHERS}",
+                o.count
+            ));
+        }
+        Action::Others(o)
     } else {
         unreachable!("exactly one action was counted above")
     };

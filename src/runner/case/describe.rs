@@ -33,5 +33,11 @@ pub(super) fn describe_action(action: &Action) -> String {
             Some(replica) => format!("restart replica {replica}"),
             None => "restart".into(),
         },
+        Action::Others(o) => format!(
+            "{} other deliveries ({})",
+            o.count,
+            o.event
+                .unwrap_or(crate::event::EventKind::GenerationCompleted)
+        ),
     }
 }

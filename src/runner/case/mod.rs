@@ -9,6 +9,7 @@ use serde_json::Value;
 
 mod checks;
 mod describe;
+mod others;
 mod raw;
 mod recorded;
 
@@ -177,6 +178,7 @@ pub async fn run(ctx: &RunContext, scenario: &Scenario, index: usize) -> CaseRes
                 }
             }
             Action::Restart(r) => run.restart(r.replica).await,
+            Action::Others(o) => run.others(o).await,
         }
     }
     let not_run = run
