@@ -426,6 +426,8 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
         ("scenario-error", scenario_error(), false),
         ("proxy", proxy_output, false),
         ("recording", recording, false),
+        ("durability", mistake_in_memory("readme-durability"), false),
+        ("sequences", sequences(), false),
     ];
     check_outputs(README, produced);
 }
@@ -509,6 +511,72 @@ fn mistake(name: &str, bug: common::Bug, case: &str) -> String {
     failure_block(&stdout)
 }
 
+/// `fuzz --sequences` against a receiver whose dedupe cache holds 1000
+/// keys: found at once with seed 1 and shrunk to one duplicate after 1100
+/// others.
+fn sequences() -> String {
+    let (_rt, receiver) = background_receiver(common::Bug::DedupeBounded);
+    let (code, stdout, stderr) = harness_in(
+        &temp_dir("sequences"),
+        &[
+            "fuzz",
+            "--sequences",
+            "--seed",
+            "1",
+            "--cases",
+            "10",
+            "--url",
+            &receiver.url(),
+            "--webhook-id",
+            common::WEBHOOK_ID,
+            "--effects-url",
+            &receiver.effects_url(),
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    stdout
+}
+
+/// Mistake 11, which only a receiver the harness starts shows: the
+/// `broken_receiver` example with its handled keys in memory (its work
+/// counted in a file both replicas share), served as two replicas. The
+/// diagnosis, then the first failure's reasons.
+fn mistake_in_memory(name: &str) -> String {
+    let dir = temp_dir(name);
+    let command = format!(
+        "exec {} dedupe-in-memory --store {}",
+        common::process::broken_receiver().display(),
+        dir.join("work.sqlite").display()
+    );
+    let (code, stdout, stderr) = harness_in(
+        &dir,
+        &[
+            "run",
+            "--strict",
+            "--url",
+            "http://127.0.0.1:0/webhook",
+            "--effects-url",
+            "http://127.0.0.1:0/test/effects?key={key}",
+            "--webhook-id",
+            common::WEBHOOK_ID,
+            "--serve",
+            &command,
+            "--serve-replicas",
+            "2",
+            "--serve-timeout",
+            "60s",
+            "--filter",
+            "durability",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let diagnosis = stdout
+        .lines()
+        .find(|l| l.starts_with("diagnosis: "))
+        .unwrap_or_else(|| panic!("no diagnosis in\n{stdout}"));
+    format!("{diagnosis}\n{}", failure_block(&stdout))
+}
+
 #[test]
 fn every_output_in_the_receiver_mistakes_guide_is_what_the_tool_prints() {
     let names: Vec<String> = MISTAKES
@@ -519,6 +587,11 @@ fn every_output_in_the_receiver_mistakes_guide_is_what_the_tool_prints() {
         .iter()
         .zip(&names)
         .map(|((name, bug, case), marker)| (marker.as_str(), mistake(name, *bug, case), false))
+        .chain([(
+            "mistake-in-memory",
+            mistake_in_memory("mistake-in-memory"),
+            false,
+        )])
         .collect();
     check_outputs(MISTAKES_GUIDE, produced);
 }

@@ -154,6 +154,10 @@ pub struct Checker {
     sender: Sender,
     title_case: Sender,
     probe: Option<Probe>,
+    /// What the probe answered for one key when the state preflight found
+    /// the record of handled keys kept per process: every valid case is
+    /// then judged by that, whatever its input (as `run` does).
+    per_process: Option<Vec<u64>>,
 }
 
 impl Checker {
@@ -203,7 +207,18 @@ impl Checker {
             sender,
             title_case,
             probe,
+            per_process: None,
         })
+    }
+
+    /// Reads a few fresh keys by the probe's rule before the cases (see
+    /// [`crate::runner::state_preflight`]): answers that disagree mean the
+    /// record is kept per process.
+    pub async fn state_preflight(&mut self, url: &str, webhook_id: &str, ids: &mut IdSource) {
+        if let Some(probe) = &self.probe {
+            self.per_process =
+                crate::runner::state_preflight(&self.sender, probe, url, webhook_id, ids).await;
+        }
     }
 
     /// Sends `input` once (to the next replica in turn); `Err` says why it
@@ -252,6 +267,15 @@ impl Checker {
         if let (Some(probe), Some(key), Category::Valid, Some(event)) =
             (&self.probe, &input.key, input.category, input.event)
         {
+            if let Some(answers) = &self.per_process {
+                let state = crate::result::StateProblem::PerProcess {
+                    answers: answers.clone(),
+                };
+                return Err(Problem {
+                    reason: state.actual(0),
+                    whatever_the_input: true,
+                });
+            }
             let rule = event.effect_rule();
             match probe.read(key).await {
                 Ok((crate::runner::probe::Reading::Count(n), _)) if rule.allows(n) => {}
@@ -310,10 +334,13 @@ pub async fn run(
     mut progress: impl FnMut(Progress),
 ) -> Result<FuzzResult, String> {
     let started = Instant::now();
-    let checker = Checker::new(config)?;
+    let mut checker = Checker::new(config)?;
     let strategy = strategies::recipe(config.only);
     let mut runner = seeded_runner(config.seed);
     let mut ids = IdSource::unique();
+    checker
+        .state_preflight(&config.url, &config.webhook_id, &mut ids)
+        .await;
     let run_tag = ids.id("", 6);
     let key_for = |case: u64, step: usize| format!("fuzz_{run_tag}_{case}_{step}");
     let mut trees: HashMap<u64, Box<dyn ValueTree<Value = Recipe>>> = HashMap::new();

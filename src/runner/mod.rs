@@ -279,7 +279,7 @@ const STATE_PREFLIGHT_KEYS: usize = 4;
 /// process a request reached, so every case that reads one is judged by this
 /// instead, the same way on every run. A delivery that is not answered 2xx,
 /// or a probe that fails, says nothing here (the cases say it).
-async fn state_preflight(
+pub(crate) async fn state_preflight(
     sender: &Sender,
     probe: &Probe,
     url: &str,

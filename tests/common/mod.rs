@@ -150,10 +150,32 @@ impl Store {
     pub fn durable(path: &std::path::Path) -> rusqlite::Result<Store> {
         let db = rusqlite::Connection::open(path)?;
         db.busy_timeout(Duration::from_secs(10))?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS effects (key TEXT PRIMARY KEY, count INTEGER NOT NULL)",
-        )?;
+        // Several workers open a new file at once: switching it to WAL can
+        // answer "busy" despite the busy timeout, so it is tried again (as
+        // the examples do).
+        for attempt in 1.. {
+            let made = db
+                .pragma_update(None, "journal_mode", "WAL")
+                .and_then(|()| {
+                    db.execute_batch(
+                        "CREATE TABLE IF NOT EXISTS effects (key TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+                    )
+                });
+            match made {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) && attempt < 50 =>
+                {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                made => {
+                    made?;
+                    break;
+                }
+            }
+        }
         Ok(Store {
             effects: Effects::Sqlite(Mutex::new(db)),
             ..Store::default()

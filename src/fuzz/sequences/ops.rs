@@ -212,8 +212,8 @@ impl Sequence {
         let _ = writeln!(out, "cases:\n  - id: {id}");
         let _ = writeln!(
             out,
-            "    title: A sequence of {} operations keeps one effect per key",
-            self.ops.len()
+            "    title: A sequence of {} keeps one effect per key",
+            crate::result::count(self.ops.len(), "operation")
         );
         out.push_str("    severity: must\n    finding: true\n");
         out.push_str(
