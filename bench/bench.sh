@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of webhook-harness against its own reference receiver, on loopback.
 # Prints medians of several runs.
-# Usage: bench/bench.sh [build|startup|fuzz|run|load|nginx|memory|silent|proxy|all]   (RUNS=5 by default)
+# Usage: bench/bench.sh [build|startup|fuzz|run|load|nginx|memory|silent|proxy|sequences|durability|all]   (RUNS=5 by default)
 # `build` times a release build from a fresh clone (BASE=REV also builds REV, side by side).
 # `load` compares `webhook-harness load` with oha against the reference receiver;
 # `nginx` compares it with wrk and oha against nginx answering 200 from one worker
@@ -228,6 +228,62 @@ PY
     echo "silent receiver: webhook-harness $cmd took $(python3 -c "print(round($end - $start, 1))") s (exit $code)"
   done
   kill "$silent_pid" 2>/dev/null || true
+fi
+
+if [[ $what == sequences || $what == all ]]; then
+  # How soon `fuzz --sequences` finds each idempotency mistake of the test
+  # receivers (broken_receiver): the index of the sequence that failed
+  # first, over seeds 1..RUNS, and the wall time to the end of the run
+  # (shrinking and the three replays included).
+  cargo build --release --quiet --example broken_receiver
+  broken=target/release/examples/broken_receiver
+  tmp=$(mktemp -d)
+  for mistake in dedupe-bounded dedupe-expires racy-dedup "dedupe-in-memory (2 replicas)" "none, memory (restarts)"; do
+    found=(); secs=()
+    for seed in $(seq 1 "$runs"); do
+      rm -rf "$tmp/out" "$tmp"/*.sqlite*
+      case $mistake in
+        "dedupe-in-memory (2 replicas)") target=(--url http://127.0.0.1:0/webhook --effects-url 'http://127.0.0.1:0/test/effects?key={key}'
+            --serve "exec $broken dedupe-in-memory --store $tmp/work.sqlite" --serve-replicas 2) ;;
+        "none, memory (restarts)") target=(--url http://127.0.0.1:0/webhook --effects-url 'http://127.0.0.1:0/test/effects?key={key}'
+            --serve "exec $broken none") ;;
+        *) port=$(free_port)
+           PORT=$port "$broken" "$mistake" >/dev/null 2>&1 &
+           receiver_pid=$!
+           for _ in $(seq 1 50); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+           target=(--url "http://127.0.0.1:$port/webhook" --effects-url "http://127.0.0.1:$port/test/effects?key={key}") ;;
+      esac
+      start=$(date +%s.%N)
+      out=$("$bin" fuzz --sequences --seed "$seed" --webhook-id AhALzdz8S --out "$tmp/out" "${target[@]}" 2>/dev/null || true)
+      end=$(date +%s.%N)
+      [[ -n $receiver_pid ]] && { kill "$receiver_pid" 2>/dev/null; wait "$receiver_pid" 2>/dev/null || true; receiver_pid=""; }
+      n=$(echo "$out" | sed -nE 's/^finding: sequence ([0-9]+) of seed.*/\1/p')
+      found+=("${n:-none}"); secs+=("$(python3 -c "print(round($end - $start, 1))")")
+    done
+    echo "sequences: $mistake: found at sequence $(printf '%s\n' "${found[@]}" | grep -v none | median) (median of $runs seeds; each: ${found[*]}), $(printf '%s\n' "${secs[@]}" | median) s (each: ${secs[*]})"
+  done
+  echo "           command: $bin fuzz --sequences --seed N (30 sequences of up to 8 operations)"
+  rm -rf "$tmp"
+fi
+
+if [[ $what == durability || $what == all ]]; then
+  # What the durability cases cost: `run --filter durability` against a
+  # receiver that takes 1 s to start, two replicas sharing a SQLite file
+  # (each case restarts it or sends to both).
+  cargo build --release --quiet --example broken_receiver
+  tmp=$(mktemp -d)
+  times=()
+  for _ in $(seq 1 "$runs"); do
+    rm -f "$tmp"/*.sqlite*
+    start=$(date +%s.%N)
+    "$bin" run --filter durability --webhook-id AhALzdz8S --url http://127.0.0.1:0/webhook \
+      --effects-url 'http://127.0.0.1:0/test/effects?key={key}' --serve-replicas 2 \
+      --serve "sleep 1; exec target/release/examples/broken_receiver none --store $tmp/h.sqlite" >/dev/null 2>&1
+    end=$(date +%s.%N)
+    times+=("$(python3 -c "print(round($end - $start, 2))")")
+  done
+  echo "durability: 4 cases, 2 replicas starting in 1 s each: median $(printf '%s\n' "${times[@]}" | median) s wall (each: ${times[*]})"
+  rm -rf "$tmp"
 fi
 
 if [[ $what == proxy || $what == all ]]; then

@@ -104,7 +104,7 @@ fn a_failing_run_writes_html_markdown_a_step_summary_and_json_on_stdout() {
 
     let markdown = std::fs::read_to_string(&md).unwrap();
     assert!(
-        markdown.contains("| FAIL | `idempotency.concurrent-copies` | must | expected `effect count at most 1`, got `effect count "),
+        markdown.contains("| FAIL | `idempotency.concurrent-copies` | must | expected `effect count 1`, got `effect count "),
         "{markdown}"
     );
     // Each failure with its one-line fix.
