@@ -423,6 +423,114 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest payload the sender posts (10 MB).
 pub const MAX_PAYLOAD: usize = 10_000_000;
 
+/// One rule of the contract a receiver must meet: its id (the anchor
+/// `rule-ID` of its line in `docs/sender-contract.md`), what it says, and
+/// why no case can verify it, when none can. Built-in cases name the rules
+/// they verify (`rules:`); `list --rules` prints the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The id cases cite: `effect-once`.
+    pub id: &'static str,
+    /// The rule in one line.
+    pub says: &'static str,
+    /// Why no case verifies it, when none can.
+    pub untestable: Option<&'static str>,
+}
+
+/// The rules of the contract, in the order of `docs/sender-contract.md`.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "readiness",
+        says: "answer the OPTIONS readiness check on the endpoint with 2xx, in time: until then no event is posted",
+        untestable: None,
+    },
+    Rule {
+        id: "every-event",
+        says: "answer each of the four events 2xx, whatever its content: Success or Failed, groups of any size, any Unicode",
+        untestable: None,
+    },
+    Rule {
+        id: "test-event-webhook-id",
+        says: "read webhook.test's webhook id from `webhook_id` (snake_case), not `webhookId`",
+        untestable: None,
+    },
+    Rule {
+        id: "no-redirect",
+        says: "answer at the configured URL itself: redirects are not followed",
+        untestable: None,
+    },
+    Rule {
+        id: "verify-webhook-id",
+        says: "compare X-Inference-Webhook-ID with your webhook id; answer a missing or different one 4xx and do nothing",
+        untestable: None,
+    },
+    Rule {
+        id: "both-dialects",
+        says: "accept both payload dialects, `current` and `legacy`, each keyed where it keeps its key",
+        untestable: None,
+    },
+    Rule {
+        id: "unknown-fields",
+        says: "ignore fields you do not know",
+        untestable: None,
+    },
+    Rule {
+        id: "key-location",
+        says: "key each event by its idempotency key: the generation id, or a group's group id (not one of its generations')",
+        untestable: None,
+    },
+    Rule {
+        id: "refuse-with-4xx",
+        says: "answer 4xx, never 5xx, what you will never accept (a body you cannot parse): a 5xx is retried in vain",
+        untestable: None,
+    },
+    Rule {
+        id: "answer-in-time",
+        says: "answer each attempt within the 30 s timeout (well within: hand slow work to a queue)",
+        untestable: None,
+    },
+    Rule {
+        id: "body-10mb",
+        says: "accept bodies up to 10 MB",
+        untestable: None,
+    },
+    Rule {
+        id: "delivery-delay",
+        says: "expect the first delivery up to 60 s after the work finished",
+        untestable: Some("the delay is the sender's: nothing a receiver does can meet or break it"),
+    },
+    Rule {
+        id: "effect-once",
+        says: "give each completion exactly one effect per idempotency key, however many copies arrive, one after another, at once, after a restart or on another replica",
+        untestable: None,
+    },
+    Rule {
+        id: "test-at-most-once",
+        says: "give webhook.test at most one effect: it is a ping, doing nothing is fine",
+        untestable: None,
+    },
+    Rule {
+        id: "duplicates-2xx",
+        says: "answer every copy of an event 2xx, duplicates too (not 409)",
+        untestable: None,
+    },
+    Rule {
+        id: "retried-work-not-redone",
+        says: "after a 5xx, a timeout or a dropped connection the identical request comes again: work already done is not done again",
+        untestable: None,
+    },
+];
+
+/// The rule with `id`.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// The rules with `ids`, skipping any that is not one.
+pub fn rules(ids: &[&str]) -> Vec<&'static Rule> {
+    ids.iter().filter_map(|id| rule(id)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

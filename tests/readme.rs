@@ -22,6 +22,7 @@ use regex::Regex;
 const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
 const MISTAKES_GUIDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/receiver-mistakes.md");
+const CONTRACT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sender-contract.md");
 
 fn harness_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     common::process::harness_in(dir, args, &[])
@@ -653,6 +654,124 @@ fn check_outputs(path: &str, mut produced: Vec<(&str, String, bool)>) {
         "{}\n(UPDATE_README=1 writes them)",
         drifted.join("\n\n")
     );
+}
+
+/// The contract page: its rules table has one anchor per rule of the code,
+/// and `list --rules` shows what verifies each.
+#[test]
+fn the_contract_page_lists_every_rule_and_what_verifies_it() {
+    let page = std::fs::read_to_string(CONTRACT).unwrap();
+    let anchors: Vec<&str> = Regex::new(r#"<a id="rule-([a-z0-9-]+)"></a>"#)
+        .unwrap()
+        .captures_iter(&page)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    let ids: Vec<&str> = webhook_harness::contract::RULES
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        anchors, ids,
+        "docs/sender-contract.md's rules are not the code's"
+    );
+    let (code, rules, stderr) = harness_in(&temp_dir("rules"), &["list", "--rules"]);
+    assert_eq!(code, 0, "{rules}{stderr}");
+    check_outputs(CONTRACT, vec![("rules", rules, false)]);
+}
+
+/// Every relative link of the README and of the pages in docs/ leads to a
+/// file that exists, and every `#anchor` to a heading or an `id` there.
+#[test]
+fn every_relative_link_and_anchor_resolves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    let link = Regex::new(r"\]\(([^)\s]+)\)").unwrap();
+    let mut broken = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let mut in_code = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.starts_with("```") {
+                in_code = !in_code;
+            }
+            if in_code {
+                continue;
+            }
+            for target in link.captures_iter(line).map(|c| c[1].to_owned()) {
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (file, anchor) = match target.split_once('#') {
+                    Some((f, a)) => (f, Some(a)),
+                    None => (target.as_str(), None),
+                };
+                let dest = if file.is_empty() {
+                    page.clone()
+                } else {
+                    page.parent().unwrap().join(file)
+                };
+                let here = format!(
+                    "{}:{}: {target}",
+                    page.strip_prefix(root).unwrap().display(),
+                    n + 1
+                );
+                if !dest.exists() {
+                    broken.push(format!("{here}: no such file"));
+                    continue;
+                }
+                if let Some(anchor) = anchor
+                    && dest.extension().is_some_and(|e| e == "md")
+                    && !anchors_of(&std::fs::read_to_string(&dest).unwrap())
+                        .contains(&anchor.to_owned())
+                {
+                    broken.push(format!("{here}: no such anchor"));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// The anchors of a Markdown page as GitHub makes them: each heading's
+/// text, lower-cased, punctuation but `-` and `_` dropped, spaces as `-`
+/// (repeated headings get `-1`, `-2`), and every `id="..."`.
+fn anchors_of(text: &str) -> Vec<String> {
+    let mut anchors: Vec<String> = Vec::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        }
+        if in_code {
+            continue;
+        }
+        if let Some(heading) = line.strip_prefix('#') {
+            let heading = heading.trim_start_matches('#').trim();
+            let slug: String = heading
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_' || *c == ' ')
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect();
+            let mut unique = slug.clone();
+            let mut n = 1;
+            while anchors.contains(&unique) {
+                unique = format!("{slug}-{n}");
+                n += 1;
+            }
+            anchors.push(unique);
+        }
+    }
+    for id in Regex::new(r#"id="([^"]+)""#).unwrap().captures_iter(text) {
+        anchors.push(id[1].to_owned());
+    }
+    anchors
 }
 
 #[test]

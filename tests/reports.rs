@@ -63,11 +63,25 @@ fn a_failing_run_writes_html_markdown_a_step_summary_and_json_on_stdout() {
         stderr.contains("FAIL idempotency.concurrent-copies"),
         "{stderr}"
     );
+    // Each case names the contract's rules it verifies.
+    let copies = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "idempotency.concurrent-copies")
+        .unwrap();
+    assert_eq!(copies["rules"], serde_json::json!(["effect-once"]));
 
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(
         !text.contains(common::WEBHOOK_ID),
         "the secret is in the HTML"
+    );
+    assert!(
+        text.contains(
+            "<dt>Contract</dt><dd><code>effect-once</code>: give each completion exactly one effect"
+        ),
+        "the HTML names the rule a failing case verifies"
     );
     let doc = Html::parse_document(&text);
     assert!(doc.errors.len() < 5, "{:?}", doc.errors);

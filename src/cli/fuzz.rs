@@ -368,6 +368,13 @@ fn as_run_outcome(
                 requirement: None,
                 fix: None,
                 finding: false,
+                rules: crate::contract::rules(match category {
+                    crate::fuzz::Category::Valid => {
+                        &["every-event", "unknown-fields", "effect-once"]
+                    }
+                    crate::fuzz::Category::Invalid => &["refuse-with-4xx"],
+                    crate::fuzz::Category::Headers => &["every-event"],
+                }),
                 source: None,
                 checks,
                 steps: vec![runner::StepRecord {

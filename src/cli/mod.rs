@@ -144,6 +144,10 @@ pub const DEFAULT_SNAPSHOT_DIR: &str = "snapshots/receiver";
 pub struct ListArgs {
     /// Scenario files or folders (default: the built-in suite).
     pub paths: Vec<std::path::PathBuf>,
+    /// The rules of the sender's contract instead, each with the cases
+    /// that verify it (of the built-in suite, or of PATHs).
+    #[arg(long)]
+    pub rules: bool,
 }
 
 /// `validate` arguments.

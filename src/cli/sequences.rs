@@ -285,6 +285,7 @@ fn as_run_result(outcome: &SequencesResult, url: &str) -> RunResult {
             requirement: None,
             fix: None,
             finding: false,
+            rules: crate::contract::rules(&["effect-once"]),
             source: None,
             checks: vec![Check {
                 state: None,

@@ -27,6 +27,9 @@ pub(super) fn list(args: &ListArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    if args.rules {
+        return list_rules(&scenarios);
+    }
     let width = scenarios.iter().map(|s| s.case.id.len()).max().unwrap_or(0);
     let mut file = "";
     for s in &scenarios {
@@ -43,6 +46,41 @@ pub(super) fn list(args: &ListArgs) -> i32 {
     }
     crate::output::outln!("{}", crate::result::count(scenarios.len(), "case"));
     exit::SUCCESS
+}
+
+/// The rules of the contract, each with the cases of `scenarios` that
+/// verify it; exit 1 when a rule that can be verified is not.
+fn list_rules(scenarios: &[Scenario]) -> i32 {
+    let coverage = scenario::coverage(scenarios);
+    let width = coverage.iter().map(|c| c.rule.id.len()).max().unwrap_or(0);
+    let mut uncovered = 0;
+    for c in &coverage {
+        let (severity, verified) = match (c.severity, c.rule.untestable) {
+            (Some(severity), _) => (severity.name(), c.cases.join(", ")),
+            (None, Some(why)) => ("-", format!("not testable: {why}")),
+            (None, None) => {
+                uncovered += 1;
+                ("-", "NOT VERIFIED by any case".to_owned())
+            }
+        };
+        crate::output::outln!("{:<width$}  {severity:<6}  {verified}", c.rule.id);
+        crate::output::outln!("{:<width$}  {:<6}  ({})", "", "", c.rule.says);
+    }
+    let testable = coverage
+        .iter()
+        .filter(|c| c.rule.untestable.is_none())
+        .count();
+    crate::output::outln!(
+        "{} of {} testable rules verified; {} not testable",
+        testable - uncovered,
+        testable,
+        coverage.len() - testable
+    );
+    if uncovered == 0 {
+        exit::SUCCESS
+    } else {
+        exit::FAILURE
+    }
 }
 
 pub(super) fn validate(args: &ValidateArgs) -> i32 {

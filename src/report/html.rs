@@ -185,6 +185,14 @@ fn case(h: &mut String, c: &CaseResult, options: &ReportOptions, open: bool) {
         {
             let _ = writeln!(h, "<dt>Requirement</dt><dd>{}</dd>", text(req.trim()));
         }
+        for rule in &c.rules {
+            let _ = writeln!(
+                h,
+                "<dt>Contract</dt><dd><code>{}</code>: {}</dd>",
+                text(rule.id),
+                text(rule.says)
+            );
+        }
         if status == CaseStatus::Failed {
             if options.explained(c) {
                 h.push_str("<dt>Fix</dt><dd>explained by the diagnosis above</dd>\n");

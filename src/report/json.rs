@@ -65,6 +65,7 @@ fn case(c: &CaseResult, options: &ReportOptions) -> Value {
         "id": c.id,
         "title": c.title,
         "severity": c.severity.name(),
+        "rules": c.rules.iter().map(|r| r.id).collect::<Vec<_>>(),
         "status": c.status().name(),
         "fails_run": c.fails_run(strict),
         "message": c.message(),

@@ -183,6 +183,8 @@ pub struct CaseResult {
     pub fix: Option<String>,
     /// A fuzz reproducer: reported as fixed / still failing.
     pub finding: bool,
+    /// The rules of the sender's contract the case verifies.
+    pub rules: Vec<&'static crate::contract::Rule>,
     /// Where the case was written (none for generated cases, e.g. fuzz's).
     pub source: Option<Source>,
     /// Every expectation checked, in order.

@@ -670,6 +670,7 @@ mod tests {
             requirement: None,
             fix: None,
             finding: false,
+            rules: Vec::new(),
             source: None,
             checks: vec![Check {
                 state: None,

@@ -349,6 +349,37 @@ pub(crate) fn check_schema_file(schema: &schemars::Schema, committed: &str, file
     }
 }
 
+/// One rule of the contract and the cases of a suite that verify it.
+#[derive(Debug, Clone)]
+pub struct RuleCoverage {
+    /// The rule.
+    pub rule: &'static crate::contract::Rule,
+    /// The ids of the cases that cite it, in suite order.
+    pub cases: Vec<String>,
+    /// The highest severity among them (`must` before `should` before
+    /// `info`); none when no case cites it.
+    pub severity: Option<model::Severity>,
+}
+
+/// Every rule of the contract, in its order, with the cases of
+/// `scenarios` that verify it.
+pub fn coverage(scenarios: &[Scenario]) -> Vec<RuleCoverage> {
+    crate::contract::RULES
+        .iter()
+        .map(|rule| {
+            let citing: Vec<&Scenario> = scenarios
+                .iter()
+                .filter(|s| s.case.rules.iter().any(|r| r.0.id == rule.id))
+                .collect();
+            RuleCoverage {
+                rule,
+                cases: citing.iter().map(|s| s.case.id.clone()).collect(),
+                severity: citing.iter().map(|s| s.case.severity).min(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -358,5 +389,37 @@ mod tests {
             super::json_schema(),
             "schema/scenario.schema.json",
         );
+    }
+
+    /// Every rule of the contract is verified by a built-in case, or says
+    /// why none can; every built-in case cites a rule.
+    #[test]
+    fn the_builtin_suite_covers_every_rule() {
+        let suite = super::builtin().unwrap();
+        for s in &suite {
+            assert!(!s.case.rules.is_empty(), "{} cites no rule", s.case.id);
+        }
+        for c in super::coverage(&suite) {
+            match c.rule.untestable {
+                Some(why) => assert!(
+                    c.cases.is_empty() && !why.is_empty(),
+                    "{}: marked not testable, yet verified by {:?}",
+                    c.rule.id,
+                    c.cases
+                ),
+                None => assert!(!c.cases.is_empty(), "no case verifies `{}`", c.rule.id),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_rule_is_an_error_with_the_nearest() {
+        let text = "cases:\n  - id: a.b\n    title: t\n    rules: [efect-once]\n    steps:\n      - wait: 1ms\n";
+        let e = super::parse("mine.yaml", text).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown rule `efect-once` (did you mean `effect-once`?)"),
+            "{e}"
+        );
+        assert!(e.contains("mine.yaml:4:"), "{e}");
     }
 }

@@ -50,6 +50,11 @@ pub struct Case {
     /// A reproducer written by `fuzz`: reported as `fixed` or `still failing`.
     #[serde(default)]
     pub finding: bool,
+    /// The rules of the sender's contract the case verifies, by id
+    /// (`effect-once`; `webhook-harness list --rules` prints them all).
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
+    pub rules: Vec<RuleId>,
     /// The steps, run in order (each with where it was written).
     #[cfg_attr(test, schemars(with = "Vec<Step>"))]
     pub steps: Vec<Spanned<Step>>,
@@ -57,6 +62,30 @@ pub struct Case {
     /// `receive --record`; shown, not checked).
     #[serde(default)]
     pub recorded: Option<Recorded>,
+}
+
+/// A rule of the contract, by its id in [`crate::contract::RULES`]: an
+/// unknown id is an error where it is written, with the nearest id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleId(pub &'static crate::contract::Rule);
+
+impl<'de> Deserialize<'de> for RuleId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(d)?;
+        if let Some(rule) = crate::contract::rule(&id) {
+            return Ok(RuleId(rule));
+        }
+        let nearest = crate::contract::RULES
+            .iter()
+            .map(|r| (strsim::levenshtein(r.id, &id), r.id))
+            .min()
+            .filter(|(distance, _)| *distance <= 3)
+            .map(|(_, near)| format!(" (did you mean `{near}`?)"))
+            .unwrap_or_default();
+        Err(serde::de::Error::custom(format!(
+            "unknown rule `{id}`{nearest}: `webhook-harness list --rules` lists the rules of the contract"
+        )))
+    }
 }
 
 impl Case {

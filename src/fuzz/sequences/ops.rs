@@ -215,7 +215,7 @@ impl Sequence {
             "    title: A sequence of {} keeps one effect per key",
             crate::result::count(self.ops.len(), "operation")
         );
-        out.push_str("    severity: must\n    finding: true\n");
+        out.push_str("    severity: must\n    finding: true\n    rules: [effect-once]\n");
         out.push_str(
             "    requirement: >-\n      Whatever happens between the copies of an event (other deliveries, a\n      wait as long as the sender's retries, a restart, another replica,\n      copies at once), each key has the effect of one.\n",
         );

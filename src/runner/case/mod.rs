@@ -119,6 +119,7 @@ fn result_of(
         requirement: case.requirement.clone(),
         fix: case.fix.clone(),
         finding: case.finding,
+        rules: case.rules.iter().map(|r| r.0).collect(),
         source: Some(scenario.source.clone()),
         checks,
         steps,
