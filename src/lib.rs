@@ -37,6 +37,7 @@
 //! # }
 //! ```
 
+#[cfg(feature = "cli")]
 mod cli;
 pub mod contract;
 pub mod duration;
@@ -47,7 +48,7 @@ mod output;
 pub mod proxy;
 pub mod receiver;
 pub mod recording;
-mod report;
+pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
@@ -59,6 +60,7 @@ pub mod snapshot;
 /// Runs the command-line tool on this process's arguments and returns the
 /// exit code (0 passed, 1 failed, 2 usage error, 3 unreachable, 130
 /// interrupted). `src/main.rs` is this and nothing else.
+#[cfg(feature = "cli")]
 pub fn command_line() -> i32 {
     cli::main()
 }

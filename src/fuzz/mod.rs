@@ -212,7 +212,7 @@ impl Checker {
     }
 
     /// Reads a few fresh keys by the probe's rule before the cases (see
-    /// [`crate::runner::state_preflight`]): answers that disagree mean the
+    /// `runner::state_preflight`): answers that disagree mean the
     /// record is kept per process.
     pub async fn state_preflight(&mut self, url: &str, webhook_id: &str, ids: &mut IdSource) {
         if let Some(probe) = &self.probe {

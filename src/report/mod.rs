@@ -3,6 +3,7 @@
 //! Every report shows the same words for a failure (requirement, expected,
 //! actual), and masks the webhook id unless asked not to.
 
+#[cfg(feature = "cli")]
 pub mod console;
 pub mod html;
 pub mod json;

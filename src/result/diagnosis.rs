@@ -76,7 +76,7 @@ pub enum Trait {
     Event(EventKind),
     /// Its payload's dialect.
     Dialect(Dialect),
-    /// A body over [`LARGE_BODY`] (a common default body limit).
+    /// A body over 1 MiB (a common default body limit).
     LargeBody,
     /// A top-level field of the body, present or absent.
     Field {

@@ -127,7 +127,7 @@ pub struct Attempt {
     pub retry_in: Option<Duration>,
     /// The request's headers, as sent (for reports and reproducers).
     pub request_headers: Vec<(String, String)>,
-    /// The start of the request's body (at most [`REQUEST_BODY_KEPT`] bytes).
+    /// The start of the request's body (at most 4096 bytes).
     pub request_body: Bytes,
     /// The request body's whole length.
     pub request_body_len: usize,
