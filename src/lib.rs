@@ -36,9 +36,38 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## The whole suite from `cargo test`
+//!
+//! [`conformance::Conformance`] runs the built-in suite (or your scenarios)
+//! as `webhook-harness run` does, and writes its reports:
+//!
+//! ```
+//! use webhook_harness::conformance::Conformance;
+//! use webhook_harness::receiver::{Receiver, ReceiverConfig};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Your receiver goes here, served on port 0; the reference one stands in.
+//! let receiver = Receiver::start_local(ReceiverConfig {
+//!     webhook_id: Some("AhALzdz8S".into()),
+//!     ..ReceiverConfig::default()
+//! })
+//! .await?;
+//! let report = Conformance::new(receiver.url())
+//!     .webhook_id("AhALzdz8S")
+//!     .effects_url(receiver.effects_url())
+//!     .run()
+//!     .await?;
+//! assert!(report.passed(true), "{}", report.failures_text());
+//! assert!(report.junit()?.contains("idempotency.concurrent-copies"));
+//! # Ok(())
+//! # }
+//! ```
 
 #[cfg(feature = "cli")]
 mod cli;
+pub mod conformance;
 pub mod contract;
 pub mod duration;
 pub mod event;

@@ -47,4 +47,14 @@ impl RunResult {
     pub fn diagnosis(&self) -> Option<Diagnosis> {
         Diagnosis::of_cases(&self.cases)
     }
+
+    /// Whether the run passed: no failure that fails it, no snapshot that
+    /// changed, and under `strict` no case left unverified (skipped): a CI
+    /// job must not pass on checks it never made. The one rule the exit
+    /// code and library callers read.
+    pub fn passed(&self, strict: bool) -> bool {
+        let summary = self.summary(strict);
+        let snapshots_failed = self.snapshots.as_ref().is_some_and(|s| s.failed());
+        summary.failed == 0 && !snapshots_failed && !(strict && summary.skipped > 0)
+    }
 }
