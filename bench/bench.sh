@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of webhook-harness against its own reference receiver, on loopback.
 # Prints medians of several runs.
-# Usage: bench/bench.sh [build|startup|fuzz|run|load|nginx|memory|silent|proxy|sequences|durability|all]   (RUNS=5 by default)
+# Usage: bench/bench.sh [build|library|startup|fuzz|run|load|nginx|memory|silent|proxy|sequences|durability|all]   (RUNS=5 by default)
 # `build` times a release build from a fresh clone (BASE=REV also builds REV, side by side).
 # `load` compares `webhook-harness load` with oha against the reference receiver;
 # `nginx` compares it with wrk and oha against nginx answering 200 from one worker
@@ -45,6 +45,24 @@ PY
   }
   build_from_clone HEAD
   [[ -n ${BASE:-} ]] && build_from_clone "$BASE"
+fi
+
+if [[ $what == library || $what == all ]]; then
+  # What a Rust receiver's tests compile: the library alone
+  # (--no-default-features) against the whole tool, each a release build
+  # from a fresh clone with the crates downloaded, in its own target folder.
+  dir=$(mktemp -d)
+  git clone -q . "$dir/src" && (cd "$dir/src" && cargo fetch --locked -q)
+  for build in "--lib --no-default-features" ""; do
+    rm -rf "$dir/src/target"
+    start=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    (cd "$dir/src" && cargo build --release --locked --quiet $build 2>/dev/null)
+    end=$(date +%s.%N)
+    units=$(cd "$dir/src" && ls target/release/deps/*.rlib | wc -l)
+    echo "build ${build:-(the whole tool)}: $(python3 -c "print(round($end - $start))") s from a fresh clone, $units libraries"
+  done
+  rm -rf "$dir"
 fi
 
 if [[ $what == startup || $what == all ]]; then

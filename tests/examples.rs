@@ -177,12 +177,12 @@ fn fastapi_receiver_is_correct() {
 /// the working folder, its uvicorn on PATH (from the example's venv), the
 /// harness on PATH.
 fn passes_the_readmes_python_ci_step() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(repo().join("docs/ci.md")).unwrap();
     let block = readme
         .split_once("<!-- ci: github-python -->\n```yaml\n")
         .and_then(|(_, rest)| rest.split_once("\n```"))
         .map(|(yaml, _)| yaml)
-        .expect("the README has a github-python CI block");
+        .expect("docs/ci.md has a github-python CI block");
     let job: Value = serde_saphyr::from_str(block).unwrap();
     let command = job["jobs"]["webhook-conformance"]["steps"]
         .as_array()

@@ -1,4 +1,4 @@
-//! The command outputs of the README and of docs/receiver-mistakes.md are
+//! The command outputs of the README and of the pages in docs/ are
 //! produced here, so they cannot drift from
 //! the tool. A block marked `<!-- output: NAME -->` (on the line before its
 //! fence) must match what the producer `NAME` below prints now.
@@ -23,6 +23,44 @@ const BIN: &str = env!("CARGO_BIN_EXE_webhook-harness");
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
 const MISTAKES_GUIDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/receiver-mistakes.md");
 const CONTRACT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sender-contract.md");
+const COMMANDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md");
+const CI_PAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ci.md");
+
+/// The README and every page of docs/.
+fn pages() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![PathBuf::from(README)];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    pages.extend(docs);
+    pages
+}
+
+/// Checks each produced output against the page that has its block
+/// (the README or a page of docs/); every output must have one.
+fn check_pages(produced: Vec<(&str, String, bool)>) {
+    let mut left = produced;
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let names: Vec<String> = marked_blocks(&text, "output")
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect();
+        let (here, rest): (Vec<_>, Vec<_>) = left
+            .into_iter()
+            .partition(|(n, _, _)| names.iter().any(|m| m == n));
+        left = rest;
+        if !here.is_empty() {
+            check_outputs(page.to_str().unwrap(), here);
+        }
+    }
+    let missing: Vec<&str> = left.iter().map(|(n, _, _)| *n).collect();
+    assert!(missing.is_empty(), "no page has a block marked {missing:?}");
+}
 
 fn harness_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     common::process::harness_in(dir, args, &[])
@@ -430,7 +468,7 @@ fn every_output_in_the_readme_is_what_the_tool_prints() {
         ("durability", mistake_in_memory("readme-durability"), false),
         ("sequences", sequences(), false),
     ];
-    check_outputs(README, produced);
+    check_pages(produced);
 }
 
 /// Each mistake of `docs/receiver-mistakes.md`: the test receiver with it,
@@ -684,13 +722,7 @@ fn the_contract_page_lists_every_rule_and_what_verifies_it() {
 #[test]
 fn every_relative_link_and_anchor_resolves() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut pages = vec![root.join("README.md")];
-    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "md") {
-            pages.push(path);
-        }
-    }
+    let pages = pages();
     let link = Regex::new(r"\]\(([^)\s]+)\)").unwrap();
     let mut broken = Vec::new();
     for page in &pages {
@@ -776,7 +808,7 @@ fn anchors_of(text: &str) -> Vec<String> {
 
 #[test]
 fn the_json_report_in_the_readme_has_only_fields_the_tool_writes() {
-    let readme = std::fs::read_to_string(README).unwrap();
+    let readme = std::fs::read_to_string(COMMANDS).unwrap();
     let (_, _, shown) = marked_blocks(&readme, "output-fields")
         .into_iter()
         .find(|(name, _, _)| name == "json-report")
@@ -852,7 +884,7 @@ fn paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
 
 #[test]
 fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
-    let readme = std::fs::read_to_string(README).unwrap();
+    let readme = std::fs::read_to_string(CI_PAGE).unwrap();
     let jobs = marked_blocks(&readme, "ci");
     assert_eq!(
         jobs.len(),
@@ -862,22 +894,22 @@ fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
     let version = env!("CARGO_PKG_VERSION");
     for (name, start, yaml) in jobs {
         let parsed: serde_json::Value = serde_saphyr::from_str(&yaml)
-            .unwrap_or_else(|e| panic!("README.md:{start}: the {name} job does not parse: {e}"));
+            .unwrap_or_else(|e| panic!("docs/ci.md:{start}: the {name} job does not parse: {e}"));
         let text = parsed.to_string();
         for needed in ["cargo install --locked", "--serve", "webhook-harness run"] {
             assert!(
                 text.contains(needed),
-                "README.md:{start}: the {name} job lacks {needed}"
+                "docs/ci.md:{start}: the {name} job lacks {needed}"
             );
         }
         // The version installed is this one, and the cache key changes with it.
         assert!(
             yaml.contains(&format!("WEBHOOK_HARNESS_VERSION: \"{version}\"")),
-            "README.md:{start}: the {name} job does not pin version {version}"
+            "docs/ci.md:{start}: the {name} job does not pin version {version}"
         );
         assert!(
             text.contains("--tag \\\"v$WEBHOOK_HARNESS_VERSION\\\""),
-            "README.md:{start}: the {name} job does not install the pinned version: {text}"
+            "docs/ci.md:{start}: the {name} job does not install the pinned version: {text}"
         );
         match name.as_str() {
             "github" | "github-python" => {
@@ -972,7 +1004,8 @@ fn counts_in_the_prose_are_the_tools() {
         .and_then(|l| l.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no unverified count in\n{strict}"));
-    for path in [README, MISTAKES_GUIDE] {
+    for path in pages() {
+        let path = path.to_str().unwrap();
         let text = std::fs::read_to_string(path).unwrap();
         for (pattern, wanted) in [
             (r"(\d+) built-in cases", builtin),

@@ -35,7 +35,7 @@ impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SkipReason::NoEffectsProbe => f.write_str(
-                "no effects probe was given, so the effect count could not be read (see \"The effects probe\" in the README)",
+                "no effects probe was given, so the effect count could not be read (see docs/effects-probe.md)",
             ),
         }
     }
