@@ -73,10 +73,9 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::fuzz::{self, FuzzConfig, FuzzResult, reproducer};
+use crate::fuzz::{self, FuzzConfig, reproducer};
 use crate::report::{self, ReportOptions};
-use crate::runner::{self, CaseResult, Check, CheckResult, RunResult};
-use crate::scenario::Severity;
+
 use crate::sender::{Sender, SenderConfig};
 
 use super::target::{ReceiverUnderTest, check_reachable};
@@ -213,7 +212,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
     if let Some(reason) = &outcome.stopped {
         crate::output::consoleln!("stopped: {}", options.redact(&reason.to_string()));
     }
-    let run_outcome = as_run_outcome(&outcome, &url, &reproducers);
+    let run_outcome = outcome.run_result(&url, &reproducers);
     options.lead = super::advice::lead(
         &run_outcome,
         args.target.webhook_id == crate::event::DEFAULT_WEBHOOK_ID,
@@ -303,106 +302,6 @@ pub(super) fn indent(text: &str, prefix: &str) -> String {
 
 /// The fuzz run in the shape the JSON and JUnit reports take: one case per
 /// kind of input run, failed when it has a finding.
-/// The fuzz run in the result model the reports read: one case per kind of
-/// input, a failed check per finding naming its reproducer (`reproducers`,
-/// in the order of the findings).
-fn as_run_outcome(
-    outcome: &FuzzResult,
-    url: &str,
-    reproducers: &[std::path::PathBuf],
-) -> RunResult {
-    let cases = outcome
-        .per_category
-        .iter()
-        .map(|(category, count)| {
-            let findings: Vec<&fuzz::Finding> = outcome
-                .findings
-                .iter()
-                .filter(|f| f.input.category == *category)
-                .collect();
-            let checks = if findings.is_empty() {
-                vec![Check {
-                    state: None,
-                    step: 1,
-                    source: None,
-                    what: format!("{count} generated inputs"),
-                    outcome: CheckResult::Passed,
-                }]
-            } else {
-                findings
-                    .iter()
-                    .map(|f| Check {
-                        state: None,
-                        step: 1,
-                        source: None,
-                        what: format!(
-                            "case {} ({}){}",
-                            f.case,
-                            f.input.description,
-                            outcome
-                                .findings
-                                .iter()
-                                .position(|g| std::ptr::eq(g, *f))
-                                .and_then(|i| reproducers.get(i))
-                                .map(|p| format!("; reproducer {}", p.display()))
-                                .unwrap_or_default()
-                        ),
-                        outcome: CheckResult::Failed {
-                            expected: match category {
-                                fuzz::Category::Valid => "2xx and the effect once".into(),
-                                _ => "no 5xx and no dropped connection".into(),
-                            },
-                            actual: f.reason.clone(),
-                        },
-                    })
-                    .collect()
-            };
-            CaseResult {
-                id: format!("fuzz.{}", category.name()),
-                title: format!(
-                    "{count} generated {} inputs (seed {})",
-                    category.name(),
-                    outcome.seed
-                ),
-                severity: Severity::Must,
-                requirement: None,
-                fix: None,
-                finding: false,
-                rules: crate::contract::rules(match category {
-                    crate::fuzz::Category::Valid => {
-                        &["every-event", "unknown-fields", "effect-once"]
-                    }
-                    crate::fuzz::Category::Invalid => &["refuse-with-4xx"],
-                    crate::fuzz::Category::Headers => &["every-event"],
-                }),
-                source: None,
-                checks,
-                steps: vec![runner::StepRecord {
-                    step: 1,
-                    action: format!("fuzz {}", category.name()),
-                    concurrent: true,
-                    attempts: findings.iter().filter_map(|f| f.attempt.clone()).collect(),
-                }],
-                keys: Vec::new(),
-                duration: outcome.duration,
-                not_run: None,
-                not_applicable: None,
-                started: None,
-                receiver_log: Vec::new(),
-            }
-        })
-        .collect();
-    RunResult {
-        url: url.to_owned(),
-        run_id: String::new(),
-        cases,
-        notes: Vec::new(),
-        duration: outcome.duration,
-        snapshots: None,
-        stopped: outcome.stopped.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

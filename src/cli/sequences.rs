@@ -5,11 +5,10 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::fuzz::sequences::{self, Powers, SequenceConfig, SequenceFinding, SequencesResult};
+use crate::fuzz::sequences::{self, Powers, SequenceConfig, SequenceFinding};
 use crate::report::{self, ReportOptions};
-use crate::result::{CaseResult, CaseStatus, Check, CheckResult, RunResult};
+use crate::result::{CaseResult, CaseStatus};
 use crate::runner::{RunConfig, RunError};
-use crate::scenario::Severity;
 use crate::sender::SenderConfig;
 
 use super::fuzz::{FuzzArgs, indent};
@@ -102,7 +101,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         show_secrets: args.target.show_secrets,
         lead: None,
     };
-    let mut run_result = as_run_result(&outcome, &target.url);
+    let mut run_result = outcome.run_result(&target.url);
     target.attach_logs(&mut run_result).await;
     options.lead = super::advice::lead(
         &run_result,
@@ -263,56 +262,4 @@ fn describe(
         finding.file.display(),
         finding.file.display(),
     )
-}
-
-/// The run in the result model the reports read: the failing sequence as
-/// the case it is, or one passed case saying how many ran.
-fn as_run_result(outcome: &SequencesResult, url: &str) -> RunResult {
-    let case = match &outcome.finding {
-        Some(finding) => {
-            let mut case = finding.result.clone();
-            // A new finding, not a reproducer replayed.
-            case.finding = false;
-            case
-        }
-        None => CaseResult {
-            id: "fuzz.sequences".into(),
-            title: format!(
-                "{} generated sequences (seed {})",
-                outcome.cases_run, outcome.seed
-            ),
-            severity: Severity::Must,
-            requirement: None,
-            fix: None,
-            finding: false,
-            rules: crate::contract::rules(&["effect-once"]),
-            source: None,
-            checks: vec![Check {
-                state: None,
-                step: 1,
-                source: None,
-                what: format!(
-                    "{} sequences, {} deliveries: one effect per key",
-                    outcome.cases_run, outcome.deliveries
-                ),
-                outcome: CheckResult::Passed,
-            }],
-            steps: Vec::new(),
-            keys: Vec::new(),
-            duration: outcome.duration,
-            not_run: None,
-            not_applicable: None,
-            started: None,
-            receiver_log: Vec::new(),
-        },
-    };
-    RunResult {
-        url: url.to_owned(),
-        run_id: String::new(),
-        cases: vec![case],
-        notes: outcome.notes.clone(),
-        duration: outcome.duration,
-        snapshots: None,
-        stopped: outcome.stopped.clone(),
-    }
 }

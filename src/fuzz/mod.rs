@@ -8,6 +8,7 @@
 //! shrinking to an input that does not really fail.
 
 pub mod reproducer;
+mod result;
 pub mod sequences;
 pub mod strategies;
 

@@ -322,3 +322,59 @@ fn per_process(result: &CaseResult) -> bool {
         .iter()
         .any(|c| matches!(c.state, Some(StateProblem::PerProcess { .. })))
 }
+
+impl SequencesResult {
+    /// The run in the result model the reports read: the failing sequence as
+    /// the case it is, or one passed case saying how many ran.
+    /// The run in the result model the reports read.
+    pub fn run_result(&self, url: &str) -> crate::result::RunResult {
+        let outcome = self;
+        let case = match &outcome.finding {
+            Some(finding) => {
+                let mut case = finding.result.clone();
+                // A new finding, not a reproducer replayed.
+                case.finding = false;
+                case
+            }
+            None => CaseResult {
+                id: "fuzz.sequences".into(),
+                title: format!(
+                    "{} generated sequences (seed {})",
+                    outcome.cases_run, outcome.seed
+                ),
+                severity: crate::scenario::Severity::Must,
+                requirement: None,
+                fix: None,
+                finding: false,
+                rules: crate::contract::rules(&["effect-once"]),
+                source: None,
+                checks: vec![crate::result::Check {
+                    state: None,
+                    step: 1,
+                    source: None,
+                    what: format!(
+                        "{} sequences, {} deliveries: one effect per key",
+                        outcome.cases_run, outcome.deliveries
+                    ),
+                    outcome: crate::result::CheckResult::Passed,
+                }],
+                steps: Vec::new(),
+                keys: Vec::new(),
+                duration: outcome.duration,
+                not_run: None,
+                not_applicable: None,
+                started: None,
+                receiver_log: Vec::new(),
+            },
+        };
+        crate::result::RunResult {
+            url: url.to_owned(),
+            run_id: String::new(),
+            cases: vec![case],
+            notes: outcome.notes.clone(),
+            duration: outcome.duration,
+            snapshots: None,
+            stopped: outcome.stopped.clone(),
+        }
+    }
+}
