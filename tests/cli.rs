@@ -1110,3 +1110,170 @@ fn schema_prints_the_committed_schemas() {
         assert_eq!(committed, printed, "{args:?} should print {file}");
     }
 }
+
+/// `text` URL-encoded as a form encoder does (unreserved bytes kept).
+fn url_encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// A receiver whose failing answers echo the webhook id it was sent, as
+/// written, URL-encoded and JSON-escaped, in the body and in a header.
+fn echoing_receiver() -> (tokio::runtime::Runtime, String) {
+    use axum::http::{HeaderMap, StatusCode};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = rt.block_on(async {
+        let echo = |headers: HeaderMap| async move {
+            let id = headers
+                .get("x-inference-webhook-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let escaped: String = id.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+            let encoded: String = url_encode(&id);
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [("x-echo", id.clone())],
+                format!(r#"{{"error":"cannot handle webhook {id}","escaped":"{escaped}","url":"/webhook?id={encoded}"}}"#),
+            )
+        };
+        let app = axum::Router::new().route(
+            "/webhook",
+            axum::routing::post(echo).options(|| async { StatusCode::OK }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    });
+    (rt, url)
+}
+
+/// Every artifact of a failing run and of a fuzz finding, against a
+/// receiver that echoes the id in its failing answers: the console, JSON,
+/// JUnit, HTML, Markdown, the step summary, snapshots and reproducers.
+#[test]
+fn a_receiver_that_echoes_the_id_leaks_it_into_no_artifact() {
+    let secret = common::WEBHOOK_ID;
+    let (_rt, url) = echoing_receiver();
+    let dir = std::env::temp_dir().join(format!("wh-echo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let summary = path("step-summary.md");
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .env_remove("WEBHOOK_HARNESS_WEBHOOK_ID")
+            .env_remove("CI")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let mut outputs = Vec::new();
+    let (code, out) = run(&[
+        "run",
+        "--url",
+        &url,
+        "--webhook-id",
+        secret,
+        "--retries",
+        "0",
+        "--filter",
+        "events.*",
+        "--report-json",
+        &path("run.json"),
+        "--report-junit",
+        &path("run.xml"),
+        "--report-html",
+        &path("run.html"),
+        "--report-markdown",
+        &path("run.md"),
+        "--snapshots",
+        &path("snaps"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("cannot handle webhook"),
+        "the answer is shown: {out}"
+    );
+    outputs.push(out);
+    let (code, out) = run(&[
+        "fuzz",
+        "--url",
+        &url,
+        "--webhook-id",
+        secret,
+        "--seed",
+        "1",
+        "--cases",
+        "20",
+        "--only",
+        "valid",
+        "--max-shrink-steps",
+        "5",
+        "--out",
+        &path("findings"),
+        "--report-json",
+        &path("fuzz.json"),
+        "--report-markdown",
+        &path("fuzz.md"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    outputs.push(out);
+
+    let mut written = Vec::new();
+    let mut folders = vec![dir.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                folders.push(p);
+            } else {
+                written.push(p);
+            }
+        }
+    }
+    for name in [
+        "run.json",
+        "run.xml",
+        "run.html",
+        "run.md",
+        "step-summary.md",
+        "fuzz.md",
+    ] {
+        assert!(written.contains(&dir.join(name)), "{name} was not written");
+    }
+    assert!(
+        written.iter().any(|p| p.starts_with(dir.join("findings"))),
+        "{written:?}"
+    );
+    let escaped: String = secret
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let encoded = url_encode(secret);
+    for p in &written {
+        let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+        for form in [secret, escaped.as_str(), encoded.as_str()] {
+            assert!(
+                !text.contains(form),
+                "{} holds the id as {form}",
+                p.display()
+            );
+        }
+    }
+    for out in &outputs {
+        assert!(!out.contains(secret), "the console shows the id:\n{out}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

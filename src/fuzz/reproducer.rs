@@ -115,11 +115,15 @@ pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<S
             title: input.description.clone(),
             severity: "must",
             finding: true,
-            requirement: if input.built_with.is_empty() {
-                finding.reason.clone()
-            } else {
-                finding.reason.replace(input.built_with.as_str(), "the key")
-            },
+            // The receiver's answer is in the reason: it may echo the id.
+            requirement: crate::secret::redact(
+                &if input.built_with.is_empty() {
+                    finding.reason.clone()
+                } else {
+                    finding.reason.replace(input.built_with.as_str(), "the key")
+                },
+                webhook_id,
+            ),
             steps,
         }],
     };
