@@ -14,7 +14,7 @@ use hyper::{Method, StatusCode};
 use crate::contract::{self, StatusClass};
 use crate::event::inspect::{Inspection, inspect};
 use crate::receiver::server::{self, HttpRequest, HttpResponse, ServeError, Server};
-use crate::recording::{self, Recorder, is_hop_header};
+use crate::recording::{self, Recorder};
 use crate::sender::{Failure, Phase, Request, Sender, SenderConfig};
 
 /// How the proxy forwards.
@@ -216,11 +216,7 @@ async fn forward(
         .filter(|_| delivery)
         .map(|r| r.number());
     let headers = req.header_pairs();
-    let forwarded: Vec<(String, String)> = headers
-        .iter()
-        .filter(|(k, _)| !is_hop_header(k))
-        .cloned()
-        .collect();
+    let forwarded = recording::end_to_end(&headers);
     let inspection = if delivery {
         inspect(|name| req.header(name), &req.body)
     } else {
@@ -251,7 +247,7 @@ async fn forward(
                 hyper::Response::new(http_body_util::Full::new(attempt.body.clone()));
             *response.status_mut() =
                 StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-            for (name, value) in attempt.headers.iter().filter(|(n, _)| !is_hop_header(n)) {
+            for (name, value) in &recording::end_to_end(&attempt.headers) {
                 if let (Ok(n), Ok(v)) = (
                     hyper::header::HeaderName::from_bytes(name.as_bytes()),
                     hyper::header::HeaderValue::from_str(value),

@@ -44,6 +44,46 @@ pub fn is_hop_header(name: &str) -> bool {
     HOP_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
+/// The end-to-end headers of a request or an answer: without the headers
+/// of the hop, nor those its `Connection` header names (RFC 9110 7.6.1).
+pub fn end_to_end(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let named: Vec<String> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, v)| v.split(','))
+        .map(|token| token.trim().to_ascii_lowercase())
+        .filter(|token| !token.is_empty())
+        .collect();
+    headers
+        .iter()
+        .filter(|(n, _)| !is_hop_header(n) && !named.contains(&n.to_ascii_lowercase()))
+        .cloned()
+        .collect()
+}
+
+/// Words in a header's name that make it a credential (`Authorization`,
+/// `Cookie`, `X-Api-Key`, `X-Auth-Token`, ...): a recording leaves its
+/// value out unless `--record-header` names it.
+const CREDENTIAL_WORDS: [&str; 9] = [
+    "authorization",
+    "cookie",
+    "token",
+    "secret",
+    "passw",
+    "apikey",
+    "api-key",
+    "api_key",
+    "auth",
+];
+
+/// Whether the header `name` carries a credential (the webhook id header
+/// aside: it is written as `{{webhook_id}}`).
+pub fn is_credential(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name != crate::contract::WEBHOOK_ID_HEADER.to_ascii_lowercase()
+        && CREDENTIAL_WORDS.iter().any(|w| name.contains(w))
+}
+
 /// One delivery as it arrived, and what it got.
 #[derive(Debug)]
 pub struct Delivery<'a> {
@@ -91,6 +131,9 @@ pub struct Recorder {
     by: &'static str,
     next: AtomicU64,
     secret: Option<String>,
+    /// Credential headers whose values are recorded all the same
+    /// (`--record-header`), lower-case.
+    kept_credentials: Vec<String>,
 }
 
 impl Recorder {
@@ -121,7 +164,15 @@ impl Recorder {
             by,
             next: AtomicU64::new(last + 1),
             secret: secret.filter(|s| !s.is_empty()),
+            kept_credentials: Vec::new(),
         })
+    }
+
+    /// Records the values of these credential headers too (by default a
+    /// credential's value is left out of the recording).
+    pub fn keeping_credentials(mut self, names: &[String]) -> Recorder {
+        self.kept_credentials = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        self
     }
 
     /// The folder recorded into.
@@ -152,7 +203,14 @@ impl Recorder {
             .map_err(|e| RecordError::Write(body_path.clone(), e))?;
 
         let mut headers: BTreeMap<String, Values> = BTreeMap::new();
-        for (name, value) in delivery.headers.iter().filter(|(n, _)| !is_hop_header(n)) {
+        let mut left_out: Vec<String> = Vec::new();
+        for (name, value) in &end_to_end(delivery.headers) {
+            if is_credential(name) && !self.kept_credentials.contains(&name.to_ascii_lowercase()) {
+                if !left_out.contains(name) {
+                    left_out.push(name.clone());
+                }
+                continue;
+            }
             let value = hide(value);
             match headers.get_mut(name) {
                 Some(Values::One(first)) => {
@@ -215,8 +273,16 @@ impl Recorder {
             }],
         };
         let yaml = serde_saphyr::to_string(&file).map_err(|e| RecordError::Yaml(e.to_string()))?;
+        let credentials = if left_out.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "# Not recorded (credentials): {}; add them to the step's headers, or record with --record-header NAME\n",
+                left_out.join(", ")
+            )
+        };
         let text = format!(
-            "# Recorded by webhook-harness {} at {at}: {}\n# Replay: webhook-harness replay <this folder> --url URL (or `run`); the body is in {}\n{yaml}",
+            "# Recorded by webhook-harness {} at {at}: {}\n# Replay: webhook-harness replay <this folder> --url URL (or `run`); the body is in {}\n{credentials}{yaml}",
             self.by,
             hide(&request_line),
             file.cases[0].steps_body_file()
@@ -442,6 +508,39 @@ mod tests {
         );
         assert_eq!(file_part("gen/../x y"), "gen_.._x_y");
         assert!(is_hop_header("Content-Length") && !is_hop_header("x-inference-event"));
+        assert!(is_hop_header("Proxy-Authorization") && !is_hop_header("Authorization"));
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            end_to_end(&pairs(&[
+                ("Connection", "keep-alive, X-Hop"),
+                ("X-Hop", "1"),
+                ("Authorization", "Bearer t"),
+                ("TE", "trailers"),
+                ("X-Custom", "2"),
+            ])),
+            pairs(&[("Authorization", "Bearer t"), ("X-Custom", "2")])
+        );
+        for credential in [
+            "Authorization",
+            "Cookie",
+            "X-Api-Key",
+            "X-Auth-Token",
+            "api_key",
+        ] {
+            assert!(is_credential(credential), "{credential}");
+        }
+        for plain in [
+            "X-Inference-Webhook-ID",
+            "X-Inference-Event",
+            "Content-Type",
+            "X-Custom",
+        ] {
+            assert!(!is_credential(plain), "{plain}");
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -702,3 +702,127 @@ fn requests_the_receiver_must_refuse_are_recorded_as_such_and_hold_no_secret() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// What the proxy forwards and records of a request's headers: the
+/// end-to-end ones (`Authorization`, a custom `X-...`) reach the receiver
+/// and the recording; the hop-by-hop ones (RFC 9110 7.6.1: `Connection` and
+/// the headers it names, `Proxy-Authorization`, `Keep-Alive`, `TE`,
+/// `Trailer`, `Transfer-Encoding`, `Upgrade`, `Proxy-Connection`) reach
+/// neither. Sent as raw bytes, so that no client library adds or drops any.
+#[test]
+fn end_to_end_headers_are_forwarded_and_recorded_hop_by_hop_ones_are_not() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = temp_dir("hop-headers");
+    let received: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let (status, forwarded) = rt.block_on(async {
+        let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let kept = received.clone();
+        let target = server::serve(listener, move |req: HttpRequest| {
+            let kept = kept.clone();
+            async move {
+                if req.method == hyper::Method::POST {
+                    *kept.lock().unwrap() = req.header_pairs();
+                }
+                server::respond(hyper::StatusCode::OK, "application/json", "{}")
+            }
+        })
+        .unwrap();
+        let proxy = Proxy::start(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            proxy_config(format!("{}/webhook", target.base_url()), &dir),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        let body = Event::builder(EventKind::GenerationCompleted)
+            .webhook_id(SECRET)
+            .build()
+            .unwrap();
+        let key = body.key().unwrap().to_owned();
+        let body = body.body().clone();
+        let head = format!(
+            "POST /webhook HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             X-Inference-Event: generation.completed\r\nX-Inference-Webhook-ID: {SECRET}\r\n\
+             X-Inference-Generation-ID: {key}\r\nAuthorization: Bearer gateway-token\r\n\
+             X-Custom: kept\r\nConnection: keep-alive, X-Named-By-Connection\r\n\
+             X-Named-By-Connection: dropped\r\nKeep-Alive: timeout=5\r\n\
+             Proxy-Authorization: Basic cHJveHk6cHc=\r\nProxy-Connection: keep-alive\r\n\
+             TE: trailers\r\nUpgrade: h2c\r\nContent-Length: {}\r\n\r\n",
+            proxy.addr(),
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&body).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        let status = String::from_utf8_lossy(&answer[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        drop(target);
+        (status, received.lock().unwrap().clone())
+    });
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let names: Vec<String> = forwarded
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    for kept in [
+        "authorization",
+        "x-custom",
+        "x-inference-event",
+        "x-inference-webhook-id",
+    ] {
+        assert!(
+            names.iter().any(|n| n == kept),
+            "{kept} was not forwarded: {names:?}"
+        );
+    }
+    for hop in [
+        "x-named-by-connection",
+        "keep-alive",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "upgrade",
+        "trailer",
+    ] {
+        assert!(
+            !names.iter().any(|n| n == hop),
+            "{hop} was forwarded: {names:?}"
+        );
+    }
+    let recorded = std::fs::read_to_string(&files_with(&dir, "yaml")[0])
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(recorded.contains("x-custom: kept"), "{recorded}");
+    // A credential the sender's gateway added is left out, and said so.
+    assert!(
+        recorded.contains("# not recorded (credentials): authorization;"),
+        "{recorded}"
+    );
+    for hop in [
+        "x-named-by-connection",
+        "keep-alive: timeout",
+        "proxy-authorization",
+        "proxy-connection",
+        "upgrade:",
+        "\nte:",
+    ] {
+        assert!(!recorded.contains(hop), "{hop} was recorded:\n{recorded}");
+    }
+    assert!(!recorded.contains("gateway-token"), "{recorded}");
+    let _ = std::fs::remove_dir_all(dir);
+}

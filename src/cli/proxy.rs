@@ -27,6 +27,11 @@ pub struct ProxyArgs {
     /// Record every delivery into DIR as a scenario `replay` and `run` execute.
     #[arg(long, value_name = "DIR")]
     pub record: Option<std::path::PathBuf>,
+    /// Record the value of this credential header too (Authorization,
+    /// Cookie, and any header named like a token, key, secret or password
+    /// are recorded without their values by default); repeatable.
+    #[arg(long, value_name = "NAME", requires = "record")]
+    pub record_header: Vec<String>,
     /// Time the receiver has to answer (the sender's 30 s); after it the
     /// sender gets 504, as the real sender would have given up.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
@@ -64,7 +69,9 @@ pub(super) async fn run(args: &ProxyArgs) -> i32 {
         return usage_error(format!("--to {explained}"));
     }
     let record = match &args.record {
-        Some(dir) => match Recorder::new(dir, "proxy", args.webhook_id.clone()) {
+        Some(dir) => match Recorder::new(dir, "proxy", args.webhook_id.clone())
+            .map(|r| r.keeping_credentials(&args.record_header))
+        {
             Ok(r) => Some(Arc::new(r)),
             Err(e) => return usage_error(format!("--record: {e}")),
         },

@@ -28,6 +28,11 @@ pub struct ReceiveArgs {
     /// execute (the webhook id replaced by `{{webhook_id}}`).
     #[arg(long, value_name = "DIR")]
     pub record: Option<std::path::PathBuf>,
+    /// Record the value of this credential header too (Authorization,
+    /// Cookie, and any header named like a token, key, secret or password
+    /// are recorded without their values by default); repeatable.
+    #[arg(long, value_name = "NAME", requires = "record")]
+    pub record_header: Vec<String>,
 }
 
 use std::net::SocketAddr;
@@ -40,6 +45,7 @@ use super::{exit, usage_error};
 pub(super) async fn run(args: &ReceiveArgs) -> i32 {
     let record = match &args.record {
         Some(dir) => match crate::recording::Recorder::new(dir, "receive", args.webhook_id.clone())
+            .map(|r| r.keeping_credentials(&args.record_header))
         {
             Ok(r) => Some(std::sync::Arc::new(r)),
             Err(e) => return usage_error(format!("--record: {e}")),
