@@ -196,3 +196,94 @@ async fn replays_use_fresh_keys_for_every_kind_of_input() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A receiver that answers POST number `n` (from 0) with 500 when
+/// `fails(n)`, else 200: its URL and how many POSTs it got.
+async fn flaky(
+    fails: fn(usize) -> bool,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::http::StatusCode;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let posts = Arc::new(AtomicUsize::new(0));
+    let counted = posts.clone();
+    let app = axum::Router::new().route(
+        "/webhook",
+        axum::routing::post(move || {
+            let counted = counted.clone();
+            async move {
+                if fails(counted.fetch_add(1, Ordering::SeqCst)) {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::OK
+                }
+            }
+        })
+        .options(|| async { StatusCode::OK }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, posts)
+}
+
+fn one_valid_case(url: String) -> FuzzConfig {
+    FuzzConfig {
+        url,
+        webhook_id: WEBHOOK_ID.into(),
+        cases: 1,
+        seed: 11,
+        timeout: Duration::from_secs(5),
+        jobs: 1,
+        only: Some(Category::Valid),
+        max_findings: 1,
+        max_shrink_steps: 40,
+        max_shrink_time: Duration::from_secs(60),
+        ..Default::default()
+    }
+}
+
+/// A receiver whose failures do not repeat (every other POST answered 500):
+/// the finding keeps the input as it first failed and says it could not be
+/// reproduced, instead of shrinking towards an input that never failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_that_does_not_repeat_is_kept_as_it_failed_and_said_so() {
+    use std::sync::atomic::Ordering;
+    let (url, posts) = flaky(|n| n % 2 == 0).await;
+    let outcome = fuzz::run(&one_valid_case(url), |_| {}).await.unwrap();
+    assert_eq!(outcome.findings.len(), 1, "the first POST is answered 500");
+    let finding = &outcome.findings[0];
+    assert!(!finding.reproduced, "{finding:?}");
+    assert_eq!(finding.shrink_steps, 0);
+    assert_eq!(
+        finding.input.body.len(),
+        finding.original_size,
+        "the input as it failed"
+    );
+    assert_eq!(
+        posts.load(Ordering::SeqCst),
+        2,
+        "sent once more, then not shrunk"
+    );
+    let dir = std::env::temp_dir().join(format!("wh-fuzz-flaky-{}", std::process::id()));
+    let (yaml, _) = reproducer::write(&dir, 3, finding, WEBHOOK_ID).unwrap();
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    assert!(
+        text.contains("# Not reproduced: the same input passed when sent again"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+
+    // The input fails twice (reproduced), then every candidate fails only
+    // every other time: no candidate fails twice in a row, so none is
+    // accepted and the finding stays the input that failed.
+    let (url, posts) = flaky(|n| n < 2 || n % 2 == 0).await;
+    let outcome = fuzz::run(&one_valid_case(url), |_| {}).await.unwrap();
+    let finding = &outcome.findings[0];
+    assert!(finding.reproduced, "{finding:?}");
+    assert_eq!(
+        finding.shrink_steps, 0,
+        "a candidate was accepted on one failure"
+    );
+    assert_eq!(finding.input.body.len(), finding.original_size);
+}

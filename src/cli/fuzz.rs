@@ -279,6 +279,9 @@ fn describe_finding(
 /// simpler without getting smaller (fewer fields, shorter text, but a
 /// longer key or escape).
 fn shrink_words(finding: &fuzz::Finding) -> String {
+    if !finding.reproduced {
+        return "not reproduced: the same input passed when sent again (the receiver fails now and then), so it was not shrunk".into();
+    }
     let (from, to) = (finding.original_size, finding.input.body.len());
     let steps = crate::result::count(finding.shrink_steps, "step");
     let cut = if finding.shrink_cut {
@@ -324,6 +327,7 @@ mod tests {
             shrink_steps: 67,
             original_size: from,
             shrink_cut: false,
+            reproduced: true,
         }
     }
 

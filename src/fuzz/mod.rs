@@ -84,6 +84,10 @@ pub struct Finding {
     /// Whether shrinking ended at its time limit (or the run was stopped)
     /// rather than at a minimal input.
     pub shrink_cut: bool,
+    /// Whether the failing input failed again when sent once more (with a
+    /// fresh key). When it did not, the receiver fails now and then: the
+    /// input is kept as it first failed, not shrunk.
+    pub reproduced: bool,
 }
 
 /// Progress, reported while running.
@@ -409,6 +413,7 @@ pub async fn run(
         let mut enough = false;
         while in_flight.is_empty() && !failed.is_empty() && !enough && !config.stop.is_stopped() {
             let (index, (problem, no_answer)) = failed.remove(0);
+            let answered = no_answer.is_none();
             // No answer at all: first, is the receiver answering anything?
             // If not, there is nothing to shrink: it stopped answering.
             if let Some(failure) = no_answer
@@ -429,7 +434,16 @@ pub async fn run(
                     // Nothing of the input is to blame: not shrunk.
                     unshrunk(config, tree.as_ref(), index, problem.reason, &key_for)
                 } else {
-                    shrink(&checker, config, tree, index, problem.reason, &key_for).await
+                    shrink(
+                        &checker,
+                        config,
+                        tree,
+                        index,
+                        problem.reason,
+                        answered,
+                        &key_for,
+                    )
+                    .await
                 };
                 shrinking += shrink_started.elapsed();
                 findings.push(finding);
@@ -482,10 +496,16 @@ fn unshrunk(
         attempt: None,
         shrink_steps: 0,
         shrink_cut: false,
+        reproduced: true,
     }
 }
 
-/// Shrinks a failing case: proptest proposes simpler recipes; a candidate is
+/// Shrinks a failing case: first the input is sent once more, and when it
+/// passes then (a receiver that fails now and then) it is kept as it failed,
+/// not shrunk: shrinking a failure that does not repeat would steer towards
+/// an input that does not fail. `answered`: whether the failure had an
+/// answer (one that had none is not sent again: it would cost another full
+/// timeout). Then proptest proposes simpler recipes; a candidate is
 /// accepted only if it fails twice in a row. A candidate that gets no answer
 /// is not sent a second time (that would cost another full timeout): it is
 /// accepted when a plain delivery right after it is answered, and when that
@@ -497,14 +517,33 @@ async fn shrink(
     mut tree: Box<dyn ValueTree<Value = Recipe>>,
     case: u64,
     reason: String,
+    answered: bool,
     key_for: &impl Fn(u64, usize) -> String,
 ) -> Finding {
     let original = tree.current().input(&key_for(case, 0), &config.webhook_id);
     let original_size = original.body.len();
+    let mut step_key = 1;
+    if answered {
+        let again = tree
+            .current()
+            .input(&key_for(case, step_key), &config.webhook_id);
+        step_key += 1;
+        if checker.check(&again).await.0.is_ok() {
+            return Finding {
+                case,
+                input: original,
+                reason,
+                attempt: None,
+                shrink_steps: 0,
+                original_size,
+                shrink_cut: false,
+                reproduced: false,
+            };
+        }
+    }
     let mut best = (original, reason, None);
     let mut accepted = 0;
     let mut steps = 0;
-    let mut step_key = 1;
     let until = Instant::now() + config.max_shrink_time;
     let mut cut = false;
     if tree.simplify() {
@@ -564,5 +603,6 @@ async fn shrink(
         shrink_steps: accepted,
         original_size,
         shrink_cut: cut,
+        reproduced: true,
     }
 }

@@ -137,6 +137,9 @@ pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<S
         finding.original_size,
         input.body.len()
     );
+    if !finding.reproduced {
+        header.push_str("# Not reproduced: the same input passed when sent again (the receiver fails now and then); kept as it failed.\n");
+    }
     if input.title_case_headers {
         header.push_str("# Note: the finding used Title-Case header names; this replay sends them in lower case.\n");
     }
@@ -246,6 +249,7 @@ mod tests {
             shrink_steps: 0,
             original_size: body.len(),
             shrink_cut: false,
+            reproduced: true,
         }
     }
 

@@ -388,7 +388,22 @@ mod tests {
     #[test]
     fn statuses() {
         assert!(status("2xx").unwrap().matches(Some(204)));
-        assert!(!status("2xx").unwrap().matches(Some(301)));
+        // Each edge of the class: 200 and 299 in, 199 and 300 out.
+        for (code, in_class) in [
+            (199, false),
+            (200, true),
+            (299, true),
+            (300, false),
+            (301, false),
+        ] {
+            assert_eq!(
+                status("2xx").unwrap().matches(Some(code)),
+                in_class,
+                "{code}"
+            );
+        }
+        assert!(status("5xx").unwrap().matches(Some(599)));
+        assert!(!status("5xx").unwrap().matches(Some(499)));
         assert!(status("not 5xx").unwrap().matches(Some(400)));
         assert!(!status("not 5xx").unwrap().matches(Some(503)));
         assert!(!status("not 5xx").unwrap().matches(None));
