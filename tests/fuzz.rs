@@ -277,7 +277,7 @@ async fn a_failure_that_does_not_repeat_is_kept_as_it_failed_and_said_so() {
     // The input fails twice (reproduced), then every candidate fails only
     // every other time: no candidate fails twice in a row, so none is
     // accepted and the finding stays the input that failed.
-    let (url, posts) = flaky(|n| n < 2 || n % 2 == 0).await;
+    let (url, _) = flaky(|n| n < 2 || n % 2 == 0).await;
     let outcome = fuzz::run(&one_valid_case(url), |_| {}).await.unwrap();
     let finding = &outcome.findings[0];
     assert!(finding.reproduced, "{finding:?}");
