@@ -135,6 +135,23 @@ mod tests {
         assert_eq!(display("AhALzdz8S", true), "AhALzdz8S");
     }
 
+    /// The longest form is what a log line keeps beyond its cut, so that
+    /// no form is cut in two before it is masked: the `\\u` escapes here.
+    #[test]
+    fn the_longest_form_is_the_escaped_one() {
+        let redactor = Redactor::new("AhALzdz8S");
+        assert_eq!(redactor.longest(), 9 * 6);
+        assert_eq!(Redactor::new("").longest(), 0);
+    }
+
+    /// Only the two hex digits after `%` are lowered: the text after them
+    /// keeps its case (`a%2fB`, not `a%2fb`).
+    #[test]
+    fn lowering_escapes_leaves_the_rest_alone() {
+        assert_eq!(lower_hex_escapes("a%2FBc%3AD", '%'), "a%2fBc%3aD");
+        assert!(encoded_forms("a/B").contains(&"a%2fB".to_owned()));
+    }
+
     #[test]
     fn redacts_the_encoded_forms_a_receiver_may_echo() {
         let secret = "wh_a+b/c d=";
