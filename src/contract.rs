@@ -535,6 +535,25 @@ pub fn rules(ids: &[&str]) -> Vec<&'static Rule> {
 mod tests {
     use super::*;
 
+    /// What each event may count after its deliveries: exactly one for a
+    /// completion, none or one for the ping.
+    #[test]
+    fn effect_rules_allow_what_the_contract_says() {
+        for (rule, allowed) in [
+            (EffectRule::ExactlyOnce, [false, true, false]),
+            (EffectRule::AtMostOnce, [true, true, false]),
+        ] {
+            for (count, allowed) in allowed.into_iter().enumerate() {
+                assert_eq!(rule.allows(count as u64), allowed, "{rule:?} {count}");
+            }
+        }
+        assert_eq!(EventKind::WebhookTest.effect_rule(), EffectRule::AtMostOnce);
+        assert_eq!(
+            EventKind::SlowGroupCompleted.effect_rule(),
+            EffectRule::ExactlyOnce
+        );
+    }
+
     #[test]
     fn retry_policy_follows_the_contract() {
         let p = RetryPolicy {
