@@ -67,7 +67,7 @@ impl Redactor {
 }
 
 /// The encoded spellings of `secret` that differ from it.
-fn encoded_forms(secret: &str) -> Vec<String> {
+pub(crate) fn encoded_forms(secret: &str) -> Vec<String> {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
     // What encodeURIComponent and most URL libraries leave alone.
     const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

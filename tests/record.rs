@@ -707,8 +707,10 @@ fn requests_the_receiver_must_refuse_are_recorded_as_such_and_hold_no_secret() {
 /// end-to-end ones (`Authorization`, a custom `X-...`) reach the receiver
 /// and the recording; the hop-by-hop ones (RFC 9110 7.6.1: `Connection` and
 /// the headers it names, `Proxy-Authorization`, `Keep-Alive`, `TE`,
-/// `Trailer`, `Transfer-Encoding`, `Upgrade`, `Proxy-Connection`) reach
-/// neither. Sent as raw bytes, so that no client library adds or drops any.
+/// `Trailer`, `Upgrade`, `Proxy-Connection`) reach neither
+/// (`Transfer-Encoding` frames the body, so it is not sent beside a
+/// `Content-Length`). Sent as raw bytes, so that no client library adds or
+/// drops any.
 #[test]
 fn end_to_end_headers_are_forwarded_and_recorded_hop_by_hop_ones_are_not() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -754,7 +756,7 @@ fn end_to_end_headers_are_forwarded_and_recorded_hop_by_hop_ones_are_not() {
              X-Custom: kept\r\nConnection: keep-alive, X-Named-By-Connection\r\n\
              X-Named-By-Connection: dropped\r\nKeep-Alive: timeout=5\r\n\
              Proxy-Authorization: Basic cHJveHk6cHc=\r\nProxy-Connection: keep-alive\r\n\
-             TE: trailers\r\nUpgrade: h2c\r\nContent-Length: {}\r\n\r\n",
+             TE: trailers\r\nTrailer: X-Checksum\r\nUpgrade: h2c\r\nContent-Length: {}\r\n\r\n",
             proxy.addr(),
             body.len()
         );
@@ -820,6 +822,7 @@ fn end_to_end_headers_are_forwarded_and_recorded_hop_by_hop_ones_are_not() {
         "proxy-connection",
         "upgrade:",
         "\nte:",
+        "trailer:",
     ] {
         assert!(!recorded.contains(hop), "{hop} was recorded:\n{recorded}");
     }

@@ -13,7 +13,7 @@ use super::parse_duration;
 pub struct FuzzArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Number of generated cases (default 1000; with --sequences, 50 sequences).
+    /// Number of generated cases (default 1000; with --sequences, 30 sequences).
     #[arg(long)]
     pub cases: Option<u64>,
     /// Generate sequences of operations instead of single payloads: the

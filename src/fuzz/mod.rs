@@ -226,6 +226,11 @@ impl Checker {
         }
     }
 
+    /// Whether inputs go to several replicas in turn.
+    pub fn replicated(&self) -> bool {
+        self.urls.len() > 1
+    }
+
     /// Sends `input` once (to the next replica in turn); `Err` says why it
     /// is a finding.
     pub async fn check(&self, input: &FuzzInput) -> (Result<(), Problem>, Attempt) {
@@ -523,12 +528,16 @@ async fn shrink(
     let original = tree.current().input(&key_for(case, 0), &config.webhook_id);
     let original_size = original.body.len();
     let mut step_key = 1;
-    if answered {
+    // Sent to the next replica, a pass could be another replica's: only
+    // one receiver process is asked again.
+    if answered && !checker.replicated() {
         let again = tree
             .current()
             .input(&key_for(case, step_key), &config.webhook_id);
         step_key += 1;
-        if checker.check(&again).await.0.is_ok() {
+        let passed = checker.check(&again).await.0.is_ok();
+        // A pass while the run was being stopped is no pass.
+        if passed && !config.stop.is_stopped() {
             return Finding {
                 case,
                 input: original,

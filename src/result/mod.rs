@@ -48,13 +48,18 @@ impl RunResult {
         Diagnosis::of_cases(&self.cases)
     }
 
-    /// Whether the run passed: no failure that fails it, no snapshot that
-    /// changed, and under `strict` no case left unverified (skipped): a CI
-    /// job must not pass on checks it never made. The one rule the exit
-    /// code and library callers read.
+    /// Whether the run passed: it ran to its end (not stopped, no case
+    /// left not run), no failure that fails it, no snapshot that changed,
+    /// and under `strict` no case left unverified (skipped): a CI job must
+    /// not pass on checks it never made. The one rule the exit code and
+    /// library callers read.
     pub fn passed(&self, strict: bool) -> bool {
         let summary = self.summary(strict);
         let snapshots_failed = self.snapshots.as_ref().is_some_and(|s| s.failed());
-        summary.failed == 0 && !snapshots_failed && !(strict && summary.skipped > 0)
+        self.stopped.is_none()
+            && summary.not_run == 0
+            && summary.failed == 0
+            && !snapshots_failed
+            && !(strict && summary.skipped > 0)
     }
 }

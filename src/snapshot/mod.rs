@@ -98,6 +98,12 @@ impl Redactions {
             .collect();
         literals.push((run_id.to_owned(), "[run-id]".into()));
         literals.push((webhook_id.to_owned(), "[webhook-id]".into()));
+        // A receiver may echo it URL-encoded or JSON-escaped.
+        if !webhook_id.is_empty() {
+            for form in crate::secret::encoded_forms(webhook_id) {
+                literals.push((form, "[webhook-id]".into()));
+            }
+        }
         literals.retain(|(k, _)| !k.is_empty());
         literals.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
         Redactions {
