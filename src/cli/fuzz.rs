@@ -143,13 +143,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         target.webhook_id_label(&args.target),
         super::config::banner_note()
     );
-    let bar = (std::io::stdout().is_terminal() && !report::in_ci()).then(|| {
-        let bar = ProgressBar::new(cases);
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} cases {msg}") {
-            bar.set_style(style);
-        }
-        bar
-    });
+    let bar = progress_bar(cases, "cases");
     let outcome = fuzz::run(&config, |p| {
         if let Some(bar) = &bar {
             bar.set_position(p.done);
@@ -294,6 +288,18 @@ fn shrink_words(finding: &fuzz::Finding) -> String {
     } else {
         format!("simplified in {steps} ({from} -> {to} bytes: fewer parts, not fewer bytes){cut}")
     }
+}
+
+/// A progress bar of `len` `things` on a terminal, none in CI or a pipe.
+pub(super) fn progress_bar(len: u64, things: &str) -> Option<ProgressBar> {
+    (std::io::stdout().is_terminal() && !report::in_ci()).then(|| {
+        let bar = ProgressBar::new(len);
+        let template = format!("{{bar:30}} {{pos}}/{{len}} {things} {{msg}}");
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        bar
+    })
 }
 
 pub(super) fn indent(text: &str, prefix: &str) -> String {

@@ -1,10 +1,6 @@
 //! `webhook-harness fuzz --sequences`: generated sequences of operations,
 //! the smallest failing one written as a scenario `run` replays.
 
-use std::io::IsTerminal;
-
-use indicatif::{ProgressBar, ProgressStyle};
-
 use crate::fuzz::sequences::{self, Powers, SequenceConfig, SequenceFinding};
 use crate::report::{self, ReportOptions};
 use crate::result::{CaseResult, CaseStatus};
@@ -65,13 +61,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         target.webhook_id_label(&args.target),
         super::config::banner_note()
     );
-    let bar = (std::io::stdout().is_terminal() && !report::in_ci()).then(|| {
-        let bar = ProgressBar::new(cases);
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} sequences {msg}") {
-            bar.set_style(style);
-        }
-        bar
-    });
+    let bar = super::fuzz::progress_bar(cases, "sequences");
     let outcome = sequences::run(&config, |p| {
         if let Some(bar) = &bar {
             bar.set_position(p.done);

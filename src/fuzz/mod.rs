@@ -194,14 +194,11 @@ impl Checker {
         })
         .map_err(|e| e.to_string())?
         .with_stop(config.stop.clone());
-        let probe = match (&config.effects_url, config.replica_effects_urls.len() > 1) {
-            (_, true) => Some(Probe::replicated(
-                &config.replica_effects_urls,
-                sender.clone(),
-            )?),
-            (Some(t), false) => Some(Probe::new(t, sender.clone())?),
-            (None, false) => None,
-        };
+        let probe = Probe::of_run(
+            config.effects_url.as_deref(),
+            &config.replica_effects_urls,
+            &sender,
+        )?;
         let urls = match config.replicas.len() {
             0 | 1 => vec![config.url.clone()],
             _ => config.replicas.clone(),

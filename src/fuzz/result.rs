@@ -57,22 +57,6 @@ impl FuzzResult {
                         .collect()
                 };
                 CaseResult {
-                    id: format!("fuzz.{}", category.name()),
-                    title: format!(
-                        "{count} generated {} inputs (seed {})",
-                        category.name(),
-                        outcome.seed
-                    ),
-                    severity: crate::scenario::Severity::Must,
-                    requirement: None,
-                    fix: None,
-                    finding: false,
-                    rules: crate::contract::rules(match category {
-                        Category::Valid => &["every-event", "unknown-fields", "effect-once"],
-                        Category::Invalid => &["refuse-with-4xx"],
-                        Category::Headers => &["every-event"],
-                    }),
-                    source: None,
                     checks,
                     steps: vec![crate::result::StepRecord {
                         step: 1,
@@ -80,12 +64,20 @@ impl FuzzResult {
                         concurrent: true,
                         attempts: findings.iter().filter_map(|f| f.attempt.clone()).collect(),
                     }],
-                    keys: Vec::new(),
-                    duration: outcome.duration,
-                    not_run: None,
-                    not_applicable: None,
-                    started: None,
-                    receiver_log: Vec::new(),
+                    ..CaseResult::generated(
+                        format!("fuzz.{}", category.name()),
+                        format!(
+                            "{count} generated {} inputs (seed {})",
+                            category.name(),
+                            outcome.seed
+                        ),
+                        match category {
+                            Category::Valid => &["every-event", "unknown-fields", "effect-once"],
+                            Category::Invalid => &["refuse-with-4xx"],
+                            Category::Headers => &["every-event"],
+                        },
+                        outcome.duration,
+                    )
                 }
             })
             .collect();

@@ -220,6 +220,29 @@ pub struct StepRecord {
 }
 
 impl CaseResult {
+    /// A generated case (fuzz's, a sequence run's): `must`, no source, no
+    /// steps or checks yet, verifying `rules`.
+    pub fn generated(id: String, title: String, rules: &[&str], duration: Duration) -> CaseResult {
+        CaseResult {
+            id,
+            title,
+            severity: crate::scenario::Severity::Must,
+            requirement: None,
+            fix: None,
+            finding: false,
+            rules: crate::contract::rules(rules),
+            source: None,
+            checks: Vec::new(),
+            steps: Vec::new(),
+            keys: Vec::new(),
+            duration,
+            not_run: None,
+            not_applicable: None,
+            started: None,
+            receiver_log: Vec::new(),
+        }
+    }
+
     /// Every request made, in order.
     pub fn attempts(&self) -> impl Iterator<Item = &Attempt> {
         self.steps.iter().flat_map(|s| s.attempts.iter())

@@ -126,14 +126,12 @@ pub async fn prepare(
         .map_err(|e| RunError::Setup(e.to_string()))?
         .with_stop(stop.clone())
         .with_watchdog(Arc::new(watchdog));
-    let probe = match (&config.effects_url, config.replica_effects_urls.len() > 1) {
-        (_, true) => Some(
-            Probe::replicated(&config.replica_effects_urls, sender.clone())
-                .map_err(RunError::Setup)?,
-        ),
-        (Some(t), false) => Some(Probe::new(t, sender.clone()).map_err(RunError::Setup)?),
-        (None, false) => None,
-    };
+    let probe = Probe::of_run(
+        config.effects_url.as_deref(),
+        &config.replica_effects_urls,
+        &sender,
+    )
+    .map_err(RunError::Setup)?;
     let mut notes = Vec::new();
     let preflight = sender.readiness(&config.url).await;
     if let Some(reason) = preflight.failure.clone().filter(Failure::stops_a_run) {

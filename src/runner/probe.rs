@@ -73,6 +73,21 @@ impl Probe {
         Self::replicated(&[template.to_owned()], sender)
     }
 
+    /// The probe of a run: on every replica when there are several
+    /// (`replicas[i]` is replica `i`'s template), else at `template`, else
+    /// none.
+    pub fn of_run(
+        template: Option<&str>,
+        replicas: &[String],
+        sender: &Sender,
+    ) -> Result<Option<Probe>, String> {
+        match (template, replicas.len() > 1) {
+            (_, true) => Self::replicated(replicas, sender.clone()).map(Some),
+            (Some(t), false) => Self::new(t, sender.clone()).map(Some),
+            (None, false) => Ok(None),
+        }
+    }
+
     /// A probe on every replica: `templates[i]` is replica `i`'s.
     pub fn replicated(templates: &[String], sender: Sender) -> Result<Probe, String> {
         for template in templates {

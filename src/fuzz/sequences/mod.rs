@@ -342,17 +342,6 @@ impl SequencesResult {
                 case
             }
             None => CaseResult {
-                id: "fuzz.sequences".into(),
-                title: format!(
-                    "{} generated sequences (seed {})",
-                    outcome.cases_run, outcome.seed
-                ),
-                severity: crate::scenario::Severity::Must,
-                requirement: None,
-                fix: None,
-                finding: false,
-                rules: crate::contract::rules(&["effect-once"]),
-                source: None,
                 checks: vec![crate::result::Check {
                     state: None,
                     step: 1,
@@ -363,13 +352,15 @@ impl SequencesResult {
                     ),
                     outcome: crate::result::CheckResult::Passed,
                 }],
-                steps: Vec::new(),
-                keys: Vec::new(),
-                duration: outcome.duration,
-                not_run: None,
-                not_applicable: None,
-                started: None,
-                receiver_log: Vec::new(),
+                ..CaseResult::generated(
+                    "fuzz.sequences".into(),
+                    format!(
+                        "{} generated sequences (seed {})",
+                        outcome.cases_run, outcome.seed
+                    ),
+                    &["effect-once"],
+                    outcome.duration,
+                )
             },
         };
         crate::result::RunResult {
