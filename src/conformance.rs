@@ -131,6 +131,7 @@ impl Conformance {
 /// What a conformance run came to: the verdict, the cases, and the
 /// reports the command writes, from the same result.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Report {
     /// The result model every report reads.
     pub result: RunResult,

@@ -4,9 +4,16 @@
 //! Imitates the Inference.net webhook sender and tests a webhook receiver end
 //! to end: readiness check, delivery, retries, duplicates, every payload shape.
 //!
+//! Start with [`Conformance`]: it runs the built-in suite (or your
+//! scenarios) against a receiver as `webhook-harness run` does and returns a
+//! [`Report`] with the verdict and the JSON, JUnit, HTML and Markdown
+//! reports. [`Event`] and [`Sender`] deliver one event as the real sender
+//! would; [`Receiver`] is a correct reference endpoint with an effects probe.
+//!
 //! Data flows one way: [`event`] (what is sent) → [`sender`] (how it is sent)
-//! → the command that reports it. [`receiver`] is a correct reference
-//! endpoint with an effects probe.
+//! → [`runner`], [`fuzz`], [`load`], [`snapshot`] → [`result`] (one result
+//! model) → [`report`]. Results and failures are `#[non_exhaustive]`: they
+//! will grow without a major version.
 //!
 //! ## Testing your own receiver from `cargo test`
 //!
@@ -64,6 +71,12 @@
 //! # Ok(())
 //! # }
 //! ```
+
+// The entry points; the modules below hold the rest of what is public.
+pub use conformance::{Conformance, Report};
+pub use event::{Dialect, Event, EventKind};
+pub use receiver::{Receiver, ReceiverConfig};
+pub use sender::{Sender, SenderConfig};
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -767,7 +767,7 @@ const REAP_FOR: Duration = Duration::from_secs(2);
 /// killed (for up to 2 s): for an exit that cannot wait for a graceful stop
 /// (a second Ctrl-C, a reader of the output that went away), so that
 /// nothing is left behind, not even a zombie for an init that never waits.
-pub fn kill_all_now() {
+pub(crate) fn kill_all_now() {
     let groups = match GROUPS.lock() {
         Ok(groups) => groups.clone(),
         Err(_) => return,

@@ -4,13 +4,13 @@
 //! overrides, and derives the contract's headers and the idempotency key from
 //! the final JSON, so an override of `data.id` moves the key and its header too.
 
-pub mod content;
+pub(crate) mod content;
 pub mod ids;
-pub mod inspect;
+pub(crate) mod inspect;
 mod override_error;
 pub mod overrides;
 pub mod payload;
-pub mod skeleton;
+pub(crate) mod skeleton;
 
 use std::time::Duration;
 

@@ -68,6 +68,7 @@ pub const DEFAULT_MAX_SHRINK_TIME: Duration = Duration::from_secs(60);
 
 /// A minimal failing input and why it fails.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Finding {
     /// The number of the generated case that first failed (0-based).
     pub case: u64,
@@ -105,6 +106,7 @@ pub struct Progress {
 
 /// The result of a fuzz run.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FuzzResult {
     /// The generator's seed, to replay the run.
     pub seed: u64,

@@ -36,6 +36,7 @@ pub struct Latency {
 
 /// The result of a load run.
 #[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
 pub struct LoadReport {
     /// The receiver's endpoint.
     pub target: String,

@@ -12,6 +12,7 @@
 //! - `GET /test/effects`: totals `{"keys", "effects", "deliveries"}`.
 
 pub mod effects;
+#[doc(hidden)]
 pub mod server;
 
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use crate::recording::Recorder;
 use crate::secret;
 
 pub use effects::{Effects, KeyStats, Totals};
+#[doc(hidden)]
 pub use server::{HttpRequest, HttpResponse, ServeError, Server};
 
 /// Path the reference receiver takes webhooks on.

@@ -4,7 +4,7 @@
 //! actual), and masks the webhook id unless asked not to.
 
 #[cfg(feature = "cli")]
-pub mod console;
+pub(crate) mod console;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -115,6 +115,7 @@ impl StateProblem {
 
 /// A case's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CaseStatus {
     /// Every check passed.
     Passed,
@@ -170,6 +171,7 @@ impl CaseStatus {
 
 /// Everything known about one case after it ran.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CaseResult {
     /// The case id, e.g. `idempotency.concurrent-copies`.
     pub id: String,

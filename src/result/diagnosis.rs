@@ -14,6 +14,7 @@ const MIN_DELIVERIES: usize = 3;
 
 /// What most deliveries had in common.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Diagnosis {
     /// The answer they got.
     pub cause: Cause,
@@ -26,6 +27,7 @@ pub struct Diagnosis {
 /// An answer that points at one mistake of the set-up rather than of the
 /// receiver's logic.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Cause {
     /// 401 or 403 (the status): the webhook id sent is not the receiver's.
     Rejected(u16),
@@ -71,6 +73,7 @@ pub enum Cause {
 /// Something a delivery's request has that a receiver may act on by
 /// mistake.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Trait {
     /// The event it carries (`X-Inference-Event`).
     Event(EventKind),

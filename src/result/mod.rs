@@ -20,6 +20,7 @@ use crate::sender::stop::StopReason;
 
 /// A finished run.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunResult {
     /// The receiver's endpoint.
     pub url: String,

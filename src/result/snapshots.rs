@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 /// What happened to one case's snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SnapshotStatus {
     /// Same as the stored snapshot.
     Unchanged,

@@ -1,7 +1,7 @@
 //! Running scenarios against a receiver: preflight, cases (in parallel with
 //! `jobs`), expectations and verdicts. Reports are made from [`RunResult`].
 
-pub mod case;
+pub(crate) mod case;
 pub mod probe;
 
 use std::collections::BTreeMap;
@@ -50,33 +50,33 @@ pub struct RunConfig {
 
 /// Shared by every case of a run.
 #[derive(Debug)]
-pub struct RunContext {
+pub(crate) struct RunContext {
     /// The receiver's endpoint.
-    pub url: String,
+    pub(crate) url: String,
     /// The webhook id the receiver expects (a secret).
-    pub webhook_id: String,
+    pub(crate) webhook_id: String,
     /// Distinct per run: goes into `{{run_id}}` and seeds every case's ids.
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// Random per run; each case's ids are seeded from it and the case's index.
-    pub run_seed: u64,
+    pub(crate) run_seed: u64,
     /// The sender deliveries go through (with the readiness check).
-    pub sender: Sender,
+    pub(crate) sender: Sender,
     /// The effects probe, if the receiver has one.
-    pub probe: Option<Probe>,
+    pub(crate) probe: Option<Probe>,
     /// False when the preflight readiness check failed: deliveries then skip it.
-    pub readiness_ok: bool,
+    pub(crate) readiness_ok: bool,
     /// Fires to stop the run early.
-    pub stop: Stop,
+    pub(crate) stop: Stop,
     /// How recorded deliveries are sent again.
-    pub replay: Replay,
+    pub(crate) replay: Replay,
     /// Where `replica:` steps send: each replica's URL (`url` first).
-    pub urls: Vec<String>,
+    pub(crate) urls: Vec<String>,
     /// The receiver the harness started, for restart steps.
-    pub fleet: Option<Arc<crate::serve::Fleet>>,
+    pub(crate) fleet: Option<Arc<crate::serve::Fleet>>,
     /// Set when the probe's answers for one key disagreed before the cases
     /// ran: the receiver keeps its record per process, and no effect count
     /// of this run can be trusted (see [`probe`]).
-    pub per_process: Option<Vec<u64>>,
+    pub(crate) per_process: Option<Vec<u64>>,
 }
 
 impl RunContext {
@@ -92,6 +92,7 @@ impl RunContext {
 
 /// Why a run could not take place.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// The target refused the connection, no connection could be made, or
     /// its TLS handshake failed ([`Failure::stops_a_run`]).
@@ -111,7 +112,7 @@ pub enum RunError {
 /// its watchdog), the probe, the readiness preflight (a refusal that stops
 /// a run is an error) and, when `reads_effects`, the state preflight; with
 /// the notes the report gives about them.
-pub async fn prepare(
+pub(crate) async fn prepare(
     config: &RunConfig,
     reads_effects: bool,
 ) -> Result<(Arc<RunContext>, Vec<String>), RunError> {

@@ -52,6 +52,7 @@ pub enum Reading {
 
 /// Why the probe gave no reading.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum ProbeError {
     /// The probe failed (not 2xx, no answer, not a count), in words.
     Failed(String, Option<Attempt>),

@@ -5,8 +5,8 @@
 //! embedded from the top-level `scenarios/` folder at build time.
 
 pub mod model;
-pub mod template;
-pub mod validate;
+pub(crate) mod template;
+pub(crate) mod validate;
 pub mod values;
 
 use std::collections::HashMap;

@@ -26,6 +26,7 @@ pub enum Phase {
 
 /// What an attempt came to, as the sender sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// 2xx.
     Success,
@@ -102,6 +103,7 @@ impl fmt::Display for Outcome {
 
 /// The record of one request and what came back.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Attempt {
     /// Which part of a delivery the request was.
     pub phase: Phase,

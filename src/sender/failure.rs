@@ -10,6 +10,7 @@ use crate::duration::format as format_duration;
 
 /// Why a request got no usable answer, or what was wrong with the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Failure {
     /// Nothing listens there.
     Refused,
@@ -134,6 +135,7 @@ impl fmt::Display for Failure {
 
 /// Why a TLS handshake failed, in the terms a receiver author acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TlsReason {
     /// The certificate is not signed by a trusted CA.
     UnknownIssuer {

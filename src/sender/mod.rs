@@ -89,6 +89,7 @@ impl SenderConfig {
 
 /// How a delivery ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DeliveryResult {
     /// A `POST` was answered 2xx.
     Delivered,
@@ -129,6 +130,7 @@ impl DeliveryResult {
 
 /// The record of one delivery: every attempt, in order, and the result.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Delivery {
     /// Every request made: the readiness check, POSTs and retries, in order.
     pub attempts: Vec<Attempt>,

@@ -12,6 +12,7 @@ use crate::duration::format as format_duration;
 
 /// Why a run was stopped before its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StopReason {
     /// SIGINT or SIGTERM (Ctrl-C, a CI job cancelled).
     Interrupted,
@@ -23,6 +24,7 @@ pub enum StopReason {
 
 /// The evidence that a receiver stopped answering.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReceiverDown {
     /// Requests in a row got no answer at all, and neither did a plain valid
     /// delivery, tried again and again for `confirmed_for`.
