@@ -6,13 +6,6 @@ use crate::sender::url::ReceiverUrl;
 use crate::sender::{Attempt, Sender};
 use crate::serve::{Fleet, ServeConfig, StartError};
 
-/// The most receiver log lines kept for one failing case.
-const MAX_CASE_LOG: usize = 200;
-
-/// How long after a case's end a receiver's log line may still be its own
-/// (a line logged after the answer was sent).
-const LOG_SLACK: std::time::Duration = std::time::Duration::from_millis(100);
-
 /// `template` with the port of `url` when it names port 0 (a `--serve`
 /// receiver that picked its own port).
 fn same_port(template: &str, url: &str) -> String {
@@ -219,29 +212,8 @@ impl ReceiverUnderTest {
         if outcome.cases.iter().all(|c| c.status() != failed) {
             return;
         }
-        tokio::time::sleep(LOG_SLACK).await;
-        // Each case's span: from its start to its end.
-        let spans: Vec<(String, std::time::Instant, std::time::Instant)> = outcome
-            .cases
-            .iter()
-            .filter_map(|c| Some((c.id.clone(), c.started?, c.started? + c.duration)))
-            .collect();
-        for case in outcome.cases.iter_mut().filter(|c| c.status() == failed) {
-            let Some(&(_, start, end)) = spans.iter().find(|(id, _, _)| *id == case.id) else {
-                continue;
-            };
-            let mut lines: Vec<String> = served
-                .lines_during(start, end + LOG_SLACK)
-                .into_iter()
-                .map(|(at, line)| match neighbour(&spans, &case.id, at) {
-                    Some(other) => format!("{line}   (may be from {other})"),
-                    None => line,
-                })
-                .collect();
-            let skip = lines.len().saturating_sub(MAX_CASE_LOG);
-            lines.drain(..skip);
-            case.receiver_log = lines;
-        }
+        tokio::time::sleep(crate::result::LOG_SLACK).await;
+        outcome.attach_logs(|from, to| served.lines_during(from, to));
     }
 
     /// Every replica's URL when the harness serves several (none otherwise).
@@ -308,24 +280,6 @@ impl ReceiverUnderTest {
         }
         code
     }
-}
-
-/// The other case a log line written at `at`, in the log of case `id`,
-/// may belong to: one under way then, or one that had ended less than
-/// [`LOG_SLACK`] before (time alone cannot tell a line logged after the
-/// answer of the case before from one of the case that just started).
-fn neighbour<'a>(
-    spans: &'a [(String, std::time::Instant, std::time::Instant)],
-    id: &str,
-    at: std::time::Instant,
-) -> Option<&'a str> {
-    // Of several, the one that ended last.
-    spans
-        .iter()
-        .filter(|(other, _, _)| other != id)
-        .filter(|(_, start, stop)| *start <= at && at <= *stop + LOG_SLACK)
-        .max_by_key(|(_, _, stop)| *stop)
-        .map(|(other, _, _)| other.as_str())
 }
 
 /// Says that `url` cannot be reached, with what to do; the exit code 3.

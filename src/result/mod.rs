@@ -4,6 +4,7 @@
 
 mod case;
 mod diagnosis;
+mod logs;
 mod snapshots;
 
 use std::time::Duration;
@@ -14,6 +15,7 @@ pub use case::{
     StepRecord, Summary,
 };
 pub use diagnosis::{Cause, Diagnosis, Trait};
+pub use logs::{LOG_SLACK, MAX_CASE_LOG};
 pub use snapshots::{SnapshotCase, SnapshotResults, SnapshotStatus};
 
 use crate::sender::stop::StopReason;
