@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of webhook-harness against its own reference receiver, on loopback.
 # Prints medians of several runs.
-# Usage: bench/bench.sh [build|library|startup|fuzz|run|load|nginx|memory|silent|proxy|sequences|durability|all]   (RUNS=5 by default)
+# Usage: bench/bench.sh [build|library|startup|fuzz|run|load|nginx|memory|silent|proxy|sequences|durability|install|all]   (RUNS=5 by default)
 # `build` times a release build from a fresh clone (BASE=REV also builds REV, side by side).
 # `load` compares `webhook-harness load` with oha against the reference receiver;
 # `nginx` compares it with wrk and oha against nginx answering 200 from one worker
@@ -340,5 +340,40 @@ open('$tmp/big.json', 'w').write(json.dumps({'event': 'generation.completed', 'w
   big_rss=$(cat "$tmp/rss")
   start_proxy; stop_proxy
   echo "proxy: peak $(( big_rss / 1024 )) MiB resident forwarding and recording a 10 MB body; $(( $(cat "$tmp/rss") / 1024 )) MiB idle"
+  rm -rf "$tmp"
+fi
+
+if [[ $what == install || $what == all ]]; then
+  # The packages as receiver authors install them, from local files: the
+  # release wheel (maturin) into a fresh virtual environment, and the npm
+  # tarballs into a fresh project; their sizes, the install times (venv
+  # creation and npm init apart), and the time from `pip install` to the
+  # first verdict (`run` against the built-in reference receiver).
+  tests/tools/hdrh.sh --install
+  tmp=$(mktemp -d)
+  tests/tools/.venv/bin/maturin build --release --quiet --out "$tmp/wheel" >/dev/null
+  wheel=$(ls "$tmp"/wheel/*.whl)
+  npm/pack.sh "$bin" "$tmp/npm" >/dev/null
+  now() { date +%s.%N; }
+  pip_s=(); npm_s=(); first=()
+  for i in $(seq 1 "$runs"); do
+    python3 -m venv "$tmp/venv$i"
+    t0=$(now)
+    "$tmp/venv$i/bin/python" -m pip install --quiet --no-index --disable-pip-version-check "$wheel"
+    t1=$(now)
+    (cd "$tmp" && "$tmp/venv$i/bin/webhook-harness" run --no-config >/dev/null 2>&1) || true
+    t2=$(now)
+    pip_s+=("$(python3 -c "print(round($t1 - $t0, 2))")"); first+=("$(python3 -c "print(round($t2 - $t0, 2))")")
+    mkdir -p "$tmp/proj$i" && (cd "$tmp/proj$i" && npm init -y >/dev/null)
+    t0=$(now)
+    (cd "$tmp/proj$i" && npm install --offline --no-audit --no-fund --silent "$tmp"/npm/*.tgz)
+    t1=$(now)
+    npm_s+=("$(python3 -c "print(round($t1 - $t0, 2))")")
+  done
+  echo "wheel: $(du -k "$wheel" | cut -f1) KiB ($(basename "$wheel")); installed binary $(du -k "$tmp/venv1/bin/webhook-harness" | cut -f1) KiB"
+  echo "npm: $(du -k "$tmp"/npm/webhook-harness-linux-x64-*.tgz | cut -f1) KiB platform package, $(du -k "$tmp"/npm/webhook-harness-[0-9]*.tgz | cut -f1) KiB launcher"
+  echo "pip install from the wheel: median $(printf '%s\n' "${pip_s[@]}" | median) s (${pip_s[*]})"
+  echo "npm install from the tarballs: median $(printf '%s\n' "${npm_s[@]}" | median) s (${npm_s[*]})"
+  echo "pip install to the first verdict (run, built-in receiver): median $(printf '%s\n' "${first[@]}" | median) s (${first[*]})"
   rm -rf "$tmp"
 fi

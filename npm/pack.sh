@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs the npm packages: the launcher (webhook-harness) and the platform
-# package with BINARY in it (webhook-harness-linux-x64), as tarballs in OUTDIR.
+# package with BINARY in it (webhook-harness-linux-x64, stripped when `strip`
+# is there), as tarballs in OUTDIR.
 # Usage: npm/pack.sh BINARY OUTDIR    (BINARY: target/release/webhook-harness)
 set -euo pipefail
 binary="$(realpath "${1:?usage: npm/pack.sh BINARY OUTDIR}")"
@@ -15,6 +16,8 @@ cp -R "$here/linux-x64" "$stage/linux-x64"
 mkdir -p "$stage/linux-x64/bin"
 cp "$binary" "$stage/linux-x64/bin/webhook-harness"
 chmod 755 "$stage/linux-x64/bin/webhook-harness"
+# No symbols, as in the wheel (a smaller download; a panic still names file and line).
+if command -v strip >/dev/null; then strip "$stage/linux-x64/bin/webhook-harness"; fi
 (cd "$stage/linux-x64" && npm pack --silent --pack-destination "$out" >/dev/null)
 (cd "$here/webhook-harness" && npm pack --silent --pack-destination "$out" >/dev/null)
 ls "$out"/*.tgz

@@ -882,93 +882,122 @@ fn paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-#[test]
-fn the_ci_jobs_in_the_readme_parse_and_use_serve() {
-    let readme = std::fs::read_to_string(CI_PAGE).unwrap();
-    let jobs = marked_blocks(&readme, "ci");
+/// The action's inputs and outputs, from `action.yml`.
+fn action_interface() -> (serde_json::Value, serde_json::Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml");
+    let action: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    (action["inputs"].clone(), action["outputs"].clone())
+}
+
+/// A step that uses the action: at this version's tag, with inputs it has.
+fn check_action_step(step: &serde_json::Value, at: &str) {
+    let (inputs, _) = action_interface();
+    let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
-        jobs.len(),
-        3,
-        "GitHub Actions jobs for Node.js and Python receivers, and a GitLab CI job"
+        step["uses"],
+        format!("OWNER/webhook-harness@v{version}"),
+        "{at}: the action at this version's tag"
+    );
+    for key in step["with"].as_object().unwrap().keys() {
+        assert!(
+            inputs.get(key).is_some(),
+            "{at}: the action has no input `{key}`"
+        );
+    }
+}
+
+#[test]
+fn the_ci_jobs_in_the_docs_parse_install_without_cargo_and_use_serve() {
+    let page = std::fs::read_to_string(CI_PAGE).unwrap();
+    let jobs = marked_blocks(&page, "ci");
+    let names: Vec<&str> = jobs.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["github-action", "github", "github-python", "gitlab"],
+        "the action, GitHub Actions jobs for Node.js and Python receivers, and a GitLab CI job"
     );
     let version = env!("CARGO_PKG_VERSION");
     for (name, start, yaml) in jobs {
-        let parsed: serde_json::Value = serde_saphyr::from_str(&yaml)
-            .unwrap_or_else(|e| panic!("docs/ci.md:{start}: the {name} job does not parse: {e}"));
+        let at = format!("docs/ci.md:{start}: the {name} job");
+        let parsed: serde_json::Value =
+            serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{at} does not parse: {e}"));
         let text = parsed.to_string();
-        for needed in ["cargo install --locked", "--serve", "webhook-harness run"] {
+        // No Rust toolchain, no build.
+        assert!(!text.contains("cargo"), "{at} uses cargo");
+        let steps = parsed["jobs"]["webhook-conformance"]["steps"].as_array();
+        let uses = |prefix: &str| {
+            steps.is_some_and(|steps| {
+                steps
+                    .iter()
+                    .any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with(prefix)))
+            })
+        };
+        if name == "github-action" {
+            let steps = steps.unwrap();
+            let step = steps
+                .iter()
+                .find(|s| {
+                    s["uses"]
+                        .as_str()
+                        .is_some_and(|u| u.contains("/webhook-harness@"))
+                })
+                .unwrap_or_else(|| panic!("{at}: no step uses the action"));
+            check_action_step(step, &at);
+            assert!(step["with"]["serve"].is_string(), "{at}");
+            // The artifact is the report the action's output names.
+            let (_, outputs) = action_interface();
+            assert!(outputs.get("junit").is_some());
             assert!(
-                text.contains(needed),
-                "docs/ci.md:{start}: the {name} job lacks {needed}"
+                text.contains("${{ steps.webhooks.outputs.junit }}") && step["id"] == "webhooks",
+                "{at}: the upload names the action's junit output"
             );
+            continue;
         }
-        // The version installed is this one, and the cache key changes with it.
+        for needed in ["--serve", "webhook-harness run"] {
+            assert!(text.contains(needed), "{at} lacks {needed}");
+        }
+        // The version installed is this one.
         assert!(
             yaml.contains(&format!("WEBHOOK_HARNESS_VERSION: \"{version}\"")),
-            "docs/ci.md:{start}: the {name} job does not pin version {version}"
-        );
-        assert!(
-            text.contains("--tag \\\"v$WEBHOOK_HARNESS_VERSION\\\""),
-            "docs/ci.md:{start}: the {name} job does not install the pinned version: {text}"
+            "{at} does not pin version {version}"
         );
         match name.as_str() {
-            "github" | "github-python" => {
-                let steps = parsed["jobs"]["webhook-conformance"]["steps"]
-                    .as_array()
-                    .unwrap();
-                let uses = |prefix: &str| {
-                    steps
-                        .iter()
-                        .any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with(prefix)))
-                };
-                assert!(uses("actions/upload-artifact"), "{name}");
-                let cache = steps
-                    .iter()
-                    .find(|s| {
-                        s["uses"]
-                            .as_str()
-                            .is_some_and(|u| u.starts_with("actions/cache"))
-                    })
-                    .unwrap_or_else(|| panic!("{name}: no cache step"));
+            "github" | "gitlab" => assert!(
+                text.contains("npm install --no-save")
+                    && text.contains("webhook-harness@$WEBHOOK_HARNESS_VERSION"),
+                "{at} does not install the pinned version with npm: {text}"
+            ),
+            "github-python" => {
                 assert!(
-                    cache["with"]["key"]
-                        .as_str()
-                        .unwrap()
-                        .ends_with("${{ env.WEBHOOK_HARNESS_VERSION }}"),
-                    "{name}: the cache key does not change with the version"
+                    text.contains("pip install")
+                        && text.contains("webhook-harness==$WEBHOOK_HARNESS_VERSION"),
+                    "{at} does not install the pinned version with pip: {text}"
                 );
-                if name == "github-python" {
-                    assert!(uses("actions/setup-python"), "{name}");
-                    assert!(text.contains("uvicorn app:app --port $PORT"), "{name}");
-                }
-            }
-            "gitlab" => {
-                let job = &parsed["webhook-conformance"];
-                assert_eq!(job["artifacts"]["reports"]["junit"], "reports/junit.xml");
-                assert!(job["cache"]["paths"].is_array());
-                assert!(
-                    job["cache"]["key"].as_str().unwrap().ends_with(version),
-                    "the cache key does not change with the version"
-                );
-                // The cached binary is on PATH before it is looked for.
-                let before: Vec<&str> = job["before_script"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|l| l.as_str().unwrap())
-                    .collect();
-                let path = before.iter().position(|l| l.starts_with("export PATH="));
-                let look = before
-                    .iter()
-                    .position(|l| l.starts_with("command -v webhook-harness"));
-                assert!(
-                    matches!((path, look), (Some(p), Some(l)) if p < l),
-                    "{before:?}"
-                );
+                assert!(uses("actions/setup-python"), "{at}");
+                assert!(text.contains("uvicorn app:app --port $PORT"), "{at}");
             }
             other => panic!("an unknown CI block {other}"),
         }
+        if name == "gitlab" {
+            let job = &parsed["webhook-conformance"];
+            assert_eq!(job["artifacts"]["reports"]["junit"], "reports/junit.xml");
+            assert!(job["cache"]["paths"].is_array());
+            assert!(
+                job["cache"]["key"].as_str().unwrap().ends_with(version),
+                "the cache key does not change with the version"
+            );
+        } else {
+            assert!(uses("actions/upload-artifact"), "{at}");
+        }
     }
+    // The README's one action step, too.
+    let readme = std::fs::read_to_string(README).unwrap();
+    let steps = marked_blocks(&readme, "ci");
+    assert_eq!(steps.len(), 1, "the README shows the action's step");
+    let (_, start, yaml) = &steps[0];
+    let parsed: Vec<serde_json::Value> = serde_saphyr::from_str(yaml).unwrap();
+    check_action_step(&parsed[0], &format!("README.md:{start}"));
 }
 
 /// Counts written in the prose (not in an output block) come from the tool
