@@ -62,7 +62,7 @@ impl Conformance {
                 url: url.into(),
                 webhook_id: crate::event::DEFAULT_WEBHOOK_ID.to_owned(),
                 jobs: 1,
-                down_after: crate::sender::DEFAULT_THRESHOLD,
+                down_after: crate::stop::DEFAULT_THRESHOLD,
                 ..RunConfig::default()
             },
             suite: None,

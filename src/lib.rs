@@ -98,6 +98,7 @@ mod secret;
 pub mod sender;
 pub mod serve;
 pub mod snapshot;
+pub mod stop;
 
 /// Runs the command-line tool on this process's arguments and returns the
 /// exit code (0 passed, 1 failed, 2 usage error, 3 unreachable, 130

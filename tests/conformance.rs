@@ -30,7 +30,7 @@ async fn run_against(bug: Bug) -> RunResult {
             tls: Default::default(),
         },
         jobs: 8,
-        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        down_after: webhook_harness::stop::DEFAULT_THRESHOLD,
         replay: Default::default(),
         stop: Default::default(),
         ..Default::default()
@@ -333,7 +333,7 @@ async fn unreachable_target_is_one_error() {
         effects_url: None,
         sender: SenderConfig::default(),
         jobs: 1,
-        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        down_after: webhook_harness::stop::DEFAULT_THRESHOLD,
         replay: Default::default(),
         stop: Default::default(),
         ..Default::default()

@@ -147,7 +147,7 @@ async fn run_fuzz_and_load_finish_against_every_hostile_receiver() {
             assert!(
                 matches!(
                     fuzzed.stopped,
-                    Some(webhook_harness::sender::stop::StopReason::ReceiverDown(_))
+                    Some(webhook_harness::stop::StopReason::ReceiverDown(_))
                 ),
                 "{kind:?}: {:?}",
                 fuzzed.stopped
@@ -232,7 +232,7 @@ async fn a_restarted_receiver_is_recovered_from() {
             ..sender_config()
         },
         jobs: 1,
-        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        down_after: webhook_harness::stop::DEFAULT_THRESHOLD,
         replay: Default::default(),
         stop: Default::default(),
         ..Default::default()

@@ -14,7 +14,8 @@ use webhook_harness::fuzz::{self, FuzzConfig};
 use webhook_harness::load::{self, LoadConfig, Mix, Until};
 use webhook_harness::runner::{self, CaseStatus, RunConfig};
 use webhook_harness::scenario::{self, values::EffectSpec};
-use webhook_harness::sender::{DEFAULT_THRESHOLD, SenderConfig};
+use webhook_harness::sender::SenderConfig;
+use webhook_harness::stop::DEFAULT_THRESHOLD;
 
 fn run_config(url: String, effects_url: String) -> RunConfig {
     RunConfig {

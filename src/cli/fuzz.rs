@@ -129,7 +129,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
         ..SenderConfig::default()
     });
     let sender = match probe {
-        Ok(s) => s.with_stop(stop.clone()),
+        Ok(s) => s.with_cancel(stop.token().clone()),
         Err(e) => return usage_error(e),
     };
     if let Err(code) = check_reachable(&sender, &url).await {

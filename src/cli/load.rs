@@ -140,7 +140,7 @@ pub(super) async fn run(args: &LoadArgs) -> i32 {
         ..sender_config
     });
     let sender = match preflight {
-        Ok(s) => s.with_stop(stop.clone()),
+        Ok(s) => s.with_cancel(stop.token().clone()),
         Err(e) => return usage_error(e),
     };
     let preflight_started = std::time::Instant::now();

@@ -410,8 +410,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// exits at once with code 130) and, with `max_time`, by the deadline. The
 /// signals are ours from the moment this returns (not from when a task
 /// first runs), so an early Ctrl-C still writes what ran.
-pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::sender::stop::Stop {
-    let stop = crate::sender::stop::Stop::new();
+pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::stop::Stop {
+    let stop = crate::stop::Stop::new();
     if let Some(limit) = max_time {
         stop.fire_after(limit);
     }
@@ -430,7 +430,7 @@ pub(crate) fn stop_signal(max_time: Option<Duration>) -> crate::sender::stop::St
             crate::output::errln!(
                 "\ninterrupted: stopping, writing what ran so far (press Ctrl-C again to exit at once)"
             );
-            on_signal.stop(crate::sender::stop::StopReason::Interrupted);
+            on_signal.stop(crate::stop::StopReason::Interrupted);
         }
     });
     stop
@@ -484,9 +484,9 @@ impl Signals {
 }
 
 /// The exit code for a run that was stopped early (`None` when it was not).
-pub(crate) fn stopped_exit(stop: &crate::sender::stop::Stop) -> Option<i32> {
+pub(crate) fn stopped_exit(stop: &crate::stop::Stop) -> Option<i32> {
     match stop.reason()? {
-        crate::sender::stop::StopReason::Interrupted => Some(exit::INTERRUPTED),
+        crate::stop::StopReason::Interrupted => Some(exit::INTERRUPTED),
         _ => Some(exit::FAILURE),
     }
 }

@@ -35,7 +35,7 @@ pub struct RunArgs {
     /// After this many requests in a row got no answer at all, check whether
     /// the receiver is down (a plain delivery, retried for 5 s); if it is, the
     /// remaining cases are not run.
-    #[arg(long, value_name = "N", default_value_t = crate::sender::DEFAULT_THRESHOLD,
+    #[arg(long, value_name = "N", default_value_t = crate::stop::DEFAULT_THRESHOLD,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub down_after: u32,
     #[command(flatten)]

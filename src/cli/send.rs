@@ -80,7 +80,7 @@ async fn deliver(args: &SendArgs, event: &crate::event::Event, url: &str) -> i32
         Err(code) => return code,
     };
     let sender = match Sender::new(config) {
-        Ok(s) => s.with_stop(stop.clone()),
+        Ok(s) => s.with_cancel(stop.token().clone()),
         Err(e) => return usage_error(e),
     };
     let key = event.key().unwrap_or("(no key)");

@@ -36,7 +36,7 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
             ..SenderConfig::default()
         },
         jobs: 1,
-        down_after: crate::sender::DEFAULT_THRESHOLD,
+        down_after: crate::stop::DEFAULT_THRESHOLD,
         stop: stop.clone(),
         fleet: target.fleet(),
         replica_effects_urls: target.replica_effects_urls.clone(),

@@ -21,8 +21,9 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::event::IdSource;
 use crate::runner::Probe;
-use crate::sender::stop::{ReceiverDown, Stop, StopReason};
-use crate::sender::{Attempt, Outcome, Phase, Request, Sender, SenderConfig, Watchdog};
+use crate::sender::{Attempt, Outcome, Phase, Request, Sender, SenderConfig};
+use crate::stop::Watchdog;
+use crate::stop::{ReceiverDown, Stop, StopReason};
 
 pub use strategies::{Category, FuzzInput, Recipe};
 
@@ -188,14 +189,14 @@ impl Checker {
         ));
         let sender = Sender::new(sender_config.clone())
             .map_err(|e| e.to_string())?
-            .with_stop(config.stop.clone())
-            .with_watchdog(watchdog);
+            .with_cancel(config.stop.token().clone())
+            .with_observer(watchdog);
         let title_case = Sender::new(SenderConfig {
             title_case_headers: true,
             ..sender_config
         })
         .map_err(|e| e.to_string())?
-        .with_stop(config.stop.clone());
+        .with_cancel(config.stop.token().clone());
         let probe = Probe::of_run(
             config.effects_url.as_deref(),
             &config.replica_effects_urls,
@@ -479,7 +480,7 @@ fn stop_as_down(stop: &Stop, last: crate::sender::Failure, timeout: Duration) {
     stop.stop(StopReason::ReceiverDown(ReceiverDown::Unanswered {
         requests: 1,
         last,
-        confirmed_for: crate::sender::confirm_window(timeout),
+        confirmed_for: crate::stop::confirm_window(timeout),
     }));
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::event::EventKind;
 use crate::sender::SenderConfig;
-use crate::sender::stop::Stop;
+use crate::stop::Stop;
 
 /// How long a run goes.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -29,8 +29,8 @@ use tokio::sync::Mutex;
 use crate::event::IdSource;
 use crate::runner::Probe;
 use crate::sender::Sender;
-use crate::sender::stop::{ReceiverDown, StopReason};
 use crate::sender::url::ReceiverUrl;
+use crate::stop::{ReceiverDown, StopReason};
 use effects::{Checked, check_effects};
 use worker::{closed_loop, open_loop, schedule};
 
@@ -109,7 +109,7 @@ fn mix_bits(n: u64) -> u64 {
 pub async fn run(config: LoadConfig, mut live: impl FnMut(Live)) -> Result<LoadReport, String> {
     let sender = Sender::new(config.sender.clone())
         .map_err(|e| e.to_string())?
-        .with_stop(config.stop.clone());
+        .with_cancel(config.stop.token().clone());
     let probe = Probe::of_run(
         config.effects_url.as_deref(),
         &config.replica_effects_urls,

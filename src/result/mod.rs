@@ -18,7 +18,7 @@ pub use diagnosis::{Cause, Diagnosis, Trait};
 pub use logs::{LOG_SLACK, MAX_CASE_LOG};
 pub use snapshots::{SnapshotCase, SnapshotResults, SnapshotStatus};
 
-use crate::sender::stop::StopReason;
+use crate::stop::StopReason;
 
 /// A finished run.
 #[derive(Debug, Clone)]

@@ -10,8 +10,9 @@ use std::time::Instant;
 
 use crate::event::IdSource;
 use crate::scenario::Scenario;
-use crate::sender::stop::Stop;
-use crate::sender::{Failure, Outcome, Sender, SenderConfig, Watchdog};
+use crate::sender::{Failure, Outcome, Sender, SenderConfig};
+use crate::stop::Stop;
+use crate::stop::Watchdog;
 
 pub use crate::result::{
     CaseResult, CaseStatus, Check, CheckResult, RunResult, StepRecord, Summary,
@@ -125,8 +126,8 @@ pub(crate) async fn prepare(
     );
     let sender = Sender::new(config.sender.clone())
         .map_err(|e| RunError::Setup(e.to_string()))?
-        .with_stop(stop.clone())
-        .with_watchdog(Arc::new(watchdog));
+        .with_cancel(stop.token().clone())
+        .with_observer(Arc::new(watchdog));
     let probe = Probe::of_run(
         config.effects_url.as_deref(),
         &config.replica_effects_urls,

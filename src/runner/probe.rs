@@ -278,7 +278,7 @@ impl Probe {
         key: &str,
         expected: EffectSpec,
         within: Duration,
-        stop: &crate::sender::stop::Stop,
+        stop: &crate::stop::Stop,
     ) -> Result<(Reading, Attempt), ProbeError> {
         let deadline = tokio::time::Instant::now() + within;
         let upper_bound = matches!(expected, EffectSpec::AtMost(_) | EffectSpec::Exactly(0));

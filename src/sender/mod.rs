@@ -8,27 +8,39 @@
 
 mod attempt;
 mod failure;
-pub mod stop;
 pub mod tls;
 mod transport;
 pub mod url;
-mod watchdog;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 use crate::contract::{Next, RetryPolicy};
 use crate::event::Event;
-use stop::Stop;
 use transport::Transport;
 
 pub use crate::duration::format as format_duration;
 pub use attempt::{Attempt, LeanAttempt, Outcome, Phase};
 pub use failure::{Failure, TlsReason};
 pub use tls::TlsSetupError;
-pub use watchdog::{CONFIRM_WINDOW, DEFAULT_THRESHOLD, Watchdog, confirm_window};
+
+/// Sees every request a [`Sender`] makes, once it ended and before the
+/// sender goes on, and may hold it up meanwhile: the run's watchdog
+/// ([`crate::stop::Watchdog`]) is one, which confirms that a receiver that
+/// stopped answering is down before the run stops.
+pub trait Observer: Send + Sync + std::fmt::Debug {
+    /// Called with each attempt of `sender`, which the observer may use to
+    /// send requests of its own ([`Sender::unobserved`]: they are not shown to
+    /// it).
+    fn observe<'a>(&'a self, attempt: &'a Attempt, sender: &'a Sender) -> BoxFuture<'a, ()>;
+
+    /// Whether the receiver answers at all, asked through `sender`.
+    fn answers<'a>(&'a self, sender: &'a Sender) -> BoxFuture<'a, bool>;
+}
 
 /// The most time connecting may take (resolving, TCP and the TLS
 /// handshake), when the attempt's timeout is longer: past it the attempt is
@@ -179,8 +191,8 @@ pub struct Request<'a> {
 pub struct Sender {
     transport: Transport,
     config: SenderConfig,
-    stop: Stop,
-    watchdog: Option<Arc<Watchdog>>,
+    cancel: CancellationToken,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 /// The sender could not be set up.
@@ -211,28 +223,39 @@ impl Sender {
         Ok(Sender {
             transport,
             config,
-            stop: Stop::new(),
-            watchdog: None,
+            cancel: CancellationToken::new(),
+            observer: None,
         })
     }
 
-    /// The same sender, stopping at once when `stop` fires.
-    pub fn with_stop(mut self, stop: Stop) -> Sender {
-        self.stop = stop;
+    /// The same sender, its requests and waits ending at once (as
+    /// [`Outcome::Cancelled`], [`DeliveryResult::Stopped`]) when `cancel`
+    /// is cancelled: a run's [`crate::stop::Stop::token`].
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Sender {
+        self.cancel = cancel;
         self
     }
 
-    /// The same sender, showing every request to `watchdog`.
-    pub fn with_watchdog(mut self, watchdog: Arc<Watchdog>) -> Sender {
-        self.watchdog = Some(watchdog);
+    /// The same sender, showing every request to `observer`.
+    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Sender {
+        self.observer = Some(observer);
         self
     }
 
-    /// Whether a plain valid delivery to the watched receiver gets any
-    /// answer within [`CONFIRM_WINDOW`] (true when there is no watchdog).
+    /// The same sender without its observer: for the observer's own requests.
+    pub fn unobserved(&self) -> Sender {
+        Sender {
+            observer: None,
+            ..self.clone()
+        }
+    }
+
+    /// Whether the receiver answers at all, as the observer finds (true
+    /// when there is none): for the watchdog, a plain valid delivery gets
+    /// any answer within [`crate::stop::CONFIRM_WINDOW`].
     pub async fn receiver_answers(&self) -> bool {
-        match &self.watchdog {
-            Some(w) => w.answers(&self.exchange()).await,
+        match &self.observer {
+            Some(observer) => observer.answers(self).await,
             None => true,
         }
     }
@@ -242,7 +265,7 @@ impl Sender {
             transport: &self.transport,
             timeout: self.config.timeout,
             ca_file_given: self.config.tls.ca_cert.is_some(),
-            stop: self.stop.token(),
+            stop: &self.cancel,
         }
     }
 
@@ -258,8 +281,8 @@ impl Sender {
         Sender {
             transport: self.transport.clone(),
             config,
-            stop: self.stop.clone(),
-            watchdog: self.watchdog.clone(),
+            cancel: self.cancel.clone(),
+            observer: self.observer.clone(),
         }
     }
 
@@ -324,7 +347,7 @@ impl Sender {
                     attempts.push(attempt);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
-                        _ = self.stop.stopped() => {
+                        _ = self.cancel.cancelled() => {
                             return Delivery { attempts, result: DeliveryResult::Stopped };
                         }
                     }
@@ -358,10 +381,9 @@ impl Sender {
     /// One request, bounded by the per-attempt timeout, with the response body
     /// read up to [`MAX_RESPONSE_BODY`].
     pub async fn send(&self, request: Request<'_>) -> Attempt {
-        let exchange = self.exchange();
         let attempt = attempt::send(self.exchange(), request).await;
-        if let Some(watchdog) = &self.watchdog {
-            watchdog.observe(&attempt, &exchange).await;
+        if let Some(observer) = &self.observer {
+            observer.observe(&attempt, self).await;
         }
         attempt
     }

@@ -704,7 +704,7 @@ pub fn run_config(
         effects_url,
         sender,
         jobs,
-        down_after: webhook_harness::sender::DEFAULT_THRESHOLD,
+        down_after: webhook_harness::stop::DEFAULT_THRESHOLD,
         replay: Default::default(),
         stop: Default::default(),
         ..Default::default()

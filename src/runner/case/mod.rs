@@ -31,8 +31,8 @@ use crate::scenario::template::{self, Var};
 use crate::scenario::values::EffectSpec;
 
 use crate::scenario::{Action, Scenario};
-use crate::sender::stop::StopReason;
 use crate::sender::{Attempt, Delivery, Outcome, Sender, event_headers};
+use crate::stop::StopReason;
 
 /// Per-case state: the case's seed, template values, the last event used.
 struct CaseRun<'a> {

@@ -1,6 +1,7 @@
 //! Telling a receiver that stopped answering from one that answers badly.
 //!
-//! Every request to the receiver's URL is shown to the [`Watchdog`]. Any
+//! Every request to the receiver's URL is shown to the [`Watchdog`] (a
+//! [`Sender`]'s [`Observer`]). Any
 //! answer (any status) resets it. After `threshold` requests in a row got no
 //! answer at all (a timeout, a refused or dropped connection), it confirms:
 //! a plain valid delivery (one POST of a `webhook.test` event, fresh ids) is
@@ -13,11 +14,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 
-use super::attempt::{self, Exchange};
-use super::{Attempt, Phase, Request};
+use super::{ReceiverDown, Stop, StopReason};
 use crate::event::{Event, EventKind};
-use crate::sender::stop::{ReceiverDown, Stop, StopReason};
+use crate::sender::{Attempt, Observer, Phase, Request, Sender, event_headers};
 
 /// The longest a receiver is given to answer a plain delivery before it is
 /// taken as down.
@@ -59,7 +60,7 @@ impl Watchdog {
 
     /// Notes one request's result; confirms (and may fire the stop) when
     /// enough in a row got no answer. Requests to other URLs are ignored.
-    pub(super) async fn observe(&self, attempt: &Attempt, exchange: &Exchange<'_>) {
+    async fn observe(&self, attempt: &Attempt, sender: &Sender) {
         if attempt.phase == Phase::Probe || attempt.url != self.url {
             return;
         }
@@ -79,21 +80,23 @@ impl Watchdog {
         if self.unanswered.load(Ordering::SeqCst) < self.threshold || self.stop.is_stopped() {
             return;
         }
-        if self.answers(exchange).await {
+        if self.answers(sender).await {
             self.unanswered.store(0, Ordering::SeqCst);
         } else {
             self.stop
                 .stop(StopReason::ReceiverDown(ReceiverDown::Unanswered {
                     requests: self.unanswered.load(Ordering::SeqCst),
                     last: failure.clone(),
-                    confirmed_for: confirm_window(exchange.timeout),
+                    confirmed_for: confirm_window(sender.config().timeout),
                 }));
         }
     }
 
-    /// Whether a plain valid delivery gets any answer within the confirmation window.
-    pub(super) async fn answers(&self, exchange: &Exchange<'_>) -> bool {
-        let until = tokio::time::Instant::now() + confirm_window(exchange.timeout);
+    /// Whether a plain valid delivery gets any answer within the
+    /// confirmation window, sent through `sender` (not shown to this watchdog).
+    async fn answers(&self, sender: &Sender) -> bool {
+        let timeout = sender.config().timeout;
+        let until = tokio::time::Instant::now() + confirm_window(timeout);
         loop {
             let Ok(event) = Event::builder(EventKind::WebhookTest)
                 .unique_ids()
@@ -102,25 +105,20 @@ impl Watchdog {
             else {
                 return true;
             };
-            let headers = super::event_headers(&event);
+            let headers = event_headers(&event);
             let left = until.saturating_duration_since(tokio::time::Instant::now());
-            let check = Exchange {
-                transport: exchange.transport,
-                timeout: exchange.timeout.min(left.max(Duration::from_millis(100))),
-                ca_file_given: exchange.ca_file_given,
-                stop: exchange.stop,
-            };
-            let attempt = attempt::send(
-                check,
-                Request {
+            let mut config = sender.config().clone();
+            config.timeout = timeout.min(left.max(Duration::from_millis(100)));
+            let check = sender.unobserved().with_config(config);
+            let attempt = check
+                .send(Request {
                     phase: Phase::Delivery,
                     method: "POST",
                     url: &self.url,
                     headers: &headers,
                     body: Bytes::clone(event.body()),
-                },
-            )
-            .await;
+                })
+                .await;
             if attempt.status.is_some() || self.stop.is_stopped() {
                 return true;
             }
@@ -129,5 +127,15 @@ impl Watchdog {
             }
             tokio::time::sleep(CONFIRM_PAUSE).await;
         }
+    }
+}
+
+impl Observer for Watchdog {
+    fn observe<'a>(&'a self, attempt: &'a Attempt, sender: &'a Sender) -> BoxFuture<'a, ()> {
+        Box::pin(Watchdog::observe(self, attempt, sender))
+    }
+
+    fn answers<'a>(&'a self, sender: &'a Sender) -> BoxFuture<'a, bool> {
+        Box::pin(Watchdog::answers(self, sender))
     }
 }

@@ -1,14 +1,20 @@
 //! Stopping a run early: interrupted, out of time, or the receiver stopped
 //! answering. One [`Stop`] is shared by everything a command runs; waits and
-//! requests end at once when it fires, and the reason is kept for the report.
+//! requests end at once when it fires (a [`crate::sender::Sender`] is given
+//! its token), and the reason is kept for the report. The [`Watchdog`]
+//! fires it when the receiver stopped answering altogether.
+
+mod watchdog;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::Failure;
 use crate::duration::format as format_duration;
+use crate::sender::Failure;
+
+pub use watchdog::{CONFIRM_WINDOW, DEFAULT_THRESHOLD, Watchdog, confirm_window};
 
 /// Why a run was stopped before its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
