@@ -52,6 +52,7 @@ fn one_line_errors_with_exit_2() {
         vec!["run", "--jobs", "0"],
         vec!["fuzz", "--only", "weird"],
         vec!["fuzz", "--cases", "many"],
+        vec!["fuzz", "--sequences", "--url", "http://127.0.0.1:9/webhook"],
         vec!["load", "--mix", "generation=0"],
         vec!["load", "--rate", "fast"],
         vec!["load", "--duplicates", "150%"],

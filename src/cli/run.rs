@@ -153,6 +153,11 @@ pub(super) async fn run_with(args: &RunArgs, replay: crate::runner::Replay) -> i
             return super::target::unreachable(&url, &reason);
         }
         Err(RunError::Setup(e)) => return usage_error(e),
+        Err(e @ RunError::NoProbe) => {
+            return usage_error(format!(
+                "{e}: give --effects-url (e.g. http://127.0.0.1:3000/test/effects?key={{key}})"
+            ));
+        }
     };
     target.attach_logs(&mut outcome).await;
     if args.delivery.tls.insecure {

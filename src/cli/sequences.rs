@@ -84,6 +84,12 @@ pub(super) async fn run(args: &FuzzArgs) -> i32 {
             target.shutdown().await;
             return usage_error(e);
         }
+        Err(RunError::NoProbe) => {
+            target.shutdown().await;
+            return usage_error(
+                "fuzz --sequences checks each key's effect count after the sequence: give --effects-url (e.g. http://127.0.0.1:3000/test/effects?key={key})",
+            );
+        }
     };
     let mut options = ReportOptions {
         strict: false,

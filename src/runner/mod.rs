@@ -107,6 +107,10 @@ pub enum RunError {
     /// Bad configuration.
     #[error("{0}")]
     Setup(String),
+    /// The run checks every key's effect count, and no effects probe was
+    /// given (`RunConfig::effects_url`).
+    #[error("no effects probe: this run checks each key's effect count")]
+    NoProbe,
 }
 
 /// What the cases of a run share, made before the first: the sender (with

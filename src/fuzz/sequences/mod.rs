@@ -123,9 +123,7 @@ pub async fn run(
 ) -> Result<SequencesResult, RunError> {
     let started = Instant::now();
     if config.run.effects_url.is_none() && config.run.replica_effects_urls.is_empty() {
-        return Err(RunError::Setup(
-            "fuzz --sequences checks each key's effect count after the sequence: give --effects-url (e.g. http://127.0.0.1:3000/test/effects?key={key})".into(),
-        ));
+        return Err(RunError::NoProbe);
     }
     let powers = powers(&config.run);
     let (ctx, notes) = runner::prepare(&config.run, true).await?;
