@@ -162,9 +162,16 @@ impl FromStr for Dialect {
     }
 }
 
-/// Deserializes from the names accepted by `FromStr`, with its error message.
+/// Deserializes from the names accepted by `FromStr`, with its error
+/// message; serializes as its name (what `Display` writes).
 macro_rules! named_enum_serde {
     ($ty:ty, $schema_name:literal, $description:literal, [$($name:literal),*]) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let name = String::deserialize(d)?;

@@ -17,9 +17,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
-
 use crate::event::inspect::{Inspection, Remark};
+use crate::scenario::model::{
+    Expect, HeaderValues, ProbeStep, RawStep, Recorded, Severity, StepInput, WrittenCase,
+    WrittenFile,
+};
+use crate::scenario::values::{EffectSpec, StatusPattern, StatusSpec};
 
 /// What stands for the webhook id in recordings.
 pub const WEBHOOK_ID_PLACEHOLDER: &str = "{{webhook_id}}";
@@ -202,7 +205,7 @@ impl Recorder {
         write_body(&body_path, delivery.body, &secrets)
             .map_err(|e| RecordError::Write(body_path.clone(), e))?;
 
-        let mut headers: BTreeMap<String, Values> = BTreeMap::new();
+        let mut headers = BTreeMap::new();
         let mut left_out: Vec<String> = Vec::new();
         for (name, value) in &end_to_end(delivery.headers) {
             if is_credential(name) && !self.kept_credentials.contains(&name.to_ascii_lowercase()) {
@@ -211,17 +214,7 @@ impl Recorder {
                 }
                 continue;
             }
-            let value = hide(value);
-            match headers.get_mut(name) {
-                Some(Values::One(first)) => {
-                    let first = std::mem::take(first);
-                    headers.insert(name.clone(), Values::Many(vec![first, value]));
-                }
-                Some(Values::Many(all)) => all.push(value),
-                None => {
-                    headers.insert(name.clone(), Values::One(value));
-                }
-            }
+            HeaderValues::add(&mut headers, name, hide(value));
         }
         let request_line = match delivery.query {
             Some(q) => format!("{} {}?{q}", delivery.method, delivery.path),
@@ -230,45 +223,53 @@ impl Recorder {
         let at = humantime::format_rfc3339_seconds(delivery.at).to_string();
         let event = inspection.event.as_deref().unwrap_or("a request");
         let key = inspection.key.as_deref().unwrap_or("without a key");
-        let mut steps = vec![Step::Raw {
-            raw: Raw {
+        let mut steps = vec![StepInput {
+            raw: Some(RawStep {
                 method: (delivery.method != "POST").then(|| delivery.method.to_owned()),
-                event: inspection.kind.map(|k| k.name()),
+                event: inspection.kind,
                 bare: true,
                 key: inspection.key.clone(),
                 query: delivery.query.map(hide),
                 headers,
-                body_file: body_name,
-            },
-            expect: Expect {
-                status: judged.expect,
-            },
+                body_file: Some(body_name.clone()),
+                ..RawStep::default()
+            }),
+            expect: Some(Expect {
+                status: Some(StatusSpec(vec![judged.expect])),
+                ..Expect::default()
+            }),
+            ..StepInput::default()
         }];
         if judged.probe && inspection.key.is_some() && delivery.method == "POST" {
-            steps.push(Step::Probe {
-                probe: Probe {
-                    effects: "required",
-                },
+            steps.push(StepInput {
+                probe: Some(ProbeStep {
+                    event: None,
+                    instance: None,
+                    effects: EffectSpec::Required,
+                    within: None,
+                }),
+                ..StepInput::default()
             });
         }
-        let file = File {
-            cases: vec![Case {
+        let file = WrittenFile {
+            cases: vec![WrittenCase {
                 id: format!("recorded.{stem}"),
                 title: format!("{event} {key} (recorded {at})"),
-                severity: "must",
-                requirement: format!(
+                severity: Severity::Must,
+                finding: false,
+                requirement: Some(format!(
                     "{} When it was recorded ({at}, by {}), the receiver answered {}.",
                     judged.why,
                     self.by,
                     hide(&delivery.answer)
-                ),
-                recorded: Recorded {
-                    by: self.by,
+                )),
+                recorded: Some(Recorded {
+                    by: self.by.to_owned(),
                     at: at.clone(),
                     request: hide(&request_line),
                     answer: hide(&delivery.answer),
                     answer_body: delivery.answer_body.as_deref().map(hide),
-                },
+                }),
                 steps,
             }],
         };
@@ -285,7 +286,7 @@ impl Recorder {
             "# Recorded by webhook-harness {} at {at}: {}\n# Replay: webhook-harness replay <this folder> --url URL (or `run`); the body is in {}\n{credentials}{yaml}",
             self.by,
             hide(&request_line),
-            file.cases[0].steps_body_file()
+            body_name
         );
         let path = self.dir.join(format!("{stem}.yaml"));
         std::fs::write(&path, text).map_err(|e| RecordError::Write(path.clone(), e))?;
@@ -315,7 +316,7 @@ fn hide_secrets(text: &str, secrets: &[String]) -> String {
 /// in it are secrets.
 struct Judged {
     /// The expected status: `2xx`, `4xx` or `not 5xx`.
-    expect: &'static str,
+    expect: StatusPattern,
     /// Whether the effect is probed (a delivery the receiver must process).
     probe: bool,
     /// Why, for the case's requirement.
@@ -346,7 +347,7 @@ impl Judged {
         };
         let (expect, probe, why) = if wrong_id {
             (
-                "4xx",
+                StatusPattern::Class(4),
                 false,
                 "It carries no webhook id, or another than the receiver's: it must be refused (4xx) and not processed.",
             )
@@ -354,13 +355,13 @@ impl Judged {
             || inspection.remarks.iter().any(Remark::spoils_delivery)
         {
             (
-                "not 5xx",
+                StatusPattern::NotClass(5),
                 false,
                 "It is not a delivery the contract describes (see the proxy's remarks): it must not crash the receiver (no 5xx).",
             )
         } else {
             (
-                "2xx",
+                StatusPattern::Class(2),
                 true,
                 "A delivery as the sender made it: it must be answered 2xx and processed exactly as the event requires.",
             )
@@ -407,89 +408,6 @@ fn file_part(text: &str) -> String {
         })
         .take(48)
         .collect()
-}
-
-#[derive(Serialize)]
-struct File {
-    cases: Vec<Case>,
-}
-
-#[derive(Serialize)]
-struct Case {
-    id: String,
-    title: String,
-    severity: &'static str,
-    requirement: String,
-    recorded: Recorded,
-    steps: Vec<Step>,
-}
-
-impl Case {
-    fn steps_body_file(&self) -> &str {
-        self.steps
-            .iter()
-            .find_map(|s| match s {
-                Step::Raw { raw, .. } => Some(raw.body_file.as_str()),
-                Step::Probe { .. } => None,
-            })
-            .unwrap_or("")
-    }
-}
-
-#[derive(Serialize)]
-struct Recorded {
-    by: &'static str,
-    at: String,
-    request: String,
-    answer: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    answer_body: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Step {
-    Raw { raw: Raw, expect: Expect },
-    Probe { probe: Probe },
-}
-
-#[derive(Serialize)]
-struct Raw {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    method: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<&'static str>,
-    bare: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    query: Option<String>,
-    headers: BTreeMap<String, Values>,
-    body_file: String,
-}
-
-/// A header's value(s) in a written scenario (also used by fuzz reproducers).
-#[derive(Serialize)]
-#[serde(untagged)]
-pub(crate) enum Values {
-    /// Sent once.
-    One(String),
-    /// Sent once per value.
-    Many(Vec<String>),
-}
-
-/// A written step's expectation.
-#[derive(Serialize)]
-pub(crate) struct Expect {
-    /// `2xx`, `4xx`, `not 5xx`.
-    pub status: &'static str,
-}
-
-/// A written probe step.
-#[derive(Serialize)]
-pub(crate) struct Probe {
-    /// `required`: what the contract requires of the event (see `EventKind::effect_rule`).
-    pub effects: &'static str,
 }
 
 #[cfg(test)]

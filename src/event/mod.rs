@@ -18,8 +18,8 @@ use serde_json::Value;
 
 pub use crate::contract::{Dialect, EffectRule, EventKind, USER_AGENT, idempotency_key};
 pub use ids::IdSource;
-pub use overrides::{Override, OverrideError};
 pub use inspect::{Inspection, Remark};
+pub use overrides::{Override, OverrideError};
 pub use payload::{Payload, State};
 
 use payload::{

@@ -5,46 +5,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use super::Finding;
 use super::strategies::Category;
 
 /// The environment variable reproducers read the webhook id from.
 pub const WEBHOOK_ID_VAR: &str = "WEBHOOK_HARNESS_WEBHOOK_ID";
 
-#[derive(Serialize)]
-struct File {
-    cases: Vec<Case>,
-}
-
-#[derive(Serialize)]
-struct Case {
-    id: String,
-    title: String,
-    severity: &'static str,
-    finding: bool,
-    requirement: String,
-    steps: Vec<Step>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Step {
-    Raw { raw: Raw, expect: Expect },
-    Probe { probe: Probe },
-}
-
-#[derive(Serialize)]
-struct Raw {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<&'static str>,
-    bare: bool,
-    headers: BTreeMap<String, HeaderValue>,
-    body: String,
-}
-
-use crate::recording::{Expect, Probe, Values as HeaderValue};
+use crate::scenario::model::{
+    Expect, HeaderValues, ProbeStep, RawStep, Severity, StepInput, WrittenCase, WrittenFile,
+};
+use crate::scenario::values::{EffectSpec, StatusPattern, StatusSpec};
 
 /// The case id of a finding: `fuzz.s<seed>-c<case>`.
 pub fn case_id(seed: u64, finding: &Finding) -> String {
@@ -70,7 +40,7 @@ fn templated_body(finding: &Finding, webhook_id: &str) -> String {
 /// The reproducer scenario as YAML.
 pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<String, String> {
     let input = &finding.input;
-    let mut headers: BTreeMap<String, HeaderValue> = BTreeMap::new();
+    let mut headers = BTreeMap::new();
     for (name, value) in &input.headers {
         let mut value = value.clone();
         if !input.built_with.is_empty() {
@@ -79,51 +49,55 @@ pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<S
         if !webhook_id.is_empty() {
             value = value.replace(webhook_id, "{{webhook_id}}");
         }
-        match headers.remove(name) {
-            None => headers.insert(name.clone(), HeaderValue::One(value)),
-            Some(HeaderValue::One(first)) => {
-                headers.insert(name.clone(), HeaderValue::Many(vec![first, value]))
-            }
-            Some(HeaderValue::Many(mut all)) => {
-                all.push(value);
-                headers.insert(name.clone(), HeaderValue::Many(all))
-            }
-        };
+        HeaderValues::add(&mut headers, name, value);
     }
     let valid = input.category == Category::Valid || input.title_case_headers;
-    let mut steps = vec![Step::Raw {
-        raw: Raw {
-            event: input.event.map(|e| e.name()),
+    let status = if valid {
+        StatusPattern::Class(2)
+    } else {
+        StatusPattern::NotClass(5)
+    };
+    let mut steps = vec![StepInput {
+        raw: Some(RawStep {
+            event: input.event,
             bare: true,
             headers,
-            body: templated_body(finding, webhook_id),
-        },
-        expect: Expect {
-            status: if valid { "2xx" } else { "not 5xx" },
-        },
+            body: Some(templated_body(finding, webhook_id)),
+            ..RawStep::default()
+        }),
+        expect: Some(Expect {
+            status: Some(StatusSpec(vec![status])),
+            ..Expect::default()
+        }),
+        ..StepInput::default()
     }];
     if input.category == Category::Valid {
-        steps.push(Step::Probe {
-            probe: Probe {
-                effects: "required",
-            },
+        steps.push(StepInput {
+            probe: Some(ProbeStep {
+                event: None,
+                instance: None,
+                effects: EffectSpec::Required,
+                within: None,
+            }),
+            ..StepInput::default()
         });
     }
-    let file = File {
-        cases: vec![Case {
+    let file = WrittenFile {
+        cases: vec![WrittenCase {
             id: case_id(seed, finding),
             title: input.description.clone(),
-            severity: "must",
+            severity: Severity::Must,
             finding: true,
             // The receiver's answer is in the reason: it may echo the id.
-            requirement: crate::secret::redact(
+            requirement: Some(crate::secret::redact(
                 &if input.built_with.is_empty() {
                     finding.reason.clone()
                 } else {
                     finding.reason.replace(input.built_with.as_str(), "the key")
                 },
                 webhook_id,
-            ),
+            )),
+            recorded: None,
             steps,
         }],
     };

@@ -382,6 +382,144 @@ pub fn coverage(scenarios: &[Scenario]) -> Vec<RuleCoverage> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::model::*;
+    use super::values::*;
+    use crate::event::{Dialect, EventKind, State};
+
+    /// What the harness writes (recordings, reproducers) is the loader's own
+    /// step types: every kind of step, every field set, written and read
+    /// back, is the same step.
+    #[test]
+    fn what_is_written_reads_back_as_the_same_steps() {
+        let mut headers = BTreeMap::new();
+        HeaderValues::add(&mut headers, "x-one", "a".into());
+        HeaderValues::add(&mut headers, "x-two", "b".into());
+        HeaderValues::add(&mut headers, "x-two", "{{key}}".into());
+        let mut set = serde_json::Map::new();
+        set.insert("data.status".into(), "completed".into());
+        let mut add = serde_json::Map::new();
+        add.insert("data.extra".into(), serde_json::json!({"n": 1}));
+        let deliver = DeliverStep {
+            event: EventKind::SlowGroupCompleted,
+            dialect: Dialect::Legacy,
+            instance: 2,
+            set,
+            add,
+            unset: vec!["data.group_size".into()],
+            edits: Vec::new(),
+            headers: headers.clone(),
+            state: Some(State::Failed),
+            group_size: Some(4),
+            failed_members: Some(1),
+            size: None,
+            mode: DeliveryMode::Single,
+            copies: Some(3),
+            replica: Some(ReplicaChoice::Each),
+        };
+        let raw = RawStep {
+            method: Some("PUT".into()),
+            event: Some(EventKind::WebhookTest),
+            instance: 1,
+            bare: true,
+            headers,
+            body: Some("{\"event\": \"{{key}}\"}".into()),
+            key: Some("gen_1".into()),
+            query: Some("a=1&b=2".into()),
+            replica: Some(ReplicaChoice::One(1)),
+            ..RawStep::default()
+        };
+        let expect = Expect {
+            status: Some(StatusSpec(vec![
+                StatusPattern::Code(200),
+                StatusPattern::NotClass(5),
+            ])),
+            latency: Some(LatencySpec::Below(Duration::from_millis(1500))),
+            headers: BTreeMap::from([("content-type".into(), "application/json".into())]),
+        };
+        let steps = vec![
+            StepInput {
+                options: Some(OptionsStep {}),
+                ..StepInput::default()
+            },
+            StepInput {
+                deliver: Some(deliver),
+                expect: Some(expect.clone()),
+                ..StepInput::default()
+            },
+            StepInput {
+                raw: Some(raw),
+                expect: Some(expect),
+                ..StepInput::default()
+            },
+            StepInput {
+                probe: Some(ProbeStep {
+                    event: Some(EventKind::SlowGroupCompleted),
+                    instance: Some(2),
+                    effects: EffectSpec::AtMost(1),
+                    within: Some(DurationText(Duration::from_millis(2500))),
+                }),
+                ..StepInput::default()
+            },
+            StepInput {
+                wait: Some(DurationText(Duration::from_millis(250))),
+                ..StepInput::default()
+            },
+            StepInput {
+                restart: Some(RestartStep { replica: Some(1) }),
+                ..StepInput::default()
+            },
+            StepInput {
+                others: Some(OthersStep {
+                    count: 10,
+                    event: Some(EventKind::AsyncEmbeddingCompleted),
+                    replica: Some(ReplicaChoice::Each),
+                }),
+                ..StepInput::default()
+            },
+        ];
+        let file = WrittenFile {
+            cases: vec![WrittenCase {
+                id: "written.every-step".into(),
+                title: "every step".into(),
+                severity: Severity::Should,
+                finding: true,
+                requirement: Some("as written".into()),
+                recorded: Some(Recorded {
+                    by: "proxy".into(),
+                    at: "2026-12-02T10:00:00Z".into(),
+                    request: "POST /webhook".into(),
+                    answer: "200 in 1ms".into(),
+                    answer_body: Some("{}".into()),
+                }),
+                steps: steps.clone(),
+            }],
+        };
+        let yaml = serde_saphyr::to_string(&file).unwrap();
+        let read = super::parse("written.yaml", &yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        let case = &read[0].case;
+        assert_eq!(
+            (case.id.as_str(), case.severity, case.finding),
+            ("written.every-step", Severity::Should, true)
+        );
+        assert_eq!(
+            case.recorded.as_ref().map(|r| r.answer_body.as_deref()),
+            Some(Some("{}"))
+        );
+        // Each step reads back as it was written: the debug forms of what
+        // the loader made of the text and of the steps as built agree.
+        let written: Vec<String> = steps.iter().map(|s| format!("{s:?}")).collect();
+        let again: Vec<StepInput> = serde_saphyr::from_str::<serde_json::Value>(&yaml)
+            .map(|v| v["cases"][0]["steps"].clone())
+            .and_then(|v| serde_json::from_value(v).map_err(|e| panic!("{e}")))
+            .unwrap();
+        let again: Vec<String> = again.iter().map(|s| format!("{s:?}")).collect();
+        assert_eq!(again, written, "{yaml}");
+        assert_eq!(case.steps.len(), steps.len());
+    }
+
     #[test]
     fn the_committed_schema_is_the_models() {
         super::check_schema_file(

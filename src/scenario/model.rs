@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 #[cfg(test)]
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
@@ -64,6 +64,46 @@ pub struct Case {
     pub recorded: Option<Recorded>,
 }
 
+/// A scenario file as the harness writes it (recordings, fuzz
+/// reproducers): the loader's own step types ([`StepInput`] and what it
+/// holds), under a case without locations. What is written reads back
+/// through [`crate::scenario::parse`] as the same steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct WrittenFile {
+    /// The cases.
+    pub cases: Vec<WrittenCase>,
+}
+
+/// One case as the harness writes it (see [`Case`] for the fields).
+#[derive(Debug, Clone, Serialize)]
+pub struct WrittenCase {
+    /// A unique id.
+    pub id: String,
+    /// One line saying what the case checks.
+    pub title: String,
+    /// How much a failure matters.
+    pub severity: Severity,
+    /// A reproducer written by `fuzz`.
+    #[serde(skip_serializing_if = "is_false")]
+    pub finding: bool,
+    /// The requirement in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// Where a recorded case comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Recorded>,
+    /// The steps, as written.
+    pub steps: Vec<StepInput>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_default<T: Default + PartialEq>(t: &T) -> bool {
+    *t == T::default()
+}
+
 /// A rule of the contract, by its id in [`crate::contract::RULES`]: an
 /// unknown id is an error where it is written, with the nearest id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +138,7 @@ impl Case {
 }
 
 /// A recorded delivery's origin and the answer it got at the time.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Recorded {
@@ -111,12 +151,12 @@ pub struct Recorded {
     /// The answer it got then, e.g. `200 in 12.3ms`, or what failed.
     pub answer: String,
     /// The start of the answer's body, when there was one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer_body: Option<String>,
 }
 
 /// How much a failing case matters (as in h2spec and Autobahn).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -229,12 +269,12 @@ impl Needs {
 
 /// Restart the receiver the harness started (`--serve`): stop it, start the
 /// same command on the same port, wait until it answers.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RestartStep {
     /// Which replica (0-based); every replica when not given.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica: Option<usize>,
 }
 
@@ -242,17 +282,17 @@ pub struct RestartStep {
 /// attempt each, every one to be answered 2xx: a later copy of a key then
 /// arrives after that many others, as a late retry does behind other
 /// traffic (a dedupe cache bounded at fewer keys has forgotten it).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OthersStep {
     /// How many (1 to 100,000).
     pub count: usize,
     /// Which event (default `generation.completed`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventKind>,
     /// The replica to send to, or `each` to spread them; replica 0 when not given.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica: Option<ReplicaChoice>,
 }
 
@@ -271,6 +311,15 @@ impl ReplicaChoice {
         match self {
             ReplicaChoice::One(i) => i + 1,
             ReplicaChoice::Each => 2,
+        }
+    }
+}
+
+impl Serialize for ReplicaChoice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ReplicaChoice::One(i) => s.serialize_u64(*i as u64),
+            ReplicaChoice::Each => s.serialize_str("each"),
         }
     }
 }
@@ -327,47 +376,55 @@ impl JsonSchema for Step {
 
 /// One step as written: exactly one of `options`, `deliver`, `raw`, `probe`,
 /// `wait`, `restart`, `others`, with `expect` for the first three.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(test, schemars(rename = "Step"))]
 pub struct StepInput {
     /// An `OPTIONS` readiness check of the endpoint (write `options: {}`).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub options: Option<OptionsStep>,
     /// Deliver an event like the sender.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deliver: Option<DeliverStep>,
     /// Send any request: method, headers and body as given.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<RawStep>,
     /// Ask the effects probe how often the effect ran for an event's key.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeStep>,
     /// Pause, e.g. `wait: 200ms`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<DurationText>,
     /// Restart the receiver the harness serves (`restart: {}`, or
     /// `restart: { replica: 1 }`); a case with it runs only under `--serve`.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub restart: Option<RestartStep>,
     /// Deliver this many events of other, fresh keys, e.g.
     /// `others: { count: 1100 }`, each to be answered 2xx.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub others: Option<OthersStep>,
     /// What the answer must look like. Default for `options` and `deliver`: `status: 2xx`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
 }
 
 /// `options` takes no settings yet; `options: {}` or `options:` both work.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OptionsStep {}
 
 /// How a `deliver` step sends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryMode {
@@ -379,32 +436,32 @@ pub enum DeliveryMode {
 }
 
 /// Deliver an event.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeliverStep {
     /// Which event.
     pub event: EventKind,
     /// Payload dialect (default `current`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub dialect: Dialect,
     /// Events of the same kind and instance share their ids within a case run:
     /// delivering the same one twice is a duplicate. Default 0.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub instance: u32,
     /// Field overrides of fields the payload has: dotted path to value
     /// (strings may use templates such as `{{key}}`); a path the payload
     /// does not have is an error (see `add`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     #[cfg_attr(test, schemars(with = "BTreeMap<String, Value>"))]
     pub set: serde_json::Map<String, Value>,
     /// Fields to add that the payload does not have: dotted path to value
     /// (missing objects on the way are created).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     #[cfg_attr(test, schemars(with = "BTreeMap<String, Value>"))]
     pub add: serde_json::Map<String, Value>,
     /// Fields to remove, by dotted path.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unset: Vec<String>,
     /// `set`, `add` and `unset` as parsed once at load time, in that order
     /// (the values still carry their templates).
@@ -413,29 +470,29 @@ pub struct DeliverStep {
     pub edits: Vec<crate::event::Override>,
     /// Header overrides: a value replaces the header, a list sends it once
     /// per value, `null` removes it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Option<HeaderValues>>,
     /// Final state of the generation (or of every group member).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<State>,
     /// Generations in a group event (default 3).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_size: Option<usize>,
     /// How many group members failed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_members: Option<usize>,
     /// Pad the payload to about this size (in the completion text).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<ByteSize>,
     /// `sender` (readiness, retries) or `single` (one POST).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub mode: DeliveryMode,
     /// Send this many copies at once, released together (default 1).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copies: Option<usize>,
     /// The replica to send to (`--serve-replicas`), or `each` to spread the
     /// copies over them; replica 0 when not given.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica: Option<ReplicaChoice>,
 }
 
@@ -462,61 +519,61 @@ impl DeliverStep {
 }
 
 /// Send an arbitrary request to the endpoint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     /// HTTP method (default `POST`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// The contract's headers of this event are sent (so the webhook id
     /// check passes) unless `bare`; `{{key}}` is this event's key. Default `generation.completed`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventKind>,
     /// As in `deliver`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub instance: u32,
     /// Send only the headers listed here.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub bare: bool,
+    /// The idempotency key this request carries as written (a recording's):
+    /// the probe reads it, and `replay --fresh-ids` replaces it, in the
+    /// headers and the body, with a fresh key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// A query string (without `?`) added to the URL, as the request had it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     /// Header overrides: a value replaces the header, a list sends it once
     /// per value, `null` removes it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Option<HeaderValues>>,
     /// The body as text (templates allowed).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// The body as JSON, written in YAML.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_json: Option<Value>,
     /// A JSON object of this size (filler text).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_size: Option<ByteSize>,
     /// The body's bytes from this file (relative to the scenario file), sent
     /// exactly as they are, except that `{{webhook_id}}` becomes the webhook
     /// id (no other template is read in it). Recordings use it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_file: Option<String>,
-    /// The idempotency key this request carries as written (a recording's):
-    /// the probe reads it, and `replay --fresh-ids` replaces it, in the
-    /// headers and the body, with a fresh key.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// A query string (without `?`) added to the URL, as the request had it.
-    #[serde(default)]
-    pub query: Option<String>,
     /// Where `body_file` is, resolved against the scenario file's folder
     /// when the scenario is loaded (read when the step runs).
     #[serde(skip)]
     #[cfg_attr(test, schemars(skip))]
     pub body_path: Option<std::path::PathBuf>,
     /// The replica to send to (`--serve-replicas`); replica 0 when not given.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica: Option<ReplicaChoice>,
 }
 
 /// One header value, or several (the header is sent once per value).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(untagged)]
 pub enum HeaderValues {
@@ -527,6 +584,24 @@ pub enum HeaderValues {
 }
 
 impl HeaderValues {
+    /// Adds `value` to the header `name` in `headers`: a second value
+    /// makes a list (the header is sent once per value, in order).
+    pub fn add(headers: &mut BTreeMap<String, Option<HeaderValues>>, name: &str, value: String) {
+        match headers.get_mut(name) {
+            Some(Some(HeaderValues::Many(all))) => all.push(value),
+            Some(Some(HeaderValues::One(first))) => {
+                let first = std::mem::take(first);
+                headers.insert(
+                    name.to_owned(),
+                    Some(HeaderValues::Many(vec![first, value])),
+                );
+            }
+            _ => {
+                headers.insert(name.to_owned(), Some(HeaderValues::One(value)));
+            }
+        }
+    }
+
     /// The values in order.
     pub fn values(&self) -> &[String] {
         match self {
@@ -537,37 +612,37 @@ impl HeaderValues {
 }
 
 /// Check the effect count of an event's key through the effects probe.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProbeStep {
     /// The event whose key is probed (default: that of the previous step).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventKind>,
     /// As in `deliver`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<u32>,
     /// The expected count.
     pub effects: EffectSpec,
     /// Keep asking until this long has passed, for receivers that work
     /// asynchronously (default: ask once).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<DurationText>,
 }
 
 /// Expectations on an answer (on each answer, for `copies`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Status code or class: `200`, `2xx`, `not 5xx`, `any`, or a list.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusSpec>,
     /// Upper bound on the answer time: `< 1s`, `< timeout`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencySpec>,
     /// Response headers that must have exactly these values (names case-insensitive).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
 }
 

@@ -50,6 +50,79 @@ macro_rules! from_scalar_text {
 
 from_scalar_text!(DurationText, LatencySpec, EffectSpec, ByteSize);
 
+/// Serializes each listed type as the text it is read from (its `written`
+/// form), so that what the harness writes (recordings, reproducers) reads
+/// back as the same value.
+macro_rules! to_written_text {
+    ($($ty:ty),*) => {$(
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.written())
+            }
+        }
+    )*};
+}
+
+to_written_text!(DurationText, LatencySpec, EffectSpec, ByteSize);
+
+impl DurationText {
+    /// As written in a scenario: `250ms`, `7s`.
+    pub fn written(&self) -> String {
+        humantime::format_duration(self.0).to_string()
+    }
+}
+
+impl LatencySpec {
+    /// As written in a scenario: `< 1s`, `< timeout`.
+    pub fn written(&self) -> String {
+        match self {
+            LatencySpec::Below(d) => format!("< {}", humantime::format_duration(*d)),
+            LatencySpec::BelowTimeout => "< timeout".into(),
+        }
+    }
+}
+
+impl EffectSpec {
+    /// As written in a scenario: `required`, `1`, `<= 1`, `>= 1`.
+    pub fn written(&self) -> String {
+        match self {
+            EffectSpec::Required => "required".into(),
+            EffectSpec::Exactly(n) => n.to_string(),
+            EffectSpec::AtMost(n) => format!("<= {n}"),
+            EffectSpec::AtLeast(n) => format!(">= {n}"),
+        }
+    }
+}
+
+impl ByteSize {
+    /// As written in a scenario: the number of bytes.
+    pub fn written(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+impl StatusPattern {
+    /// As written in a scenario: `200`, `2xx`, `not 5xx`, `any`.
+    pub fn written(&self) -> String {
+        match self {
+            StatusPattern::Code(c) => c.to_string(),
+            StatusPattern::Class(c) => format!("{c}xx"),
+            StatusPattern::NotClass(c) => format!("not {c}xx"),
+            StatusPattern::Any => "any".into(),
+        }
+    }
+}
+
+/// One pattern as a string, several as a list.
+impl serde::Serialize for StatusSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => s.serialize_str(&one.written()),
+            all => s.collect_seq(all.iter().map(StatusPattern::written)),
+        }
+    }
+}
+
 /// One accepted status: an exact code or a class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusPattern {
@@ -113,16 +186,7 @@ impl StatusSpec {
 
 impl fmt::Display for StatusSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|p| match p {
-                StatusPattern::Code(c) => c.to_string(),
-                StatusPattern::Class(c) => format!("{c}xx"),
-                StatusPattern::NotClass(c) => format!("not {c}xx"),
-                StatusPattern::Any => "any".into(),
-            })
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(StatusPattern::written).collect();
         f.write_str(&parts.join(" or "))
     }
 }
@@ -380,6 +444,44 @@ impl JsonSchema for ByteSize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each value written by the harness reads back as itself.
+    #[test]
+    fn written_values_read_back() {
+        for d in [
+            Duration::from_millis(250),
+            Duration::from_secs(7),
+            Duration::from_millis(1500),
+        ] {
+            assert_eq!(
+                DurationText::try_from(DurationText(d).written()),
+                Ok(DurationText(d))
+            );
+            let below = LatencySpec::Below(d);
+            assert_eq!(LatencySpec::try_from(below.written()), Ok(below));
+        }
+        let timeout = LatencySpec::BelowTimeout;
+        assert_eq!(LatencySpec::try_from(timeout.written()), Ok(timeout));
+        for e in [
+            EffectSpec::Required,
+            EffectSpec::Exactly(0),
+            EffectSpec::AtMost(1),
+            EffectSpec::AtLeast(2),
+        ] {
+            assert_eq!(EffectSpec::try_from(e.written()), Ok(e));
+        }
+        for n in [0, 2000, 9_500_000] {
+            assert_eq!(ByteSize::try_from(ByteSize(n).written()), Ok(ByteSize(n)));
+        }
+        for p in [
+            StatusPattern::Code(204),
+            StatusPattern::Class(2),
+            StatusPattern::NotClass(5),
+            StatusPattern::Any,
+        ] {
+            assert_eq!(StatusSpec::parse_one(&p.written()), Ok(p));
+        }
+    }
 
     fn status(s: &str) -> Result<StatusSpec, String> {
         StatusSpec::try_from(StatusInput::One(Scalar::Text(s.into())))
