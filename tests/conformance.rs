@@ -118,7 +118,15 @@ async fn payload_variations() {
     assert_fails_exactly(Bug::RejectsEmptyGroup, &["events.group-empty"]).await;
     assert_fails_exactly(Bug::FailsLargeGroup, &["events.group-many"]).await;
     assert_fails_exactly(Bug::CrashesOnFailedMember, &["events.group-failed-members"]).await;
-    assert_fails_exactly(Bug::RejectsFailedGeneration, &["events.generation-failed"]).await;
+    let outcome =
+        assert_fails_exactly(Bug::RejectsFailedGeneration, &["events.generation-failed"]).await;
+    // One POST, refused, in a run nothing stopped: the message says what
+    // came back and nothing else (no retries, no stop).
+    let message = message_of(&outcome, "events.generation-failed");
+    assert!(message.contains("422"), "{message}");
+    for not_said in ["POST attempts", "stopped", "readiness"] {
+        assert!(!message.contains(not_said), "{message}");
+    }
     assert_fails_exactly(Bug::RejectsUnknownFields, &["events.unknown-fields"]).await;
     assert_fails_exactly(Bug::AsciiOnly, &["events.unicode"]).await;
     assert_fails_exactly(Bug::SmallBodyLimit, &["limits.large-payload"]).await;
@@ -527,5 +535,139 @@ async fn no_diagnosis_for_a_correct_receiver_or_a_single_mistake() {
         Bug::NotIdempotent,
     ] {
         assert_eq!(diagnosis_of(bug).await, None, "{bug:?}");
+    }
+}
+
+/// A receiver whose readiness check passed at the start of the run and
+/// fails later: the delivery's failure says that no POST was sent because
+/// of the OPTIONS answer, not that the POST was refused.
+#[tokio::test]
+async fn a_readiness_check_that_fails_mid_run_is_said_so() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("OPTIONS"))
+        .respond_with(ResponseTemplate::new(200))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("OPTIONS"))
+        .respond_with(ResponseTemplate::new(405))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let scenarios = scenario::parse(
+        "mid-run.yaml",
+        "cases:\n  - id: mid-run\n    title: a delivery\n    steps:\n      - deliver: { event: generation.completed }\n",
+    )
+    .unwrap();
+    let config = RunConfig {
+        url: format!("{}/webhook", server.uri()),
+        webhook_id: WEBHOOK_ID.into(),
+        sender: SenderConfig {
+            timeout: Duration::from_secs(5),
+            backoff: Duration::from_millis(10),
+            ..SenderConfig::default()
+        },
+        down_after: webhook_harness::stop::DEFAULT_THRESHOLD,
+        ..Default::default()
+    };
+    let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
+    let case = &outcome.cases[0];
+    assert_eq!(case.status(), CaseStatus::Failed, "{}", case.message());
+    let message = case.message();
+    assert!(
+        message.contains("the readiness check (OPTIONS) got 405")
+            && message.contains("so no POST was sent"),
+        "{message}"
+    );
+    assert!(!message.contains("stopped"), "{message}");
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == wiremock::http::Method::POST)
+        .count();
+    assert_eq!(posts, 0);
+}
+
+/// A latency bound is met only by an answer: a request whose connection was
+/// reset is not "in time", however fast the reset came.
+#[tokio::test]
+async fn a_latency_bound_is_not_met_by_a_reset() {
+    use common::hostile::{self, Hostile};
+    let url = hostile::start(Hostile::ResetAfterRead).await;
+    let scenarios = scenario::parse(
+        "latency.yaml",
+        "cases:\n  - id: latency\n    title: in time\n    steps:\n      - raw: {}\n        expect: { status: any, latency: < 5s }\n",
+    )
+    .unwrap();
+    let config = RunConfig {
+        url,
+        webhook_id: WEBHOOK_ID.into(),
+        sender: SenderConfig {
+            timeout: Duration::from_secs(5),
+            retries: 0,
+            ..SenderConfig::default()
+        },
+        // The resets are the point: no confirming that the receiver is down.
+        down_after: 1000,
+        ..Default::default()
+    };
+    let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
+    let case = &outcome.cases[0];
+    assert_eq!(case.status(), CaseStatus::Failed, "{}", case.message());
+    let message = case.message();
+    assert!(message.contains("an answer within 5.00s"), "{message}");
+    assert!(!message.contains("answered in"), "{message}");
+}
+
+/// An expected response header passes with its value and fails with another.
+#[tokio::test]
+async fn an_expected_header_must_have_its_value() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("OPTIONS"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    for (at, content_type) in [("/right", "application/json"), ("/wrong", "text/plain")] {
+        Mock::given(method("POST"))
+            .and(path(at))
+            .respond_with(ResponseTemplate::new(200).insert_header("content-type", content_type))
+            .mount(&server)
+            .await;
+    }
+    for (at, passes) in [("right", true), ("wrong", false)] {
+        let yaml = format!(
+            "cases:\n  - id: header-{at}\n    title: a header\n    steps:\n      - raw: {{}}\n        expect: {{ status: 2xx, headers: {{ Content-Type: application/json }} }}\n"
+        );
+        let config = RunConfig {
+            url: format!("{}/{at}", server.uri()),
+            webhook_id: WEBHOOK_ID.into(),
+            sender: SenderConfig {
+                timeout: Duration::from_secs(5),
+                ..SenderConfig::default()
+            },
+            down_after: webhook_harness::stop::DEFAULT_THRESHOLD,
+            ..Default::default()
+        };
+        let scenarios = scenario::parse("header.yaml", &yaml).unwrap();
+        let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
+        let case = &outcome.cases[0];
+        let message = case.message();
+        if passes {
+            assert_eq!(case.status(), CaseStatus::Passed, "{message}");
+        } else {
+            assert_eq!(case.status(), CaseStatus::Failed, "{message}");
+            assert!(message.contains("Content-Type: text/plain"), "{message}");
+        }
     }
 }

@@ -829,3 +829,75 @@ fn end_to_end_headers_are_forwarded_and_recorded_hop_by_hop_ones_are_not() {
     assert!(!recorded.contains("gateway-token"), "{recorded}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `--record-header NAME` keeps that credential in recordings, and only
+/// that one: `receive --record` with `--record-header authorization` writes
+/// the `Authorization` value, and still leaves `Cookie` out, saying so.
+#[test]
+fn record_header_keeps_the_named_credential_only() {
+    use std::io::{Read, Write};
+    let dir = temp_dir("record-header");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_arg = dir.display().to_string();
+    let receiver = common::process::start_receiver(&[
+        "--webhook-id",
+        SECRET,
+        "--record",
+        &dir_arg,
+        "--record-header",
+        "Authorization",
+    ]);
+    let event = Event::builder(EventKind::GenerationCompleted)
+        .webhook_id(SECRET)
+        .unique_ids()
+        .build()
+        .unwrap();
+    let key = event.key().unwrap().to_owned();
+    let addr = receiver
+        .url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         X-Inference-Event: generation.completed\r\nX-Inference-Webhook-ID: {SECRET}\r\n\
+         X-Inference-Generation-ID: {key}\r\nAuthorization: Bearer gateway-token\r\n\
+         Cookie: session=browser-cookie\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        event.body().len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(event.body()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The recording is written once the answer is out.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let file = loop {
+        if let Some(file) = files_with(&dir, "yaml").into_iter().next() {
+            break file;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no recording in {dir_arg}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let recorded = std::fs::read_to_string(file).unwrap().to_ascii_lowercase();
+    assert!(
+        recorded.contains("authorization: bearer gateway-token"),
+        "{recorded}"
+    );
+    assert!(!recorded.contains("browser-cookie"), "{recorded}");
+    assert!(
+        recorded.contains("# not recorded (credentials): cookie;"),
+        "{recorded}"
+    );
+    drop(receiver);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -123,6 +123,7 @@ mod tests {
         let log = [
             (at(100), "before b".to_owned()),
             (at(700), "while a and b ran".to_owned()),
+            (at(1050), "a's trailing line".to_owned()),
             (at(1500), "b alone".to_owned()),
             (at(2050), "just after b".to_owned()),
             (at(3500), "during c".to_owned()),
@@ -141,6 +142,8 @@ mod tests {
             result.cases[1].receiver_log,
             vec![
                 "while a and b ran   (may be from a)",
+                // Written just after a ended: may be a's late line.
+                "a's trailing line   (may be from a)",
                 "b alone",
                 "just after b"
             ]

@@ -129,3 +129,34 @@ pub(super) fn effect_words(count: u64, expected: EffectSpec) -> String {
         _ => base,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What an effect count says, for each expectation on each side of it.
+    #[test]
+    fn effect_words_say_what_the_count_means() {
+        let not_done = "the event was answered but the work was not done";
+        let acted_on = "the request was acted on";
+        for (count, expected, said) in [
+            (0, EffectSpec::Exactly(1), Some(not_done)),
+            (1, EffectSpec::Exactly(1), None),
+            (2, EffectSpec::Exactly(1), Some("the work was done 2 times")),
+            (0, EffectSpec::Exactly(0), None),
+            (1, EffectSpec::Exactly(0), Some(acted_on)),
+            (0, EffectSpec::AtMost(1), None),
+            (1, EffectSpec::AtMost(1), None),
+            (3, EffectSpec::AtMost(1), Some("the work was done 3 times")),
+            (0, EffectSpec::AtLeast(1), Some(not_done)),
+            (4, EffectSpec::AtLeast(1), None),
+        ] {
+            let words = effect_words(count, expected);
+            let want = match said {
+                Some(s) => format!("effect count {count}: {s}"),
+                None => format!("effect count {count}"),
+            };
+            assert_eq!(words, want, "{count} against {expected:?}");
+        }
+    }
+}
