@@ -116,7 +116,10 @@ async fn test_event_webhook_id_quirk() {
 #[tokio::test]
 async fn payload_variations() {
     assert_fails_exactly(Bug::RejectsEmptyGroup, &["events.group-empty"]).await;
-    assert_fails_exactly(Bug::FailsLargeGroup, &["events.group-many"]).await;
+    let outcome = assert_fails_exactly(Bug::FailsLargeGroup, &["events.group-many"]).await;
+    // A 500 is retried: the message says how many POSTs got it.
+    let message = message_of(&outcome, "events.group-many");
+    assert!(message.contains("after 4 POST attempts"), "{message}");
     assert_fails_exactly(Bug::CrashesOnFailedMember, &["events.group-failed-members"]).await;
     let outcome =
         assert_fails_exactly(Bug::RejectsFailedGeneration, &["events.generation-failed"]).await;
@@ -670,4 +673,50 @@ async fn an_expected_header_must_have_its_value() {
             assert!(message.contains("Content-Type: text/plain"), "{message}");
         }
     }
+}
+
+/// A delivery the run's stop cut short still fails on what came back before
+/// the stop (a POST that timed out), and says the run was stopped.
+#[tokio::test]
+async fn a_delivery_cut_short_by_the_stop_fails_on_what_came_back() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("OPTIONS"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(20)))
+        .mount(&server)
+        .await;
+    let scenarios = scenario::parse(
+        "cut.yaml",
+        "cases:\n  - id: cut\n    title: a delivery\n    steps:\n      - deliver: { event: generation.completed }\n",
+    )
+    .unwrap();
+    let stop = webhook_harness::stop::Stop::new();
+    // Far after the first POST's 1 s timeout, far before its retry (30 s).
+    stop.fire_after(Duration::from_secs(5));
+    let config = RunConfig {
+        url: format!("{}/webhook", server.uri()),
+        webhook_id: WEBHOOK_ID.into(),
+        sender: SenderConfig {
+            timeout: Duration::from_secs(1),
+            retries: 3,
+            backoff: Duration::from_secs(30),
+            ..SenderConfig::default()
+        },
+        down_after: webhook_harness::stop::DEFAULT_THRESHOLD,
+        stop,
+        ..Default::default()
+    };
+    let outcome = runner::run(&config, scenarios, |_| {}).await.unwrap();
+    let case = &outcome.cases[0];
+    assert_eq!(case.status(), CaseStatus::Failed, "{}", case.message());
+    let message = case.message();
+    assert!(
+        message.contains("no response within") && message.contains("then the run was stopped"),
+        "{message}"
+    );
 }
