@@ -12,9 +12,10 @@ def find_binary() -> str:
     """The path of the installed webhook-harness binary."""
     name = "webhook-harness" + (".exe" if sys.platform == "win32" else "")
     candidates = [sysconfig.get_path("scripts")]
-    user = sysconfig.get_path("scripts", f"{os.name}_user")
-    if user:
-        candidates.append(user)
+    try:
+        candidates.append(sysconfig.get_path("scripts", f"{os.name}_user"))
+    except KeyError:  # no user scheme on this platform
+        pass
     # pip install --target: the scripts sit in bin/ beside the package.
     candidates.append(os.path.join(os.path.dirname(os.path.dirname(__file__)), "bin"))
     for folder in candidates:
