@@ -19,10 +19,9 @@ use std::time::{Duration, SystemTime};
 
 use crate::event::inspect::{Inspection, Remark};
 use crate::scenario::model::{
-    Expect, HeaderValues, ProbeStep, RawStep, Recorded, Severity, StepInput, WrittenCase,
-    WrittenFile,
+    HeaderValues, RawStep, Recorded, Severity, StepInput, WrittenCase, WrittenFile,
 };
-use crate::scenario::values::{EffectSpec, StatusPattern, StatusSpec};
+use crate::scenario::values::StatusPattern;
 
 /// What stands for the webhook id in recordings.
 pub const WEBHOOK_ID_PLACEHOLDER: &str = "{{webhook_id}}";
@@ -223,33 +222,19 @@ impl Recorder {
         let at = humantime::format_rfc3339_seconds(delivery.at).to_string();
         let event = inspection.event.as_deref().unwrap_or("a request");
         let key = inspection.key.as_deref().unwrap_or("without a key");
-        let mut steps = vec![StepInput {
-            raw: Some(RawStep {
-                method: (delivery.method != "POST").then(|| delivery.method.to_owned()),
-                event: inspection.kind,
-                bare: true,
-                key: inspection.key.clone(),
-                query: delivery.query.map(hide),
-                headers,
-                body_file: Some(body_name.clone()),
-                ..RawStep::default()
-            }),
-            expect: Some(Expect {
-                status: Some(StatusSpec(vec![judged.expect])),
-                ..Expect::default()
-            }),
-            ..StepInput::default()
-        }];
+        let raw = RawStep {
+            method: (delivery.method != "POST").then(|| delivery.method.to_owned()),
+            event: inspection.kind,
+            bare: true,
+            key: inspection.key.clone(),
+            query: delivery.query.map(hide),
+            headers,
+            body_file: Some(body_name.clone()),
+            ..RawStep::default()
+        };
+        let mut steps = vec![StepInput::raw(raw, judged.expect)];
         if judged.probe && inspection.key.is_some() && delivery.method == "POST" {
-            steps.push(StepInput {
-                probe: Some(ProbeStep {
-                    event: None,
-                    instance: None,
-                    effects: EffectSpec::Required,
-                    within: None,
-                }),
-                ..StepInput::default()
-            });
+            steps.push(StepInput::probe_required());
         }
         let file = WrittenFile {
             cases: vec![WrittenCase {

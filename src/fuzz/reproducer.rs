@@ -12,9 +12,9 @@ use super::strategies::Category;
 pub const WEBHOOK_ID_VAR: &str = "WEBHOOK_HARNESS_WEBHOOK_ID";
 
 use crate::scenario::model::{
-    Expect, HeaderValues, ProbeStep, RawStep, Severity, StepInput, WrittenCase, WrittenFile,
+    HeaderValues, RawStep, Severity, StepInput, WrittenCase, WrittenFile,
 };
-use crate::scenario::values::{EffectSpec, StatusPattern, StatusSpec};
+use crate::scenario::values::StatusPattern;
 
 /// The case id of a finding: `fuzz.s<seed>-c<case>`.
 pub fn case_id(seed: u64, finding: &Finding) -> String {
@@ -57,30 +57,16 @@ pub fn scenario_yaml(seed: u64, finding: &Finding, webhook_id: &str) -> Result<S
     } else {
         StatusPattern::NotClass(5)
     };
-    let mut steps = vec![StepInput {
-        raw: Some(RawStep {
-            event: input.event,
-            bare: true,
-            headers,
-            body: Some(templated_body(finding, webhook_id)),
-            ..RawStep::default()
-        }),
-        expect: Some(Expect {
-            status: Some(StatusSpec(vec![status])),
-            ..Expect::default()
-        }),
-        ..StepInput::default()
-    }];
+    let raw = RawStep {
+        event: input.event,
+        bare: true,
+        headers,
+        body: Some(templated_body(finding, webhook_id)),
+        ..RawStep::default()
+    };
+    let mut steps = vec![StepInput::raw(raw, status)];
     if input.category == Category::Valid {
-        steps.push(StepInput {
-            probe: Some(ProbeStep {
-                event: None,
-                instance: None,
-                effects: EffectSpec::Required,
-                within: None,
-            }),
-            ..StepInput::default()
-        });
+        steps.push(StepInput::probe_required());
     }
     let file = WrittenFile {
         cases: vec![WrittenCase {

@@ -417,6 +417,34 @@ pub struct StepInput {
     pub expect: Option<Expect>,
 }
 
+impl StepInput {
+    /// A `raw` step expecting an answer of `status`.
+    pub fn raw(raw: RawStep, status: super::values::StatusPattern) -> StepInput {
+        StepInput {
+            raw: Some(raw),
+            expect: Some(Expect {
+                status: Some(super::values::StatusSpec(vec![status])),
+                ..Expect::default()
+            }),
+            ..StepInput::default()
+        }
+    }
+
+    /// A probe that the previous step's event had the effect the contract
+    /// requires of it (`effects: required`).
+    pub fn probe_required() -> StepInput {
+        StepInput {
+            probe: Some(ProbeStep {
+                event: None,
+                instance: None,
+                effects: super::values::EffectSpec::Required,
+                within: None,
+            }),
+            ..StepInput::default()
+        }
+    }
+}
+
 /// `options` takes no settings yet; `options: {}` or `options:` both work.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(test, derive(JsonSchema))]
