@@ -761,12 +761,15 @@ fn port_in(text: &str) -> Option<u16> {
 static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 /// How long [`kill_all_now`] waits for the killed processes to be gone.
+#[cfg(feature = "cli")]
 const REAP_FOR: Duration = Duration::from_secs(2);
 
 /// Kills every receiver group still running, at once, and reaps what it
 /// killed (for up to 2 s): for an exit that cannot wait for a graceful stop
 /// (a second Ctrl-C, a reader of the output that went away), so that
 /// nothing is left behind, not even a zombie for an init that never waits.
+/// (The command line's; a library caller's runs stop their receivers.)
+#[cfg(feature = "cli")]
 pub(crate) fn kill_all_now() {
     let groups = match GROUPS.lock() {
         Ok(groups) => groups.clone(),

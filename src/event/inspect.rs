@@ -31,7 +31,8 @@ pub struct Inspection {
     pub body_webhook_id: Option<String>,
     /// What the contract does not describe, in the order found.
     pub remarks: Vec<Remark>,
-    /// Whether the body's shape was checked (not over [`FULL_CHECK_LIMIT`]).
+    /// Whether the body's shape was checked (a body over 1 MiB is not
+    /// parsed: its event and key come from the headers).
     pub shape_checked: bool,
 }
 
