@@ -21,7 +21,10 @@ fi
 extra=()
 if [ -n "${INPUT_ARGS:-}" ]; then
   # Split as a shell would (quotes kept together), without running anything.
-  mapfile -t extra < <(python3 -c 'import shlex, sys; print("\n".join(shlex.split(sys.argv[1])))' "$INPUT_ARGS")
+  # A quote left open is an error, not arguments silently dropped.
+  split="$(python3 -c 'import shlex, sys; print("\n".join(shlex.split(sys.argv[1])))' "$INPUT_ARGS" 2>&1)" \
+    || { echo "::error::webhook-harness: the args input cannot be split ($split): close its quotes"; exit 2; }
+  mapfile -t extra <<< "$split"
 fi
 dir="${GITHUB_WORKSPACE:-$PWD}/${INPUT_REPORTS_DIR:-webhook-harness-reports}"
 mkdir -p "$dir"
